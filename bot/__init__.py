@@ -1,0 +1,1 @@
+"""Telegram wiring: application factory, persistence, keyboards, texts, handlers."""

@@ -1,0 +1,269 @@
+"""Entities and value objects of ``shared/DOMAIN.md``.
+
+Plain dataclasses: storage maps them to tables, the bot renders them. Personal numbers are held
+here in their normalised plaintext form; encryption at rest is storage's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from domain.messages import N_
+from domain.permissions import ALL_PERMISSIONS, Permission
+from domain.workflow import Reviewable
+
+
+@dataclass(kw_only=True)
+class Base:
+    """继续教育基地: an institution that runs training and reports to the platform."""
+
+    id: int | None = None
+    name: str
+    credit_code: str
+    region: str
+    address: str
+    contact_person: str
+    contact_phone: str
+    created_at: datetime
+
+
+@dataclass(kw_only=True)
+class User:
+    """A person, identified by one ID-card number; may administer several bases."""
+
+    id: int | None = None
+    name: str
+    id_number: str
+    mobile: str
+    password_hash: str
+    must_change_password: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    credentials_changed_at: datetime
+    created_at: datetime
+    is_reviewer: bool = False
+    reviewer_regions: tuple[str, ...] = ()
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+
+@dataclass(kw_only=True)
+class Role:
+    """角色: a named set of permissions defined by one base for its other admins."""
+
+    id: int | None = None
+    base_id: int
+    name: str
+    permissions: frozenset[Permission] = frozenset()
+
+
+@dataclass(kw_only=True)
+class Membership:
+    """That a person administers a base, with a role or as its one super admin."""
+
+    id: int | None = None
+    base_id: int
+    user_id: int
+    is_super: bool = False
+    role_id: int | None = None
+    created_at: datetime
+
+    def effective_permissions(self, role: Role | None) -> frozenset[Permission]:
+        if self.is_super:
+            return ALL_PERMISSIONS
+        if role is None or role.id != self.role_id:
+            return frozenset()
+        return role.permissions
+
+
+class SessionEnd(StrEnum):
+    LOGOUT = "logout"
+    IDLE = "idle"
+    LIFETIME = "lifetime"
+    PASSWORD_CHANGED = "password_changed"
+    REPLACED = "replaced"
+    MEMBERSHIP_REMOVED = "membership_removed"
+
+
+@dataclass(kw_only=True)
+class LoginSession:
+    """A login bound to one Telegram user; the base is chosen after login when there are several."""
+
+    id: int | None = None
+    telegram_user_id: int
+    user_id: int
+    base_id: int | None = None
+    started_at: datetime
+    last_seen_at: datetime
+    ended_at: datetime | None = None
+    end_reason: SessionEnd | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Actor:
+    """Who is acting, resolved fresh for every action so role changes apply at once."""
+
+    session_id: int
+    user_id: int
+    user_name: str
+    base_id: int
+    membership_id: int
+    is_super: bool
+    permissions: frozenset[Permission]
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+
+class ClassCategory(StrEnum):
+    GENERAL = "general"
+    PROFESSIONAL = "professional"
+
+    @property
+    def label(self) -> str:
+        return {ClassCategory.GENERAL: N_("公需科目"), ClassCategory.PROFESSIONAL: N_("专业科目")}[
+            self
+        ]
+
+
+class TeachingMode(StrEnum):
+    OFFLINE = "offline"
+    ONLINE = "online"
+    BLENDED = "blended"
+
+    @property
+    def label(self) -> str:
+        return {
+            TeachingMode.OFFLINE: N_("线下"),
+            TeachingMode.ONLINE: N_("线上"),
+            TeachingMode.BLENDED: N_("线上线下结合"),
+        }[self]
+
+
+@dataclass(kw_only=True)
+class TrainingClass(Reviewable):
+    """培训班 with its training plan (text or a stored file)."""
+
+    id: int | None = None
+    base_id: int
+    name: str
+    year: int
+    category: ClassCategory
+    mode: TeachingMode
+    start_date: date
+    end_date: date
+    location: str | None = None
+    hours: Decimal
+    capacity: int
+    fee: Decimal
+    audience: str = ""
+    description: str = ""
+    plan_text: str | None = None
+    plan_file_id: int | None = None
+    created_at: datetime
+
+
+@dataclass(kw_only=True)
+class ScoreRecord:
+    """One learner's result in one class."""
+
+    id: int | None = None
+    class_id: int
+    learner_name: str
+    id_number: str
+    score: Decimal | None = None
+    passed: bool | None = None
+    hours: Decimal
+    certificate_no: str | None = None
+    remark: str | None = None
+
+
+@dataclass(kw_only=True)
+class ScoreSheet(Reviewable):
+    """The submission of a class's scores: locked while submitted or approved."""
+
+    class_id: int
+
+    @property
+    def is_locked(self) -> bool:
+        return not self.is_editable
+
+
+class SubmissionKind(StrEnum):
+    PLAN = "plan"
+    SUMMARY = "summary"
+    MATERIAL = "material"
+
+
+class MaterialKind(StrEnum):
+    STUDY_GUIDE = "study_guide"
+    WORK_NOTICE = "work_notice"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredFile:
+    """A file kept by the file store, addressed by its content's SHA-256."""
+
+    id: int | None = None
+    sha256: str
+    size: int
+    original_name: str
+    safe_name: str
+    content_type: str
+    uploaded_by: int
+    uploaded_at: datetime
+
+
+@dataclass(kw_only=True)
+class AnnualSubmission(Reviewable):
+    """A base's training plan, work summary or one work material for a year."""
+
+    id: int | None = None
+    base_id: int
+    year: int
+    kind: SubmissionKind
+    title: str = ""
+    material_kind: MaterialKind | None = None
+    file_ids: list[int] = field(default_factory=list)
+    created_at: datetime
+
+
+class DeadlineKind(StrEnum):
+    ANNUAL_PLAN = "annual_plan"
+    ANNUAL_SUMMARY = "annual_summary"
+    ANNUAL_MATERIALS = "annual_materials"
+    CLASS_SCORES = "class_scores"
+
+
+@dataclass(kw_only=True)
+class Deadline:
+    """Set by the operator: a due time, or for scores a number of days after a class ends."""
+
+    id: int | None = None
+    year: int
+    kind: DeadlineKind
+    due_at: datetime | None = None
+    days_after_end: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditEvent:
+    """One change made through the bot: who, which base, what, when, old and new value."""
+
+    id: int | None = None
+    at: datetime
+    base_id: int | None
+    actor_user_id: int | None
+    action: str
+    subject: str = ""
+    old_value: str | None = None
+    new_value: str | None = None

@@ -1,0 +1,1 @@
+"""Deadlines: reminder planning (pure) and outbox dispatch."""

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, repositories, unit of work, crypto at rest, file store."""
