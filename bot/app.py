@@ -1,0 +1,125 @@
+"""The composition root: engine, keys, unit of work, hasher, persistence and the Application.
+
+Nothing is built at import time; ``build_application`` is the one factory that ``cebot run``, the
+console and the tests all use, so the tests drive exactly what production runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import BotCommand
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot import errors
+from bot.config import Settings
+from bot.handlers import login, menu, password, register
+from bot.i18n import N_, Translator
+from bot.persistence import SqlPersistence
+from bot.processor import PerChatUpdateProcessor
+from bot.runtime import SERVICES_KEY, Services
+from domain.clock import Clock, SystemClock
+from domain.ports import PasswordHasher
+from domain.services.auth import LoginPolicy
+from domain.services.sessions import SessionPolicy
+from storage.crypto import FieldCipher, load_keyring
+from storage.db import is_sqlite, make_engine
+from storage.kv import PersistenceStore
+from storage.migrate import upgrade_engine
+from storage.passwords import Argon2PasswordHasher
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger("cebot")
+
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("menu", N_("功能列表")),
+    ("login", N_("登录")),
+    ("register", N_("注册继续教育基地")),
+    ("password", N_("修改密码")),
+    ("logout", N_("退出登录")),
+    ("language", N_("切换语言")),
+    ("help", N_("帮助")),
+    ("cancel", N_("取消当前操作")),
+)
+
+
+@dataclass
+class Overrides:
+    """What tests and the console replace: the clock, a cheaper hasher, the API root and token."""
+
+    clock: Clock = field(default_factory=SystemClock)
+    hasher: PasswordHasher | None = None
+    token: str | None = None
+    bot_api_url: str | None = None
+    rate_limiter: bool = True
+    migrate: bool | None = None
+    engine: AsyncEngine | None = None
+
+
+def build_application(settings: Settings, overrides: Overrides | None = None) -> Application:  # type: ignore[type-arg]
+    overrides = overrides or Overrides()
+    engine = overrides.engine or make_engine(settings.database_url)
+    cipher = FieldCipher(load_keyring(settings.secret_keys, settings.data_dir, logger=log))
+    services = Services(
+        settings=settings,
+        uow=UnitOfWorkFactory(engine, cipher),
+        hasher=overrides.hasher or Argon2PasswordHasher(),
+        clock=overrides.clock,
+        session_policy=SessionPolicy(
+            idle_timeout=settings.session_idle, absolute_lifetime=settings.session_lifetime
+        ),
+        login_policy=LoginPolicy(),
+    )
+    migrate = overrides.migrate if overrides.migrate is not None else is_sqlite(engine)
+    api_root = (overrides.bot_api_url or settings.bot_api_url).rstrip("/")
+    persistence = SqlPersistence(PersistenceStore(engine, cipher))
+    processor = PerChatUpdateProcessor()
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        if migrate:
+            await upgrade_engine(engine)
+        await register_commands(app)
+
+    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        if overrides.engine is None:  # a borrowed engine is disposed by its owner
+            await engine.dispose()
+
+    builder = (
+        ApplicationBuilder()
+        .token(overrides.token or settings.require_token())
+        .base_url(f"{api_root}/bot")
+        .base_file_url(f"{api_root}/file/bot")
+        .persistence(persistence)
+        .concurrent_updates(processor)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if overrides.rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = builder.build()
+    processor.after_update = app.update_persistence  # written after every update, not every minute
+    app.bot_data[SERVICES_KEY] = services
+    install_handlers(app)
+    return app
+
+
+def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
+    """Order matters within the default group: conversations first, the catch-all hints last."""
+    register.register(app)
+    login.register(app)
+    password.register(app)
+    menu.register(app)
+    menu.register_fallbacks(app)
+    app.add_error_handler(errors.on_error)
+
+
+async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
+    """The command list in Chinese (the default) and English."""
+    for language in ("zh", "en"):
+        t = Translator(language, app.bot_data[SERVICES_KEY].settings.timezone)
+        commands = [BotCommand(name, t(description)) for name, description in COMMANDS]
+        await app.bot.set_my_commands(commands, language_code=None if language == "zh" else language)
+        if language == "zh":
+            await app.bot.set_my_commands(commands, language_code="zh")

@@ -1,0 +1,72 @@
+"""The one place that turns an exception into a polite answer; the process never crashes on one.
+
+Domain errors are expected (a wrong password, a forged button): they are answered with their own
+message. Anything else is logged with the update's context and answered with an apology.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, NetworkError, TelegramError
+
+from bot.callbacks import BadCallbackData
+from bot.i18n import N_, Translator
+from bot.runtime import Ctx, tr
+from domain.errors import DomainError, Invalid
+
+log = logging.getLogger("cebot.errors")
+
+STALE_BUTTON = N_("这个按钮已失效或不属于您，操作未执行。请重新打开菜单：/menu")
+APOLOGY = N_("抱歉，处理您的请求时出错了，我们已记录此问题。您输入的内容没有丢失，请稍后重试或发送 /menu。")
+TRY_AGAIN = N_("请重新输入：")
+
+
+async def on_error(update: object, context: Ctx) -> None:
+    error = context.error
+    if isinstance(error, Forbidden):
+        log.info("bot blocked by user: %s", _where(update))
+        return
+    if isinstance(error, NetworkError) and not isinstance(update, Update):
+        log.warning("network trouble talking to the Bot API: %s", error)
+        return
+    t = tr(update, context)
+    if isinstance(error, Invalid):
+        text = describe(error, t) + "\n" + t(TRY_AGAIN)
+    elif isinstance(error, DomainError):
+        text = describe(error, t)
+    elif isinstance(error, BadCallbackData):
+        log.info("refused callback data at %s", _where(update))
+        text = t(STALE_BUTTON)
+    else:
+        log.error("unhandled error at %s", _where(update), exc_info=error)
+        text = t(APOLOGY)
+    if isinstance(update, Update):
+        await _tell(update, text)
+
+
+def describe(error: DomainError, t: Translator) -> str:
+    """A domain error in the user's language, its placeholders filled."""
+    return t(error.key, **error.params)
+
+
+async def _tell(update: Update, text: str) -> None:
+    try:
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()
+            except TelegramError:
+                pass
+        if update.effective_chat is not None:
+            await update.effective_chat.send_message(text)
+    except TelegramError as exc:
+        log.warning("could not tell the user about an error: %s", exc)
+
+
+def _where(update: object) -> str:
+    """Update id and Telegram user id: enough to find the trail, never the message content."""
+    if not isinstance(update, Update):
+        return "no update"
+    user = update.effective_user.id if update.effective_user else None
+    return f"update={update.update_id} user={user}"

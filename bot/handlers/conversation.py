@@ -1,0 +1,63 @@
+"""What every conversation shares: /cancel, the timeout, and an answer to unexpected input."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.i18n import N_
+from bot.runtime import Ctx, reply, tr
+
+TIMEOUT = timedelta(minutes=30)
+"""Long enough to find a document on a desk, short enough that a draft does not linger."""
+
+DRAFT_KEYS = ("register", "login", "_password_change")
+
+
+async def cancel(update: Update, context: Ctx) -> int:
+    """/cancel at any step: drafts are dropped, nothing half-saved."""
+    if context.user_data is not None:
+        for key in DRAFT_KEYS:
+            context.user_data.pop(key, None)
+    await reply(update, tr(update, context)(N_("已取消。发送 /menu 打开功能列表，或 /help 查看命令。")), edit=False)
+    return ConversationHandler.END
+
+
+async def timed_out(update: object, context: Ctx) -> None:
+    """After TIMEOUT of silence: the user is told, the draft dropped."""
+    if context.user_data is not None:
+        for key in DRAFT_KEYS:
+            context.user_data.pop(key, None)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        text = tr(update, context)(N_("操作长时间未继续，已自动取消。需要时请重新开始。"))
+        await update.effective_chat.send_message(text)
+
+
+async def unexpected(update: Update, context: Ctx) -> None:
+    """Input the current step cannot use: say what is expected; the step stays where it was."""
+    t = tr(update, context)
+    if update.callback_query is not None:
+        await update.callback_query.answer(t(N_("这个按钮已失效。")), show_alert=False)
+    await reply(update, t(N_("请按上面的提示输入，或发送 /cancel 取消当前操作。")), edit=False)
+
+
+def fallbacks() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [
+        CommandHandler("cancel", cancel),
+        MessageHandler(filters.ALL, unexpected),
+        CallbackQueryHandler(unexpected),
+    ]
+
+
+def timeout_handlers() -> dict[object, list[BaseHandler]]:  # type: ignore[type-arg]
+    return {ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)]}

@@ -1,0 +1,175 @@
+"""/start, /help, /menu (功能列表), /language, and a hint for anything the bot does not expect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.callbacks import CallbackAction
+from bot.i18n import LANGUAGES, N_, Translator
+from bot.keyboards import button, column, rows
+from bot.runtime import LANGUAGE_KEY, Ctx, current_actor, reply, services, tr
+from domain.errors import NotPermitted
+from domain.model import Actor
+from domain.permissions import Permission
+
+MENU_OPEN = CallbackAction("menu:open", words=1)
+MENU_SHOW = CallbackAction("menu")
+LANGUAGE_SET = CallbackAction("lang", words=1)
+
+
+@dataclass(frozen=True)
+class Module:
+    """A function of the manual's list (功能列表); ``command`` is where it lives once built."""
+
+    key: str
+    label: str
+    permission: Permission
+    command: str | None = None
+
+
+MODULES: tuple[Module, ...] = (
+    Module("profile", N_("继续教育机构信息管理"), Permission.PROFILE_EDIT),
+    Module("admins", N_("权限管理"), Permission.ADMINS_MANAGE),
+    Module("roles", N_("角色管理"), Permission.ROLES_MANAGE),
+    Module("classes", N_("培训班管理"), Permission.CLASSES_MANAGE),
+    Module("scores", N_("学员成绩管理"), Permission.SCORES_MANAGE),
+    Module("plan", N_("年度培训计划"), Permission.PLANS_MANAGE),
+    Module("summary", N_("年度工作总结"), Permission.SUMMARIES_MANAGE),
+    Module("materials", N_("年度工作材料报送"), Permission.MATERIALS_MANAGE),
+)
+MODULES_BY_KEY = {m.key: m for m in MODULES}
+
+WELCOME = N_(
+    "您好！这里是湖北省专业技术人员继续教育公共服务平台的继续教育基地管理助手。\n\n"
+    "已注册的基地管理员请发送 /login 登录；新基地请发送 /register 注册。\n"
+    "发送 /help 查看全部命令。"
+)
+HELP = N_(
+    "可用命令：\n"
+    "/login 登录（身份证号码 + 密码）\n"
+    "/register 注册继续教育基地\n"
+    "/menu 功能列表\n"
+    "/password 修改密码\n"
+    "/logout 退出登录\n"
+    "/language 切换语言\n"
+    "/cancel 取消当前操作\n\n"
+    "为保护个人信息，含密码或身份证号码的消息会在读取后立即从聊天中删除。"
+)
+HINT = N_("我没有理解这条消息。请使用下方命令或按钮操作，发送 /help 查看全部命令。")
+UNSUPPORTED = N_("暂不支持这种类型的消息。请发送文字或使用按钮，发送 /help 查看全部命令。")
+COMING_SOON = N_("“{module}”功能正在建设中，即将上线。")
+
+
+def menu_keyboard(actor: Actor, t: Translator) -> InlineKeyboardMarkup:
+    """Only the entries the admin's permissions allow, then password and logout."""
+    allowed = [button(t(m.label), MENU_OPEN.encode(m.key)) for m in MODULES if actor.can(m.permission)]
+    extras = [button(t(N_("修改密码")), "pw:start"), button(t(N_("退出登录")), "logout")]
+    return rows([*allowed, *extras], per_row=2)
+
+
+def menu_text(actor: Actor, t: Translator, base_name: str) -> str:
+    role = t(N_("超级管理员")) if actor.is_super else t(N_("管理员"))
+    lines = [t(N_("功能列表")), t(N_("{base} · {name}（{role}）"), base=base_name, name=actor.user_name, role=role)]
+    if not actor.permissions:
+        lines.append(t(N_("您的角色目前没有任何权限，请联系本基地超级管理员分配。")))
+    return "\n".join(lines)
+
+
+async def show_menu(update: Update, context: Ctx) -> None:
+    """/menu or the 功能列表 button: the function list by permission."""
+    svc = services(context)
+    t = tr(update, context)
+    async with svc.uow() as uow:
+        actor = await current_actor(update, context, uow)
+        base = await uow.bases.get(actor.base_id)
+        await uow.commit()
+    await reply(update, menu_text(actor, t, base.name if base else ""), menu_keyboard(actor, t))
+
+
+async def open_module(update: Update, context: Ctx) -> None:
+    """A module button; the permission is checked again on arrival."""
+    assert update.callback_query is not None
+    module = MODULES_BY_KEY.get(MENU_OPEN.parse_word(update.callback_query.data))
+    svc = services(context)
+    t = tr(update, context)
+    async with svc.uow() as uow:
+        actor = await current_actor(update, context, uow)
+        await uow.commit()
+    if module is None or not actor.can(module.permission):
+        raise NotPermitted()
+    await update.callback_query.answer()
+    back = column([button(t(N_("返回功能列表")), MENU_SHOW.encode())])
+    await reply(update, t(COMING_SOON, module=t(module.label)), back)
+
+
+async def start(update: Update, context: Ctx) -> None:
+    """/start: greeting and the way in."""
+    t = tr(update, context)
+    await reply(update, t(WELCOME))
+
+
+async def help_command(update: Update, context: Ctx) -> None:
+    """/help: every command in one message."""
+    t = tr(update, context)
+    await reply(update, t(HELP))
+
+
+async def choose_language(update: Update, context: Ctx) -> None:
+    """/language: buttons for each catalogue."""
+    t = tr(update, context)
+    keyboard = rows([button(name, LANGUAGE_SET.encode(code)) for code, name in LANGUAGES.items()])
+    await reply(update, t(N_("请选择语言：")), keyboard)
+
+
+async def set_language(update: Update, context: Ctx) -> None:
+    """A language button: stored in user_data, so it survives a restart."""
+    assert update.callback_query is not None and context.user_data is not None
+    code = LANGUAGE_SET.parse_word(update.callback_query.data)
+    if code not in LANGUAGES:
+        raise NotPermitted()
+    context.user_data[LANGUAGE_KEY] = code
+    await update.callback_query.answer()
+    await reply(update, tr(update, context)(N_("语言已切换为中文。")))
+
+
+async def unknown_text(update: Update, context: Ctx) -> None:
+    """Text or a command outside any conversation: a hint, never silence."""
+    await reply(update, tr(update, context)(HINT))
+
+
+async def unsupported(update: Update, context: Ctx) -> None:
+    """Stickers, photos, voice and the like."""
+    await reply(update, tr(update, context)(UNSUPPORTED))
+
+
+async def stale_button(update: Update, context: Ctx) -> None:
+    """A button no handler claims (an old keyboard, forged data): refused politely."""
+    assert update.callback_query is not None
+    t = tr(update, context)
+    await update.callback_query.answer(t(N_("这个按钮已失效，请重新打开菜单：/menu")), show_alert=True)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler("help", help_command))
+    app.add_handler(CommandHandler("menu", show_menu))
+    app.add_handler(CommandHandler("language", choose_language))
+    app.add_handler(CallbackQueryHandler(show_menu, pattern=MENU_SHOW.pattern))
+    app.add_handler(CallbackQueryHandler(open_module, pattern=MENU_OPEN.pattern))
+    app.add_handler(CallbackQueryHandler(set_language, pattern=LANGUAGE_SET.pattern))
+
+
+def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
+    """Registered last in the default group: only what no feature claimed reaches these."""
+    app.add_handler(MessageHandler(filters.TEXT | filters.COMMAND, unknown_text))
+    app.add_handler(MessageHandler(~filters.StatusUpdate.ALL, unsupported))
+    app.add_handler(CallbackQueryHandler(stale_button))

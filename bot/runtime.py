@@ -1,0 +1,94 @@
+"""What every handler needs: the services container, the user's translator, replying, deleting.
+
+The container lives in ``application.bot_data`` (never persisted), built once by bot/app.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.config import Settings
+from bot.i18n import Translator, pick_language
+from domain.clock import Clock
+from domain.model import Actor
+from domain.ports import PasswordHasher, UnitOfWork
+from domain.services.auth import LoginPolicy
+from domain.services.sessions import SessionPolicy, resolve_actor
+
+Ctx = ContextTypes.DEFAULT_TYPE
+SERVICES_KEY = "cebot.services"
+LANGUAGE_KEY = "language"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    uow: Callable[..., UnitOfWork]
+    hasher: PasswordHasher
+    clock: Clock
+    session_policy: SessionPolicy
+    login_policy: LoginPolicy
+
+
+def services(context: Ctx) -> Services:
+    found = context.application.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    return found
+
+
+def tr(update: object, context: Ctx) -> Translator:
+    chosen = context.user_data.get(LANGUAGE_KEY) if context.user_data is not None else None
+    code = None
+    if isinstance(update, Update) and update.effective_user is not None:
+        code = update.effective_user.language_code
+    return Translator(pick_language(chosen, code), services(context).settings.timezone)
+
+
+def telegram_user_id(update: Update) -> int:
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
+async def current_actor(update: Update, context: Ctx, uow: UnitOfWork) -> Actor:
+    """The guard's entry for handlers: session, base, fresh permissions."""
+    svc = services(context)
+    return await resolve_actor(uow, svc.clock, telegram_user_id(update), svc.session_policy)
+
+
+async def reply(
+    update: Update,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None = None,
+    *,
+    edit: bool = True,
+    **kwargs: Any,
+) -> Message | None:
+    """Edits the message a pressed button belongs to, or sends a new message."""
+    query = update.callback_query
+    if query is not None and edit and query.message is not None:
+        try:
+            result = await query.edit_message_text(text, reply_markup=keyboard, **kwargs)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+            return None
+        return result if isinstance(result, Message) else None
+    chat = update.effective_chat
+    assert chat is not None
+    return await chat.send_message(text, reply_markup=keyboard, **kwargs)
+
+
+async def delete_user_message(update: Update) -> bool:
+    """Removes a message that carried a password or an ID-card number, right after reading it."""
+    if update.effective_message is None:
+        return False
+    with contextlib.suppress(TelegramError):
+        return await update.effective_message.delete()
+    return False

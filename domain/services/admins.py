@@ -1,0 +1,251 @@
+"""权限管理: a base's administrators, adding them two ways, removing, roles, hand-over of super admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain import validators as v
+from domain.clock import Clock
+from domain.errors import Conflict, Invalid, NotFound, NotPermitted
+from domain.messages import N_
+from domain.model import Actor, Membership, Role, SessionEnd, User
+from domain.passwords import check_password_policy
+from domain.permissions import Permission
+from domain.ports import PasswordHasher, UnitOfWork
+from domain.services import audit
+from domain.services.sessions import ensure_own_base, require, require_super
+
+
+@dataclass(frozen=True)
+class AdminView:
+    """What the admin list shows: never a full ID-card number."""
+
+    membership_id: int
+    user_id: int
+    name: str
+    masked_id_number: str
+    is_super: bool
+    role_id: int | None
+    role_name: str | None
+
+
+@dataclass(frozen=True)
+class PersonMatch:
+    user_id: int
+    name: str
+    masked_id_number: str
+
+
+async def list_admins(
+    uow: UnitOfWork, actor: Actor, *, offset: int = 0, limit: int = 10
+) -> tuple[list[AdminView], int]:
+    require(actor, Permission.ADMINS_MANAGE)
+    memberships = await uow.memberships.list_for_base(actor.base_id, offset, limit)
+    total = await uow.memberships.count_for_base(actor.base_id)
+    users = {u.id: u for u in await uow.users.get_many([m.user_id for m in memberships])}
+    roles = {r.id: r for r in await uow.roles.list_for_base(actor.base_id)}
+    views = []
+    for m in memberships:
+        user = users[m.user_id]
+        role = roles.get(m.role_id) if m.role_id else None
+        views.append(_view(m, user, role))
+    return views, total
+
+
+async def get_admin(uow: UnitOfWork, actor: Actor, membership_id: int) -> AdminView:
+    require(actor, Permission.ADMINS_MANAGE)
+    membership = await _own_membership(uow, actor, membership_id)
+    user = await uow.users.get(membership.user_id)
+    if user is None:
+        raise NotFound()
+    role = await uow.roles.get(membership.role_id) if membership.role_id else None
+    return _view(membership, user, role)
+
+
+async def add_new_admin(
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    actor: Actor,
+    *,
+    name: str,
+    id_number: str,
+    mobile: str,
+    initial_password: str,
+    role_id: int | None,
+) -> AdminView:
+    """(a) A person not yet in the system; the initial password must be changed at first login."""
+    require(actor, Permission.ADMINS_MANAGE)
+    now = clock.now()
+    clean_id = v.parse_id_number(id_number, now.date())
+    clean_mobile = v.parse_mobile(mobile)
+    clean_name = v.parse_name(name)
+    check_password_policy(initial_password, id_number=clean_id, mobile=clean_mobile, name=clean_name)
+    if await uow.users.get_by_id_number(clean_id) is not None:
+        raise Conflict(N_("该身份证号码已是系统用户，请使用“添加已有用户”。"))
+    role = await _own_role_or_none(uow, actor, role_id)
+    user = await uow.users.add(
+        User(
+            name=clean_name,
+            id_number=clean_id,
+            mobile=clean_mobile,
+            password_hash=await hasher.hash(initial_password),
+            must_change_password=True,
+            credentials_changed_at=now,
+            created_at=now,
+        )
+    )
+    membership = await uow.memberships.add(
+        Membership(base_id=actor.base_id, user_id=user.id or 0, role_id=role_id, created_at=now)
+    )
+    await audit.record_by(
+        uow, clock, actor, "admin.add_new", user.name,
+        new_value=v.mask_id_number(clean_id),
+    )
+    await uow.commit()
+    return _view(membership, user, role)
+
+
+async def find_person(uow: UnitOfWork, clock: Clock, actor: Actor, id_number: str) -> PersonMatch:
+    """(b) An existing person, shown only by name and masked number for confirmation."""
+    require(actor, Permission.ADMINS_MANAGE)
+    clean_id = v.parse_id_number(id_number, clock.now().date())
+    user = await uow.users.get_by_id_number(clean_id)
+    if user is None or user.id is None:
+        raise NotFound(N_("系统中没有该身份证号码的用户，请使用“注册新管理员”。"))
+    return PersonMatch(user.id, user.name, v.mask_id_number(user.id_number))
+
+
+async def add_existing_admin(
+    uow: UnitOfWork, clock: Clock, actor: Actor, *, user_id: int, role_id: int | None
+) -> AdminView:
+    require(actor, Permission.ADMINS_MANAGE)
+    user = await uow.users.get(user_id)
+    if user is None:
+        raise NotFound()
+    if await uow.memberships.get_for(actor.base_id, user_id) is not None:
+        raise Conflict(N_("{name} 已是本基地的管理员。"), name=user.name)
+    role = await _own_role_or_none(uow, actor, role_id)
+    membership = await uow.memberships.add(
+        Membership(
+            base_id=actor.base_id, user_id=user_id, role_id=role_id, created_at=clock.now()
+        )
+    )
+    await audit.record_by(
+        uow, clock, actor, "admin.add_existing", user.name,
+        new_value=v.mask_id_number(user.id_number),
+    )
+    await uow.commit()
+    return _view(membership, user, role)
+
+
+async def remove_admin(uow: UnitOfWork, clock: Clock, actor: Actor, membership_id: int) -> None:
+    """Never the super admin, never oneself; their sessions on this base end at once."""
+    require(actor, Permission.ADMINS_MANAGE)
+    membership = await _own_membership(uow, actor, membership_id)
+    if membership.is_super:
+        raise NotPermitted(N_("不能删除超级管理员。请先将超级管理员移交给其他管理员。"))
+    if membership.user_id == actor.user_id:
+        raise NotPermitted(N_("不能删除自己。"))
+    user = await uow.users.get(membership.user_id)
+    await uow.memberships.delete(membership_id)
+    await uow.sessions.end_for_membership(
+        membership.user_id, actor.base_id, clock.now(), SessionEnd.MEMBERSHIP_REMOVED
+    )
+    await audit.record_by(uow, clock, actor, "admin.remove", user.name if user else "")
+    await uow.commit()
+
+
+async def change_role(
+    uow: UnitOfWork, clock: Clock, actor: Actor, membership_id: int, role_id: int | None
+) -> AdminView:
+    require(actor, Permission.ADMINS_MANAGE)
+    membership = await _own_membership(uow, actor, membership_id)
+    if membership.is_super:
+        raise NotPermitted(N_("超级管理员拥有全部权限，无需分配角色。"))
+    role = await _own_role_or_none(uow, actor, role_id)
+    old_role = await uow.roles.get(membership.role_id) if membership.role_id else None
+    membership.role_id = role_id
+    await uow.memberships.update(membership)
+    user = await uow.users.get(membership.user_id)
+    if user is None:
+        raise NotFound()
+    await audit.record_by(
+        uow, clock, actor, "admin.change_role", user.name,
+        old_value=old_role.name if old_role else None, new_value=role.name if role else None,
+    )
+    await uow.commit()
+    return _view(membership, user, role)
+
+
+async def hand_over_super(
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    actor: Actor,
+    *,
+    membership_id: int,
+    password: str,
+) -> AdminView:
+    """One atomic change; the former super admin keeps the membership but no functions.
+
+    The base row is locked first, so of two simultaneous hand-overs the second sees that its
+    actor is no longer the super admin and is refused: exactly one super admin at every moment.
+    """
+    require_super(actor)
+    user = await uow.users.get(actor.user_id)
+    if user is None or not await hasher.verify(password, user.password_hash):
+        raise Invalid("password", N_("密码不正确，未移交超级管理员。"))
+    if await uow.bases.get_for_update(actor.base_id) is None:
+        raise NotFound()
+    current = await uow.memberships.get_super(actor.base_id)
+    if current is None or current.user_id != actor.user_id:
+        raise NotPermitted(N_("只有超级管理员可以执行此操作。"))
+    target = await _own_membership(uow, actor, membership_id)
+    if target.id == current.id:
+        raise Invalid("membership", N_("您已是超级管理员。"))
+    current.is_super = False
+    current.role_id = None
+    await uow.memberships.update(current)
+    target.is_super = True
+    target.role_id = None
+    await uow.memberships.update(target)
+    new_super = await uow.users.get(target.user_id)
+    if new_super is None:
+        raise NotFound()
+    await audit.record_by(
+        uow, clock, actor, "admin.hand_over_super", new_super.name,
+        old_value=user.name, new_value=new_super.name,
+    )
+    await uow.commit()
+    return _view(target, new_super, None)
+
+
+async def _own_membership(uow: UnitOfWork, actor: Actor, membership_id: int) -> Membership:
+    membership = await uow.memberships.get(membership_id)
+    if membership is None:
+        raise NotFound()
+    ensure_own_base(actor, membership.base_id)
+    return membership
+
+
+async def _own_role_or_none(uow: UnitOfWork, actor: Actor, role_id: int | None) -> Role | None:
+    if role_id is None:
+        return None
+    role = await uow.roles.get(role_id)
+    if role is None:
+        raise NotFound(N_("该角色不存在，可能已被删除。"))
+    ensure_own_base(actor, role.base_id)
+    return role
+
+
+def _view(membership: Membership, user: User, role: Role | None) -> AdminView:
+    return AdminView(
+        membership_id=membership.id or 0,
+        user_id=user.id or 0,
+        name=user.name,
+        masked_id_number=v.mask_id_number(user.id_number),
+        is_super=membership.is_super,
+        role_id=membership.role_id,
+        role_name=role.name if role else None,
+    )

@@ -1,0 +1,317 @@
+"""Register a base, log in (with lock-out), choose a base, change the password, log out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain import validators as v
+from domain.clock import Clock
+from domain.errors import (
+    AccountLocked,
+    AuthenticationFailed,
+    Conflict,
+    Invalid,
+    NotFound,
+    NotLoggedIn,
+    Throttled,
+)
+from domain.messages import N_
+from domain.model import Base, LoginSession, Membership, SessionEnd, User
+from domain.passwords import check_password_policy
+from domain.ports import PasswordHasher, UnitOfWork
+from domain.services import audit
+from domain.services.sessions import SessionPolicy, current_session
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """OWASP-style lock-out: per account, and per Telegram user guessing across accounts."""
+
+    max_failures: int = 5
+    lock_for: timedelta = timedelta(minutes=15)
+    max_failures_per_telegram_user: int = 10
+    telegram_user_window: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Registration:
+    """What /register collects; every field is validated again here, whatever the caller did.
+
+    The password arrives already hashed (see ``prepare_password``): a conversation's draft is
+    persisted between messages, and a plaintext password must never be.
+    """
+
+    base_name: str
+    credit_code: str
+    region: str
+    address: str
+    contact_person: str
+    contact_phone: str
+    admin_name: str
+    admin_id_number: str
+    admin_mobile: str
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    session: LoginSession
+    user: User
+    bases: list[Base]
+
+    @property
+    def needs_base_choice(self) -> bool:
+        return self.session.base_id is None
+
+    @property
+    def needs_password_change(self) -> bool:
+        return self.user.must_change_password
+
+
+async def register_base(
+    uow: UnitOfWork,
+    clock: Clock,
+    form: Registration,
+    *,
+    telegram_user_id: int,
+) -> LoginOutcome:
+    """The base, its first admin as super admin, and a session for the person who registered."""
+    now = clock.now()
+    credit_code = v.parse_credit_code(form.credit_code)
+    id_number = v.parse_id_number(form.admin_id_number, now.date())
+    mobile = v.parse_mobile(form.admin_mobile)
+    await ensure_registrable(uow, credit_code=credit_code, id_number=id_number)
+    base = await uow.bases.add(
+        Base(
+            name=v.parse_name(form.base_name, field="base_name", max_length=100),
+            credit_code=credit_code,
+            region=v.parse_region(form.region),
+            address=v.parse_text(form.address, field="address", max_length=200),
+            contact_person=v.parse_name(form.contact_person, field="contact_person"),
+            contact_phone=v.parse_phone(form.contact_phone),
+            created_at=now,
+        )
+    )
+    user = await uow.users.add(
+        User(
+            name=v.parse_name(form.admin_name),
+            id_number=id_number,
+            mobile=mobile,
+            password_hash=form.password_hash,
+            credentials_changed_at=now,
+            created_at=now,
+        )
+    )
+    assert base.id is not None and user.id is not None
+    await uow.memberships.add(
+        Membership(base_id=base.id, user_id=user.id, is_super=True, created_at=now)
+    )
+    session = await _open_session(uow, clock, telegram_user_id, user, base.id)
+    await audit.record(
+        uow, clock, action="base.register", base_id=base.id, actor_user_id=user.id,
+        subject=base.name,
+    )
+    await uow.commit()
+    return LoginOutcome(session, user, [base])
+
+
+async def ensure_registrable(
+    uow: UnitOfWork, *, credit_code: str | None = None, id_number: str | None = None
+) -> None:
+    """Refuses, as soon as it is typed, a credit code or ID-card number already registered."""
+    if credit_code is not None and await uow.bases.get_by_credit_code(credit_code) is not None:
+        raise Conflict(N_("该统一社会信用代码已注册，请直接登录或联系该基地的超级管理员。"))
+    if id_number is not None and await uow.users.get_by_id_number(id_number) is not None:
+        raise Conflict(
+            N_("该身份证号码已注册。请先登录，或请已注册基地的超级管理员将您添加为管理员。")
+        )
+
+
+async def prepare_password(
+    hasher: PasswordHasher,
+    password: str,
+    *,
+    id_number: str | None,
+    mobile: str | None,
+    name: str | None,
+) -> str:
+    """Checks the policy and hashes at once, so only the hash is ever kept between messages."""
+    check_password_policy(password, id_number=id_number, mobile=mobile, name=name)
+    return await hasher.hash(password)
+
+
+async def login(
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    *,
+    telegram_user_id: int,
+    id_number: str,
+    password: str,
+    policy: LoginPolicy = LoginPolicy(),
+) -> LoginOutcome:
+    """Same answer, same cost, for an unknown ID-card number and a wrong password."""
+    now = clock.now()
+    since = now - policy.telegram_user_window
+    recent = await uow.login_failures.count_since(telegram_user_id, since)
+    if recent >= policy.max_failures_per_telegram_user:
+        latest = await uow.login_failures.latest(telegram_user_id) or now
+        raise Throttled(latest + policy.telegram_user_window)
+    normalised = v.parse_id_number(id_number, now.date())
+    user = await uow.users.get_by_id_number(normalised)
+    if user is None:
+        await hasher.burn(password)
+        await _fail(uow, telegram_user_id, now)
+        raise AuthenticationFailed()
+    if user.is_locked(now):
+        await hasher.burn(password)
+        assert user.locked_until is not None
+        raise AccountLocked(user.locked_until)
+    if not await hasher.verify(password, user.password_hash):
+        user.failed_logins += 1
+        locked = user.failed_logins >= policy.max_failures
+        if locked:
+            user.failed_logins = 0
+            user.locked_until = now + policy.lock_for
+            await audit.record(
+                uow, clock, action="user.locked", base_id=None, actor_user_id=user.id
+            )
+        await uow.users.update(user)
+        await _fail(uow, telegram_user_id, now)
+        if locked:
+            assert user.locked_until is not None
+            raise AccountLocked(user.locked_until)
+        raise AuthenticationFailed()
+    user.failed_logins = 0
+    user.locked_until = None
+    if hasher.needs_rehash(user.password_hash):
+        user.password_hash = await hasher.hash(password)
+    await uow.users.update(user)
+    await uow.login_failures.clear(telegram_user_id)
+    memberships = await uow.memberships.list_for_user(user.id or 0)
+    if not memberships and not user.is_reviewer:
+        await uow.commit()
+        raise NotFound(N_("该账号目前不是任何继续教育基地的管理员。"))
+    bases = await uow.bases.get_many([m.base_id for m in memberships])
+    base_id = bases[0].id if len(bases) == 1 else None
+    session = await _open_session(uow, clock, telegram_user_id, user, base_id)
+    await audit.record(uow, clock, action="user.login", base_id=base_id, actor_user_id=user.id)
+    await uow.commit()
+    return LoginOutcome(session, user, bases)
+
+
+async def choose_base(
+    uow: UnitOfWork, clock: Clock, telegram_user_id: int, base_id: int, policy: SessionPolicy
+) -> Base:
+    """For a person who administers several bases; the base id is re-checked, never trusted."""
+    session, user = await current_session(uow, clock, telegram_user_id, policy)
+    membership = await uow.memberships.get_for(base_id, user.id or 0)
+    base = await uow.bases.get(base_id)
+    if membership is None or base is None:
+        raise NotFound()
+    session.base_id = base_id
+    await uow.sessions.update(session)
+    await uow.commit()
+    return base
+
+
+async def list_own_bases(
+    uow: UnitOfWork, clock: Clock, telegram_user_id: int, policy: SessionPolicy
+) -> list[Base]:
+    _session, user = await current_session(uow, clock, telegram_user_id, policy)
+    memberships = await uow.memberships.list_for_user(user.id or 0)
+    return await uow.bases.get_many([m.base_id for m in memberships])
+
+
+async def change_password(
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    *,
+    telegram_user_id: int,
+    old_password: str,
+    new_password: str,
+    new_password_again: str,
+    policy: SessionPolicy,
+) -> None:
+    """Old password first; the person's other sessions end (also those in other chats)."""
+    session, user = await current_session(uow, clock, telegram_user_id, policy)
+    if not await hasher.verify(old_password, user.password_hash):
+        raise Invalid("old_password", N_("原密码不正确。"))
+    if new_password != new_password_again:
+        raise Invalid("password_again", N_("两次输入的新密码不一致，请重新输入新密码。"))
+    if new_password == old_password:
+        raise Invalid("password", N_("新密码不能与原密码相同。"))
+    check_password_policy(new_password, id_number=user.id_number, mobile=user.mobile, name=user.name)
+    now = clock.now()
+    user.password_hash = await hasher.hash(new_password)
+    user.must_change_password = False
+    user.credentials_changed_at = now
+    await uow.users.update(user)
+    await uow.sessions.end_all_for_user(
+        user.id or 0, now, SessionEnd.PASSWORD_CHANGED, except_session_id=session.id
+    )
+    # The current session survives the change: it proved the old password just now.
+    session.started_at = now
+    session.last_seen_at = now
+    await uow.sessions.update(session)
+    await audit.record(
+        uow, clock, action="user.password_changed", base_id=session.base_id, actor_user_id=user.id
+    )
+    await uow.commit()
+
+
+async def verify_old_password(
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    *,
+    telegram_user_id: int,
+    password: str,
+    policy: SessionPolicy,
+) -> None:
+    """Lets /password refuse a wrong old password at once, before asking for the new one."""
+    _session, user = await current_session(uow, clock, telegram_user_id, policy)
+    if not await hasher.verify(password, user.password_hash):
+        raise Invalid("old_password", N_("原密码不正确。"))
+
+
+async def logout(uow: UnitOfWork, clock: Clock, telegram_user_id: int) -> None:
+    session = await uow.sessions.get_open_for_telegram_user(telegram_user_id)
+    if session is None:
+        raise NotLoggedIn(N_("您当前没有登录。"))
+    session.ended_at = clock.now()
+    session.end_reason = SessionEnd.LOGOUT
+    await uow.sessions.update(session)
+    await audit.record(
+        uow, clock, action="user.logout", base_id=session.base_id, actor_user_id=session.user_id
+    )
+    await uow.commit()
+
+
+async def _open_session(
+    uow: UnitOfWork, clock: Clock, telegram_user_id: int, user: User, base_id: int | None
+) -> LoginSession:
+    """One open session per Telegram user: a new login replaces the previous one."""
+    now = clock.now()
+    previous = await uow.sessions.get_open_for_telegram_user(telegram_user_id)
+    if previous is not None:
+        previous.ended_at = now
+        previous.end_reason = SessionEnd.REPLACED
+        await uow.sessions.update(previous)
+    return await uow.sessions.add(
+        LoginSession(
+            telegram_user_id=telegram_user_id,
+            user_id=user.id or 0,
+            base_id=base_id,
+            started_at=now,
+            last_seen_at=now,
+        )
+    )
+
+
+async def _fail(uow: UnitOfWork, telegram_user_id: int, now: datetime) -> None:
+    """A failure is committed before the error is raised, or the lock-out would never count."""
+    await uow.login_failures.record(telegram_user_id, now)
+    await uow.commit()

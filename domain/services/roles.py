@@ -1,0 +1,106 @@
+"""角色管理: roles are a base's own named permission sets; never deleted while assigned."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from domain import validators as v
+from domain.clock import Clock
+from domain.errors import Conflict, NotFound
+from domain.messages import N_
+from domain.model import Actor, Role
+from domain.permissions import Permission
+from domain.ports import UnitOfWork
+from domain.services import audit
+from domain.services.sessions import ensure_own_base, require
+
+ROLE_NAME_MAX = 30
+
+
+def _permission_names(permissions: Iterable[Permission]) -> str:
+    return ",".join(sorted(p.value for p in permissions))
+
+
+async def list_roles(uow: UnitOfWork, actor: Actor) -> list[Role]:
+    require(actor, Permission.ROLES_MANAGE)
+    return await uow.roles.list_for_base(actor.base_id)
+
+
+async def get_role(uow: UnitOfWork, actor: Actor, role_id: int) -> Role:
+    require(actor, Permission.ROLES_MANAGE)
+    return await _own_role(uow, actor, role_id)
+
+
+async def create_role(
+    uow: UnitOfWork, clock: Clock, actor: Actor, name: str, permissions: Iterable[Permission]
+) -> Role:
+    require(actor, Permission.ROLES_MANAGE)
+    clean = v.parse_name(name, field="role_name", max_length=ROLE_NAME_MAX)
+    await _ensure_name_free(uow, actor.base_id, clean)
+    role = await uow.roles.add(
+        Role(base_id=actor.base_id, name=clean, permissions=frozenset(permissions))
+    )
+    await audit.record_by(
+        uow, clock, actor, "role.create", clean, new_value=_permission_names(role.permissions)
+    )
+    await uow.commit()
+    return role
+
+
+async def rename_role(
+    uow: UnitOfWork, clock: Clock, actor: Actor, role_id: int, name: str
+) -> Role:
+    require(actor, Permission.ROLES_MANAGE)
+    role = await _own_role(uow, actor, role_id)
+    clean = v.parse_name(name, field="role_name", max_length=ROLE_NAME_MAX)
+    if clean != role.name:
+        await _ensure_name_free(uow, actor.base_id, clean)
+    old = role.name
+    role.name = clean
+    await uow.roles.update(role)
+    await audit.record_by(uow, clock, actor, "role.rename", clean, old_value=old, new_value=clean)
+    await uow.commit()
+    return role
+
+
+async def set_permissions(
+    uow: UnitOfWork, clock: Clock, actor: Actor, role_id: int, permissions: Iterable[Permission]
+) -> Role:
+    """Takes effect on each holder's next action: permissions are resolved per action."""
+    require(actor, Permission.ROLES_MANAGE)
+    role = await _own_role(uow, actor, role_id)
+    old = _permission_names(role.permissions)
+    role.permissions = frozenset(permissions)
+    await uow.roles.update(role)
+    await audit.record_by(
+        uow, clock, actor, "role.permissions", role.name,
+        old_value=old, new_value=_permission_names(role.permissions),
+    )
+    await uow.commit()
+    return role
+
+
+async def delete_role(uow: UnitOfWork, clock: Clock, actor: Actor, role_id: int) -> None:
+    require(actor, Permission.ROLES_MANAGE)
+    role = await _own_role(uow, actor, role_id)
+    holders = await uow.memberships.list_for_role(role_id)
+    if holders:
+        users = await uow.users.get_many([m.user_id for m in holders])
+        names = "、".join(u.name for u in users)
+        raise Conflict(N_("该角色仍分配给：{names}。请先为他们更换角色再删除。"), names=names)
+    await uow.roles.delete(role_id)
+    await audit.record_by(uow, clock, actor, "role.delete", role.name)
+    await uow.commit()
+
+
+async def _own_role(uow: UnitOfWork, actor: Actor, role_id: int) -> Role:
+    role = await uow.roles.get(role_id)
+    if role is None:
+        raise NotFound()
+    ensure_own_base(actor, role.base_id)
+    return role
+
+
+async def _ensure_name_free(uow: UnitOfWork, base_id: int, name: str) -> None:
+    if await uow.roles.get_by_name(base_id, name) is not None:
+        raise Conflict(N_("已有名为“{name}”的角色。"), name=name)

@@ -1,0 +1,109 @@
+"""The guard: who is acting, resolved from the Telegram user on every action.
+
+Permissions are recomputed from the membership and role each time, so a change of role takes
+effect on the admin's next action without a new login.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from domain.clock import Clock
+from domain.errors import DomainError, NotFound, NotLoggedIn, NotPermitted, SessionExpired
+from domain.messages import N_
+from domain.model import Actor, LoginSession, SessionEnd, User
+from domain.permissions import Permission
+from domain.ports import UnitOfWork
+
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    """Defaults a government back office would expect; configurable through the environment."""
+
+    idle_timeout: timedelta = timedelta(minutes=30)
+    absolute_lifetime: timedelta = timedelta(hours=12)
+
+
+class BaseChoiceRequired(DomainError):
+    default_key = N_("请先选择要管理的继续教育基地。")
+
+
+class PasswordChangeRequired(DomainError):
+    default_key = N_("首次登录请先修改初始密码：/password")
+
+
+async def current_session(
+    uow: UnitOfWork, clock: Clock, telegram_user_id: int, policy: SessionPolicy
+) -> tuple[LoginSession, User]:
+    """The open session of this Telegram user, ended here when it has run out."""
+    session = await uow.sessions.get_open_for_telegram_user(telegram_user_id)
+    if session is None:
+        raise NotLoggedIn()
+    now = clock.now()
+    user = await uow.users.get(session.user_id)
+    reason: SessionEnd | None = None
+    if user is None:
+        reason = SessionEnd.MEMBERSHIP_REMOVED
+    elif now - session.started_at > policy.absolute_lifetime:
+        reason = SessionEnd.LIFETIME
+    elif now - session.last_seen_at > policy.idle_timeout:
+        reason = SessionEnd.IDLE
+    elif user.credentials_changed_at > session.started_at:
+        reason = SessionEnd.PASSWORD_CHANGED
+    if reason is not None or user is None:
+        session.ended_at = now
+        session.end_reason = reason
+        await uow.sessions.update(session)
+        await uow.commit()
+        raise SessionExpired()
+    if now - session.last_seen_at >= TOUCH_INTERVAL:
+        session.last_seen_at = now
+        await uow.sessions.update(session)
+    return session, user
+
+
+async def resolve_actor(
+    uow: UnitOfWork, clock: Clock, telegram_user_id: int, policy: SessionPolicy
+) -> Actor:
+    """A logged-in admin with a chosen base and a password that needs no change."""
+    session, user = await current_session(uow, clock, telegram_user_id, policy)
+    if user.must_change_password:
+        raise PasswordChangeRequired()
+    if session.base_id is None:
+        raise BaseChoiceRequired()
+    membership = await uow.memberships.get_for(session.base_id, user.id or 0)
+    if membership is None or membership.id is None:
+        session.ended_at = clock.now()
+        session.end_reason = SessionEnd.MEMBERSHIP_REMOVED
+        await uow.sessions.update(session)
+        await uow.commit()
+        raise NotLoggedIn(N_("您已不再是该基地的管理员，请重新登录。"))
+    role = await uow.roles.get(membership.role_id) if membership.role_id else None
+    return Actor(
+        session_id=session.id or 0,
+        user_id=user.id or 0,
+        user_name=user.name,
+        base_id=session.base_id,
+        membership_id=membership.id,
+        is_super=membership.is_super,
+        permissions=membership.effective_permissions(role),
+    )
+
+
+def require(actor: Actor, permission: Permission) -> None:
+    if not actor.can(permission):
+        raise NotPermitted()
+
+
+def require_super(actor: Actor) -> None:
+    if not actor.is_super:
+        raise NotPermitted(N_("只有超级管理员可以执行此操作。"))
+
+
+def ensure_own_base(actor: Actor, base_id: int | None) -> None:
+    """An object of another base is reported as not found: its existence is not our business."""
+    if base_id != actor.base_id:
+        raise NotFound()

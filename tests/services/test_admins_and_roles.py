@@ -1,0 +1,214 @@
+"""Administrators, roles and the hand-over of the super admin — on real storage."""
+
+import asyncio
+
+import pytest
+
+from domain.errors import Conflict, Invalid, NotFound, NotLoggedIn, NotPermitted
+from domain.permissions import Permission
+from domain.services import admins, roles
+
+from tests.services.helpers import (
+    CODE_TWO,
+    ID_BOB,
+    ID_CAROL,
+    PASSWORD,
+    actor_of,
+    register,
+)
+
+BOB_PASSWORD = "初始密码 abc 123"
+
+
+async def setup_base_with_bob(uow_factory, hasher, clock, *, permissions=()):
+    """Alice registers a base; Bob joins with a role holding ``permissions`` and logs in."""
+    from domain.services import auth
+
+    await register(uow_factory, hasher, clock)
+    alice = await actor_of(uow_factory, clock, 1001)
+    async with uow_factory() as uow:
+        role = await roles.create_role(uow, clock, alice, "培训专员", permissions)
+    async with uow_factory() as uow:
+        bob_view = await admins.add_new_admin(
+            uow, hasher, clock, alice, name="赵磊", id_number=ID_BOB, mobile="13912345678",
+            initial_password=BOB_PASSWORD, role_id=role.id,
+        )
+    async with uow_factory() as uow:
+        await auth.login(uow, hasher, clock, telegram_user_id=2002, id_number=ID_BOB,
+                         password=BOB_PASSWORD)
+    async with uow_factory() as uow:
+        from tests.services.helpers import POLICY
+
+        await auth.change_password(
+            uow, hasher, clock, telegram_user_id=2002, old_password=BOB_PASSWORD,
+            new_password="赵磊的新密码", new_password_again="赵磊的新密码", policy=POLICY,
+        )
+    return alice, role, bob_view
+
+
+async def test_admin_list_masks_id_numbers(uow_factory, hasher, clock):
+    alice, role, _ = await setup_base_with_bob(uow_factory, hasher, clock)
+    async with uow_factory(readonly=True) as uow:
+        views, total = await admins.list_admins(uow, alice)
+    assert total == 2
+    assert {v.masked_id_number for v in views} == {"110***********002X", "420***********1231"}
+    assert [v.is_super for v in views].count(True) == 1
+    assert {v.role_name for v in views if not v.is_super} == {"培训专员"}
+
+
+async def test_existing_person_cannot_be_registered_again(uow_factory, hasher, clock):
+    alice, _, _ = await setup_base_with_bob(uow_factory, hasher, clock)
+    async with uow_factory() as uow:
+        with pytest.raises(Conflict):
+            await admins.add_new_admin(
+                uow, hasher, clock, alice, name="赵磊", id_number=ID_BOB, mobile="13912345678",
+                initial_password="另一个初始密码", role_id=None,
+            )
+    async with uow_factory() as uow:
+        with pytest.raises(NotFound):
+            await admins.find_person(uow, clock, alice, ID_CAROL)
+
+
+async def test_role_change_applies_on_the_next_action(uow_factory, hasher, clock):
+    alice, role, _ = await setup_base_with_bob(uow_factory, hasher, clock)
+    bob = await actor_of(uow_factory, clock, 2002)
+    assert not bob.can(Permission.CLASSES_MANAGE)
+    async with uow_factory() as uow:
+        await roles.set_permissions(uow, clock, alice, role.id, {Permission.CLASSES_MANAGE})
+    bob = await actor_of(uow_factory, clock, 2002)
+    assert bob.permissions == frozenset({Permission.CLASSES_MANAGE})
+
+
+async def test_restricted_admin_cannot_manage_admins_or_roles(uow_factory, hasher, clock):
+    alice, role, _ = await setup_base_with_bob(
+        uow_factory, hasher, clock, permissions={Permission.CLASSES_MANAGE}
+    )
+    bob = await actor_of(uow_factory, clock, 2002)
+    async with uow_factory() as uow:
+        with pytest.raises(NotPermitted):
+            await admins.list_admins(uow, bob)
+        with pytest.raises(NotPermitted):
+            await roles.create_role(uow, clock, bob, "越权角色", set(Permission))
+        with pytest.raises(NotPermitted):
+            await admins.remove_admin(uow, clock, bob, alice.membership_id)
+
+
+async def test_super_admin_and_oneself_cannot_be_removed(uow_factory, hasher, clock):
+    alice, _, bob_view = await setup_base_with_bob(
+        uow_factory, hasher, clock, permissions={Permission.ADMINS_MANAGE}
+    )
+    bob = await actor_of(uow_factory, clock, 2002)
+    async with uow_factory() as uow:
+        with pytest.raises(NotPermitted):
+            await admins.remove_admin(uow, clock, bob, alice.membership_id)
+        with pytest.raises(NotPermitted):
+            await admins.remove_admin(uow, clock, bob, bob.membership_id)
+    async with uow_factory() as uow:
+        await admins.remove_admin(uow, clock, alice, bob_view.membership_id)
+    with pytest.raises(NotLoggedIn):
+        await actor_of(uow_factory, clock, 2002)
+
+
+async def test_role_is_not_deleted_while_assigned(uow_factory, hasher, clock):
+    alice, role, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
+    async with uow_factory() as uow:
+        with pytest.raises(Conflict) as assigned:
+            await roles.delete_role(uow, clock, alice, role.id)
+    assert "赵磊" in assigned.value.params["names"]
+    async with uow_factory() as uow:
+        await admins.change_role(uow, clock, alice, bob_view.membership_id, None)
+    async with uow_factory() as uow:
+        await roles.delete_role(uow, clock, alice, role.id)
+    async with uow_factory(readonly=True) as uow:
+        assert await roles.list_roles(uow, alice) == []
+
+
+async def test_role_names_are_unique_within_a_base(uow_factory, hasher, clock):
+    alice, role, _ = await setup_base_with_bob(uow_factory, hasher, clock)
+    async with uow_factory() as uow:
+        with pytest.raises(Conflict):
+            await roles.create_role(uow, clock, alice, "培训专员", ())
+    async with uow_factory() as uow:
+        other = await roles.create_role(uow, clock, alice, "成绩专员", ())
+    async with uow_factory() as uow:
+        with pytest.raises(Conflict):
+            await roles.rename_role(uow, clock, alice, other.id, "培训专员")
+
+
+async def test_objects_of_another_base_are_not_found(uow_factory, hasher, clock):
+    alice, role, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
+    await register(
+        uow_factory, hasher, clock, telegram_user_id=9009, credit_code=CODE_TWO,
+        id_number=ID_CAROL, base_name="黄石技师学院", mobile="13712345678",
+    )
+    mallory = await actor_of(uow_factory, clock, 9009)
+    async with uow_factory() as uow:
+        with pytest.raises(NotFound):
+            await roles.set_permissions(uow, clock, mallory, role.id, set(Permission))
+        with pytest.raises(NotFound):
+            await roles.delete_role(uow, clock, mallory, role.id)
+        with pytest.raises(NotFound):
+            await admins.remove_admin(uow, clock, mallory, bob_view.membership_id)
+        with pytest.raises(NotFound):
+            await admins.change_role(uow, clock, mallory, bob_view.membership_id, None)
+        with pytest.raises(NotFound):
+            await admins.get_admin(uow, mallory, bob_view.membership_id)
+    async with uow_factory() as uow:
+        own_role = await roles.create_role(uow, clock, mallory, "黄石角色", ())
+    async with uow_factory() as uow:  # nor can a role of another base be assigned
+        with pytest.raises(NotFound):
+            await admins.change_role(uow, clock, alice, bob_view.membership_id, own_role.id)
+
+
+async def test_hand_over_needs_the_password_and_leaves_one_super_admin(uow_factory, hasher, clock):
+    alice, _, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
+    async with uow_factory() as uow:
+        with pytest.raises(Invalid):
+            await admins.hand_over_super(
+                uow, hasher, clock, alice, membership_id=bob_view.membership_id,
+                password="wrong password",
+            )
+    async with uow_factory() as uow:
+        await admins.hand_over_super(
+            uow, hasher, clock, alice, membership_id=bob_view.membership_id, password=PASSWORD
+        )
+    bob = await actor_of(uow_factory, clock, 2002)
+    former = await actor_of(uow_factory, clock, 1001)
+    assert bob.is_super
+    assert not former.is_super and former.permissions == frozenset()
+    async with uow_factory(readonly=True) as uow:
+        views, _ = await admins.list_admins(uow, bob)
+    assert [v.name for v in views if v.is_super] == ["赵磊"]
+    async with uow_factory() as uow:  # the former super admin can no longer hand anything over
+        with pytest.raises(NotPermitted):
+            await admins.hand_over_super(
+                uow, hasher, clock, former, membership_id=former.membership_id, password=PASSWORD
+            )
+
+
+async def test_simultaneous_hand_overs_leave_exactly_one_super_admin(uow_factory, hasher, clock):
+    """Two hand-overs started from the same super admin session at the same moment."""
+    alice, role, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
+
+    async with uow_factory() as uow:
+        carol_view = await admins.add_new_admin(
+            uow, hasher, clock, alice, name="钱红", id_number=ID_CAROL, mobile="13712345678",
+            initial_password="钱红的初始密码", role_id=role.id,
+        )
+
+    async def hand_over(target: int) -> object:
+        async with uow_factory() as uow:
+            return await admins.hand_over_super(
+                uow, hasher, clock, alice, membership_id=target, password=PASSWORD
+            )
+
+    results = await asyncio.gather(
+        hand_over(bob_view.membership_id), hand_over(carol_view.membership_id),
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    assert all(isinstance(r, NotPermitted) for r in results if isinstance(r, BaseException))
+    async with uow_factory(readonly=True) as uow:
+        members = await uow.memberships.list_for_base(alice.base_id)
+    assert sum(m.is_super for m in members) == 1
+    assert len(members) == 3
