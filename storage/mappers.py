@@ -1,0 +1,184 @@
+"""Rows to domain objects and back: the only place that knows both shapes.
+
+Repositories hand out domain dataclasses, never ORM rows, so nothing outside storage/ can lazy-load
+or mutate a row behind the unit of work's back. The personal numbers of a user are encrypted here,
+bound to the row's ``row_uuid``, so a ciphertext copied into another row does not decrypt.
+"""
+
+from __future__ import annotations
+
+from domain.model import AuditEvent, Base, LoginSession, Membership, Role, SessionEnd, User
+from domain.permissions import parse_permissions
+from storage.crypto import DecryptionError, FieldCipher
+from storage.models import (
+    AuditEventRow,
+    BaseRow,
+    LoginSessionRow,
+    MembershipRow,
+    RoleRow,
+    UserRow,
+)
+
+ID_NUMBER_PURPOSE = "id_number"
+
+
+def id_number_context(row_uuid: str) -> str:
+    return f"users.id_number:{row_uuid}"
+
+
+def mobile_context(row_uuid: str) -> str:
+    return f"users.mobile:{row_uuid}"
+
+
+def _decrypt(cipher: FieldCipher, token: str, *, context: str, what: str) -> str:
+    """Names the row and field that failed, which the cipher alone cannot know."""
+    try:
+        return cipher.decrypt(token, context=context)
+    except DecryptionError as error:
+        raise DecryptionError(
+            f"{what} does not decrypt: wrong or missing key, or ciphertext moved from another row"
+        ) from error
+
+
+def base_to_domain(row: BaseRow) -> Base:
+    return Base(
+        id=row.id,
+        name=row.name,
+        credit_code=row.credit_code,
+        region=row.region,
+        address=row.address,
+        contact_person=row.contact_person,
+        contact_phone=row.contact_phone,
+        created_at=row.created_at,
+    )
+
+
+def base_to_row(base: Base, row: BaseRow) -> None:
+    row.name = base.name
+    row.credit_code = base.credit_code
+    row.region = base.region
+    row.address = base.address
+    row.contact_person = base.contact_person
+    row.contact_phone = base.contact_phone
+    row.created_at = base.created_at
+
+
+def user_to_domain(row: UserRow, cipher: FieldCipher) -> User:
+    return User(
+        id=row.id,
+        name=row.name,
+        id_number=_decrypt(
+            cipher,
+            row.id_number_enc,
+            context=id_number_context(row.row_uuid),
+            what=f"users.id_number of user {row.id}",
+        ),
+        mobile=_decrypt(
+            cipher,
+            row.mobile_enc,
+            context=mobile_context(row.row_uuid),
+            what=f"users.mobile of user {row.id}",
+        ),
+        password_hash=row.password_hash,
+        must_change_password=row.must_change_password,
+        failed_logins=row.failed_logins,
+        locked_until=row.locked_until,
+        credentials_changed_at=row.credentials_changed_at,
+        created_at=row.created_at,
+        is_reviewer=row.is_reviewer,
+        reviewer_regions=tuple(row.reviewer_regions),
+    )
+
+
+def user_to_row(user: User, row: UserRow, cipher: FieldCipher) -> None:
+    """Copies ``user`` into ``row`` (whose ``row_uuid`` is set); re-encrypts only what changed.
+
+    Unchanged numbers keep their ciphertext, so an update of, say, ``failed_logins`` does not
+    rewrite personal data (or churn the WAL with it).
+    """
+    index = cipher.blind_index(user.id_number, purpose=ID_NUMBER_PURPOSE)
+    if row.id_number_idx != index:
+        row.id_number_idx = index
+        row.id_number_enc = cipher.encrypt(user.id_number, context=id_number_context(row.row_uuid))
+    context = mobile_context(row.row_uuid)
+    if row.mobile_enc is None or cipher.decrypt(row.mobile_enc, context=context) != user.mobile:
+        row.mobile_enc = cipher.encrypt(user.mobile, context=context)
+    row.name = user.name
+    row.password_hash = user.password_hash
+    row.must_change_password = user.must_change_password
+    row.failed_logins = user.failed_logins
+    row.locked_until = user.locked_until
+    row.credentials_changed_at = user.credentials_changed_at
+    row.created_at = user.created_at
+    row.is_reviewer = user.is_reviewer
+    row.reviewer_regions = list(user.reviewer_regions)
+
+
+def role_to_domain(row: RoleRow) -> Role:
+    return Role(
+        id=row.id,
+        base_id=row.base_id,
+        name=row.name,
+        permissions=parse_permissions(row.permissions),
+    )
+
+
+def role_to_row(role: Role, row: RoleRow) -> None:
+    row.base_id = role.base_id
+    row.name = role.name
+    row.permissions = sorted(p.value for p in role.permissions)
+
+
+def membership_to_domain(row: MembershipRow) -> Membership:
+    return Membership(
+        id=row.id,
+        base_id=row.base_id,
+        user_id=row.user_id,
+        is_super=row.is_super,
+        role_id=row.role_id,
+        created_at=row.created_at,
+    )
+
+
+def membership_to_row(membership: Membership, row: MembershipRow) -> None:
+    row.base_id = membership.base_id
+    row.user_id = membership.user_id
+    row.is_super = membership.is_super
+    row.role_id = membership.role_id
+    row.created_at = membership.created_at
+
+
+def session_to_domain(row: LoginSessionRow) -> LoginSession:
+    return LoginSession(
+        id=row.id,
+        telegram_user_id=row.telegram_user_id,
+        user_id=row.user_id,
+        base_id=row.base_id,
+        started_at=row.started_at,
+        last_seen_at=row.last_seen_at,
+        ended_at=row.ended_at,
+        end_reason=SessionEnd(row.end_reason) if row.end_reason is not None else None,
+    )
+
+
+def session_to_row(session: LoginSession, row: LoginSessionRow) -> None:
+    row.telegram_user_id = session.telegram_user_id
+    row.user_id = session.user_id
+    row.base_id = session.base_id
+    row.started_at = session.started_at
+    row.last_seen_at = session.last_seen_at
+    row.ended_at = session.ended_at
+    row.end_reason = session.end_reason.value if session.end_reason is not None else None
+
+
+def audit_to_domain(row: AuditEventRow) -> AuditEvent:
+    return AuditEvent(
+        id=row.id,
+        at=row.at,
+        base_id=row.base_id,
+        actor_user_id=row.actor_user_id,
+        action=row.action,
+        subject=row.subject,
+        old_value=row.old_value,
+        new_value=row.new_value,
+    )

@@ -1,0 +1,204 @@
+"""SQLAlchemy tables of the account part: bases, people, roles, memberships, sessions, audit.
+
+Rows are not domain objects: repositories map them (``storage.mappers``). Personal numbers are
+stored only as ciphertext plus, for look-ups, a keyed blind index. Every constraint has a
+convention-made or explicit name so that Alembic autogenerate and hand-written migrations agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime, stored in UTC, returned aware in UTC on every database.
+
+    SQLite keeps no offset, so a naive value would silently change meaning; refusing it on the
+    way in keeps "all times are UTC" a checked fact rather than a hope.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime refused by the database layer: {value!r}")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Model(DeclarativeBase):
+    """Declarative base of every table (named so as not to clash with ``domain.model.Base``)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class BaseRow(Model):
+    __tablename__ = "bases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    region: Mapped[str] = mapped_column(String)
+    address: Mapped[str] = mapped_column(String)
+    contact_person: Mapped[str] = mapped_column(String)
+    contact_phone: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime]
+
+
+class UserRow(Model):
+    """A person. ``row_uuid`` is made by the client and binds the ciphertexts to this row."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    row_uuid: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String)
+    id_number_enc: Mapped[str] = mapped_column(Text)
+    id_number_idx: Mapped[str] = mapped_column(String(64), unique=True)
+    mobile_enc: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(String)
+    must_change_password: Mapped[bool] = mapped_column(Boolean)
+    failed_logins: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None]
+    credentials_changed_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    is_reviewer: Mapped[bool] = mapped_column(Boolean)
+    reviewer_regions: Mapped[list[str]] = mapped_column(JSON)
+
+
+class RoleRow(Model):
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("base_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    base_id: Mapped[int] = mapped_column(ForeignKey("bases.id"))
+    name: Mapped[str] = mapped_column(String)
+    permissions: Mapped[list[str]] = mapped_column(JSON)
+
+
+class MembershipRow(Model):
+    """At most one super admin per base is a database fact (a partial unique index)."""
+
+    __tablename__ = "memberships"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    base_id: Mapped[int] = mapped_column(ForeignKey("bases.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    is_super: Mapped[bool] = mapped_column(Boolean)
+    role_id: Mapped[int | None] = mapped_column(
+        ForeignKey("roles.id", ondelete="RESTRICT"), index=True
+    )
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("base_id", "user_id"),
+        Index(
+            "uq_memberships_one_super",
+            "base_id",
+            unique=True,
+            sqlite_where=is_super.is_(True),
+            postgresql_where=is_super.is_(True),
+        ),
+    )
+
+
+class LoginSessionRow(Model):
+    """A login bound to a Telegram user; at most one open session per Telegram user."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    base_id: Mapped[int | None] = mapped_column(ForeignKey("bases.id"), index=True)
+    started_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None] = mapped_column()
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        Index(
+            "uq_login_sessions_one_open",
+            "telegram_user_id",
+            unique=True,
+            sqlite_where=ended_at.is_(None),
+            postgresql_where=ended_at.is_(None),
+        ),
+    )
+
+
+class LoginFailureRow(Model):
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    at: Mapped[datetime]
+
+
+class AuditEventRow(Model):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    base_id: Mapped[int | None] = mapped_column(ForeignKey("bases.id"))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String)
+    subject: Mapped[str] = mapped_column(String)
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_audit_events_base_id_id", "base_id", id.desc()),)
+
+
+class BotPersistenceRow(Model):
+    """python-telegram-bot persistence as key/value rows; ``value`` is JSON-encoded text.
+
+    ``kind`` is one of user_data, chat_data, bot_data, callback_data, conversation; ``name`` is the
+    conversation's name ('' otherwise); ``key`` the user/chat id or the conversation key as JSON.
+    """
+
+    __tablename__ = "bot_persistence"
+    __table_args__ = (UniqueConstraint("kind", "name", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String)
+    key: Mapped[str] = mapped_column(String)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]

@@ -1,0 +1,20 @@
+"""SQL implementations of the repository Protocols of ``domain.ports``; they never commit."""
+
+from storage.repositories.accounts import (
+    SqlBaseRepository,
+    SqlMembershipRepository,
+    SqlRoleRepository,
+    SqlUserRepository,
+)
+from storage.repositories.audit import SqlAuditRepository
+from storage.repositories.sessions import SqlLoginFailureRepository, SqlSessionRepository
+
+__all__ = [
+    "SqlAuditRepository",
+    "SqlBaseRepository",
+    "SqlLoginFailureRepository",
+    "SqlMembershipRepository",
+    "SqlRoleRepository",
+    "SqlSessionRepository",
+    "SqlUserRepository",
+]

@@ -1,0 +1,131 @@
+"""The unit of work: one transaction, committed once, rolled back otherwise.
+
+Services and handlers do::
+
+    async with uow_factory() as uow:
+        ...
+        await uow.commit()
+
+On SQLite a writing unit of work begins with ``BEGIN IMMEDIATE`` (see ``storage.db``), so two of
+them that each read and then write queue on the busy timeout instead of failing; a read-only one
+begins DEFERRED and never blocks a writer. Nothing connects before the first statement.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from storage.crypto import FieldCipher
+from storage.db import is_sqlite, write_engine
+from storage.repositories import (
+    SqlAuditRepository,
+    SqlBaseRepository,
+    SqlLoginFailureRepository,
+    SqlMembershipRepository,
+    SqlRoleRepository,
+    SqlSessionRepository,
+    SqlUserRepository,
+)
+from storage.repositories._common import conflict
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A write attempted in a read-only unit of work: a programming error, never a user's."""
+
+
+class SqlUnitOfWork:
+    """Implements ``domain.ports.UnitOfWork`` over one ``AsyncSession``."""
+
+    bases: SqlBaseRepository
+    users: SqlUserRepository
+    roles: SqlRoleRepository
+    memberships: SqlMembershipRepository
+    sessions: SqlSessionRepository
+    login_failures: SqlLoginFailureRepository
+    audit: SqlAuditRepository
+
+    def __init__(self, engine: AsyncEngine, cipher: FieldCipher, *, readonly: bool = False) -> None:
+        self._engine = engine
+        self._cipher = cipher
+        self.readonly = readonly
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("a unit of work is entered once")
+        self._session = session = AsyncSession(self._bind(), expire_on_commit=False)
+        if self.readonly:
+            _refuse_writes(session.sync_session)
+        self.bases = SqlBaseRepository(session)
+        self.users = SqlUserRepository(session, self._cipher)
+        self.roles = SqlRoleRepository(session)
+        self.memberships = SqlMembershipRepository(session)
+        self.sessions = SqlSessionRepository(session)
+        self.login_failures = SqlLoginFailureRepository(session)
+        self.audit = SqlAuditRepository(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Closing rolls back whatever was not committed.
+        await self.session.close()
+
+    async def commit(self) -> None:
+        try:
+            await self.session.commit()
+        except IntegrityError as error:
+            raise conflict(error) from error
+        # Rows cached from the committed transaction must not answer the next one's reads.
+        self.session.expunge_all()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+    @property
+    def session(self) -> AsyncSession:
+        """The session, for storage code beyond the repositories (file store, persistence)."""
+        if self._session is None:
+            raise RuntimeError("use the unit of work inside 'async with'")
+        return self._session
+
+    def _bind(self) -> AsyncEngine:
+        if is_sqlite(self._engine):
+            return self._engine if self.readonly else write_engine(self._engine)
+        if self.readonly:
+            return self._engine.execution_options(postgresql_readonly=True)
+        return self._engine
+
+
+def _refuse_writes(session: Session) -> None:
+    """Makes a read-only unit of work refuse writes on SQLite too, as PostgreSQL does."""
+
+    @event.listens_for(session, "before_flush")
+    def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+        if session.new or session.dirty or session.deleted:
+            raise ReadOnlyViolation("write attempted in a read-only unit of work")
+
+    @event.listens_for(session, "do_orm_execute")
+    def _on_execute(state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            raise ReadOnlyViolation("write attempted in a read-only unit of work")
+
+
+class UnitOfWorkFactory:
+    """What services and handlers receive: ``async with uow_factory() as uow``."""
+
+    def __init__(self, engine: AsyncEngine, cipher: FieldCipher) -> None:
+        self.engine = engine
+        self.cipher = cipher
+
+    def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, self.cipher, readonly=readonly)
