@@ -46,7 +46,9 @@ async def register(
     password_hash = await hasher.hash(PASSWORD)
     async with uow_factory() as uow:
         return await auth.register_base(
-            uow, clock, registration(password_hash=password_hash, **kw),
+            uow,
+            clock,
+            registration(password_hash=password_hash, **kw),
             telegram_user_id=telegram_user_id,
         )
 

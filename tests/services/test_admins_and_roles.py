@@ -7,7 +7,6 @@ import pytest
 from domain.errors import Conflict, Invalid, NotFound, NotLoggedIn, NotPermitted
 from domain.permissions import Permission
 from domain.services import admins, roles
-
 from tests.services.helpers import (
     CODE_TWO,
     ID_BOB,
@@ -30,24 +29,38 @@ async def setup_base_with_bob(uow_factory, hasher, clock, *, permissions=()):
         role = await roles.create_role(uow, clock, alice, "培训专员", permissions)
     async with uow_factory() as uow:
         bob_view = await admins.add_new_admin(
-            uow, hasher, clock, alice, name="赵磊", id_number=ID_BOB, mobile="13912345678",
-            initial_password=BOB_PASSWORD, role_id=role.id,
+            uow,
+            hasher,
+            clock,
+            alice,
+            name="赵磊",
+            id_number=ID_BOB,
+            mobile="13912345678",
+            initial_password=BOB_PASSWORD,
+            role_id=role.id,
         )
     async with uow_factory() as uow:
-        await auth.login(uow, hasher, clock, telegram_user_id=2002, id_number=ID_BOB,
-                         password=BOB_PASSWORD)
+        await auth.login(
+            uow, hasher, clock, telegram_user_id=2002, id_number=ID_BOB, password=BOB_PASSWORD
+        )
     async with uow_factory() as uow:
         from tests.services.helpers import POLICY
 
         await auth.change_password(
-            uow, hasher, clock, telegram_user_id=2002, old_password=BOB_PASSWORD,
-            new_password="赵磊的新密码", new_password_again="赵磊的新密码", policy=POLICY,
+            uow,
+            hasher,
+            clock,
+            telegram_user_id=2002,
+            old_password=BOB_PASSWORD,
+            new_password="春风十里不如你呀",
+            new_password_again="春风十里不如你呀",
+            policy=POLICY,
         )
     return alice, role, bob_view
 
 
 async def test_admin_list_masks_id_numbers(uow_factory, hasher, clock):
-    alice, role, _ = await setup_base_with_bob(uow_factory, hasher, clock)
+    alice, _, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory(readonly=True) as uow:
         views, total = await admins.list_admins(uow, alice)
     assert total == 2
@@ -61,8 +74,15 @@ async def test_existing_person_cannot_be_registered_again(uow_factory, hasher, c
     async with uow_factory() as uow:
         with pytest.raises(Conflict):
             await admins.add_new_admin(
-                uow, hasher, clock, alice, name="赵磊", id_number=ID_BOB, mobile="13912345678",
-                initial_password="另一个初始密码", role_id=None,
+                uow,
+                hasher,
+                clock,
+                alice,
+                name="赵磊",
+                id_number=ID_BOB,
+                mobile="13912345678",
+                initial_password="另一个初始密码啊啊",
+                role_id=None,
             )
     async with uow_factory() as uow:
         with pytest.raises(NotFound):
@@ -80,7 +100,7 @@ async def test_role_change_applies_on_the_next_action(uow_factory, hasher, clock
 
 
 async def test_restricted_admin_cannot_manage_admins_or_roles(uow_factory, hasher, clock):
-    alice, role, _ = await setup_base_with_bob(
+    alice, _, _ = await setup_base_with_bob(
         uow_factory, hasher, clock, permissions={Permission.CLASSES_MANAGE}
     )
     bob = await actor_of(uow_factory, clock, 2002)
@@ -124,7 +144,7 @@ async def test_role_is_not_deleted_while_assigned(uow_factory, hasher, clock):
 
 
 async def test_role_names_are_unique_within_a_base(uow_factory, hasher, clock):
-    alice, role, _ = await setup_base_with_bob(uow_factory, hasher, clock)
+    alice, _, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory() as uow:
         with pytest.raises(Conflict):
             await roles.create_role(uow, clock, alice, "培训专员", ())
@@ -138,8 +158,14 @@ async def test_role_names_are_unique_within_a_base(uow_factory, hasher, clock):
 async def test_objects_of_another_base_are_not_found(uow_factory, hasher, clock):
     alice, role, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
     await register(
-        uow_factory, hasher, clock, telegram_user_id=9009, credit_code=CODE_TWO,
-        id_number=ID_CAROL, base_name="黄石技师学院", mobile="13712345678",
+        uow_factory,
+        hasher,
+        clock,
+        telegram_user_id=9009,
+        credit_code=CODE_TWO,
+        id_number=ID_CAROL,
+        base_name="黄石技师学院",
+        mobile="13712345678",
     )
     mallory = await actor_of(uow_factory, clock, 9009)
     async with uow_factory() as uow:
@@ -165,7 +191,11 @@ async def test_hand_over_needs_the_password_and_leaves_one_super_admin(uow_facto
     async with uow_factory() as uow:
         with pytest.raises(Invalid):
             await admins.hand_over_super(
-                uow, hasher, clock, alice, membership_id=bob_view.membership_id,
+                uow,
+                hasher,
+                clock,
+                alice,
+                membership_id=bob_view.membership_id,
                 password="wrong password",
             )
     async with uow_factory() as uow:
@@ -192,8 +222,15 @@ async def test_simultaneous_hand_overs_leave_exactly_one_super_admin(uow_factory
 
     async with uow_factory() as uow:
         carol_view = await admins.add_new_admin(
-            uow, hasher, clock, alice, name="钱红", id_number=ID_CAROL, mobile="13712345678",
-            initial_password="钱红的初始密码", role_id=role.id,
+            uow,
+            hasher,
+            clock,
+            alice,
+            name="钱红",
+            id_number=ID_CAROL,
+            mobile="13712345678",
+            initial_password="初始密码 xyz 789",
+            role_id=role.id,
         )
 
     async def hand_over(target: int) -> object:
@@ -203,7 +240,8 @@ async def test_simultaneous_hand_overs_leave_exactly_one_super_admin(uow_factory
             )
 
     results = await asyncio.gather(
-        hand_over(bob_view.membership_id), hand_over(carol_view.membership_id),
+        hand_over(bob_view.membership_id),
+        hand_over(carol_view.membership_id),
         return_exceptions=True,
     )
     assert sum(not isinstance(r, BaseException) for r in results) == 1
