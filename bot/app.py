@@ -10,6 +10,8 @@ import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from storage.crypto import FieldCipher, load_keyring
+from storage.passwords import Argon2PasswordHasher
 from telegram import BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
@@ -24,11 +26,9 @@ from domain.clock import Clock, SystemClock
 from domain.ports import PasswordHasher
 from domain.services.auth import LoginPolicy
 from domain.services.sessions import SessionPolicy
-from storage.crypto import FieldCipher, load_keyring
 from storage.db import is_sqlite, make_engine
 from storage.kv import PersistenceStore
 from storage.migrate import upgrade_engine
-from storage.passwords import Argon2PasswordHasher
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger("cebot")
@@ -120,6 +120,8 @@ async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
     for language in ("zh", "en"):
         t = Translator(language, app.bot_data[SERVICES_KEY].settings.timezone)
         commands = [BotCommand(name, t(description)) for name, description in COMMANDS]
-        await app.bot.set_my_commands(commands, language_code=None if language == "zh" else language)
+        await app.bot.set_my_commands(
+            commands, language_code=None if language == "zh" else language
+        )
         if language == "zh":
             await app.bot.set_my_commands(commands, language_code="zh")

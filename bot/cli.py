@@ -52,7 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "console":
             from bot.console import run_console
 
-            return run_console(settings, record=args.record, replay=args.replay, downloads=args.downloads)
+            return run_console(
+                settings, record=args.record, replay=args.replay, downloads=args.downloads
+            )
         if args.command == "db":
             from storage.migrate import upgrade
 
@@ -72,7 +74,9 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     if args.webhook_url:
         import os
 
-        secret = args.secret_token or os.environ.get("CEBOT_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
+        secret = (
+            args.secret_token or os.environ.get("CEBOT_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
+        )
         app.run_webhook(
             listen=args.listen,
             port=args.port,

@@ -47,7 +47,9 @@ class Settings:
         return self.telegram_token
 
     @classmethod
-    def load(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = None) -> Settings:
+    def load(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = None
+    ) -> Settings:
         """Environment first, then ``.env`` (in the working directory unless told otherwise)."""
         env: dict[str, str] = read_env_file(env_file or Path(".env"))
         env.update(environ if environ is not None else os.environ)
@@ -56,7 +58,9 @@ class Settings:
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
         data_dir = Path(env.get("CEBOT_DATA_DIR") or "var")
-        database_url = env.get("CEBOT_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'cebot.db'}"
+        database_url = (
+            env.get("CEBOT_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'cebot.db'}"
+        )
         _check_database_url(database_url)
         return cls(
             database_url=database_url,

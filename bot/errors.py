@@ -6,6 +6,7 @@ message. Anything else is logged with the update's context and answered with an 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
@@ -19,7 +20,9 @@ from domain.errors import DomainError, Invalid
 log = logging.getLogger("cebot.errors")
 
 STALE_BUTTON = N_("这个按钮已失效或不属于您，操作未执行。请重新打开菜单：/menu")
-APOLOGY = N_("抱歉，处理您的请求时出错了，我们已记录此问题。您输入的内容没有丢失，请稍后重试或发送 /menu。")
+APOLOGY = N_(
+    "抱歉，处理您的请求时出错了，我们已记录此问题。您输入的内容没有丢失，请稍后重试或发送 /menu。"
+)
 TRY_AGAIN = N_("请重新输入：")
 
 
@@ -54,10 +57,8 @@ def describe(error: DomainError, t: Translator) -> str:
 async def _tell(update: Update, text: str) -> None:
     try:
         if update.callback_query is not None:
-            try:
+            with contextlib.suppress(TelegramError):
                 await update.callback_query.answer()
-            except TelegramError:
-                pass
         if update.effective_chat is not None:
             await update.effective_chat.send_message(text)
     except TelegramError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gettext
 import io
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +22,7 @@ DEFAULT_LANGUAGE = "zh"
 LANGUAGES: dict[str, str] = {"zh": "中文", "en": "English"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalogue(language: str) -> gettext.NullTranslations:
     if language == DEFAULT_LANGUAGE:
         return gettext.NullTranslations()

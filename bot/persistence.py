@@ -22,7 +22,9 @@ Data = dict[str, Any]
 class SqlPersistence(BasePersistence[Data, Data, Data]):
     def __init__(self, store: PersistenceStore, update_interval: float = 60) -> None:
         super().__init__(
-            store_data=PersistenceInput(bot_data=False, chat_data=True, user_data=True, callback_data=False),
+            store_data=PersistenceInput(
+                bot_data=False, chat_data=True, user_data=True, callback_data=False
+            ),
             update_interval=update_interval,
         )
         self._store = store
@@ -54,7 +56,9 @@ class SqlPersistence(BasePersistence[Data, Data, Data]):
 
     async def update_user_data(self, user_id: int, data: Data) -> None:
         durable = {k: v for k, v in data.items() if not str(k).startswith("_")}
-        await self._store.save("user_data", "", str(user_id), json.dumps(durable, ensure_ascii=False))
+        await self._store.save(
+            "user_data", "", str(user_id), json.dumps(durable, ensure_ascii=False)
+        )
 
     async def update_chat_data(self, chat_id: int, data: Data) -> None:
         await self._store.save("chat_data", "", str(chat_id), json.dumps(data, ensure_ascii=False))

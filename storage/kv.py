@@ -16,7 +16,6 @@ from storage.crypto import FieldCipher
 from storage.db import is_sqlite
 from storage.models import BotPersistenceRow
 
-_TABLE = BotPersistenceRow.__table__
 
 
 class PersistenceStore:
@@ -44,7 +43,7 @@ class PersistenceStore:
     async def save(self, kind: str, name: str, key: str, value: str) -> None:
         sealed = self._cipher.encrypt(value, context=self._context(kind, name, key))
         now = datetime.now(UTC)
-        statement = self._insert(_TABLE).values(
+        statement = self._insert(BotPersistenceRow).values(
             kind=kind, name=name, key=key, value=sealed, updated_at=now
         )
         statement = statement.on_conflict_do_update(

@@ -29,7 +29,11 @@ async def cancel(update: Update, context: Ctx) -> int:
     if context.user_data is not None:
         for key in DRAFT_KEYS:
             context.user_data.pop(key, None)
-    await reply(update, tr(update, context)(N_("已取消。发送 /menu 打开功能列表，或 /help 查看命令。")), edit=False)
+    await reply(
+        update,
+        tr(update, context)(N_("已取消。发送 /menu 打开功能列表，或 /help 查看命令。")),
+        edit=False,
+    )
     return ConversationHandler.END
 
 

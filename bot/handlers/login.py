@@ -19,11 +19,11 @@ from telegram.ext import (
 )
 
 from bot.callbacks import CallbackAction
+from bot.errors import describe
 from bot.handlers import conversation
 from bot.i18n import N_
 from bot.keyboards import button, column
 from bot.runtime import Ctx, delete_user_message, reply, services, telegram_user_id, tr
-from bot.errors import describe
 from domain import validators as v
 from domain.errors import DomainError
 from domain.model import Base
@@ -44,7 +44,9 @@ async def begin(update: Update, context: Ctx) -> State:
     assert context.user_data is not None
     context.user_data.pop(DRAFT_KEY, None)
     t = tr(update, context)
-    await reply(update, t(N_("请输入您的身份证号码（登录账号）。该消息读取后会立即删除：")), edit=False)
+    await reply(
+        update, t(N_("请输入您的身份证号码（登录账号）。该消息读取后会立即删除：")), edit=False
+    )
     return State.ID_NUMBER
 
 
@@ -59,7 +61,10 @@ async def typed_id_number(update: Update, context: Ctx) -> State:
     t = tr(update, context)
     await reply(
         update,
-        t(N_("账号：{masked}\n请输入密码。该消息读取后会立即删除："), masked=v.mask_id_number(id_number)),
+        t(
+            N_("账号：{masked}\n请输入密码。该消息读取后会立即删除："),
+            masked=v.mask_id_number(id_number),
+        ),
         edit=False,
     )
     return State.PASSWORD
@@ -80,12 +85,19 @@ async def typed_password(update: Update, context: Ctx) -> int:
     try:
         async with svc.uow() as uow:
             outcome = await auth.login(
-                uow, svc.hasher, svc.clock, telegram_user_id=telegram_user_id(update),
-                id_number=draft["id_number"], password=password, policy=svc.login_policy,
+                uow,
+                svc.hasher,
+                svc.clock,
+                telegram_user_id=telegram_user_id(update),
+                id_number=draft["id_number"],
+                password=password,
+                policy=svc.login_policy,
             )
     except DomainError as refused:
         # The attempt is over either way: start again from the account, not a second password.
-        await reply(update, describe(refused, t) + "\n" + t(N_("请发送 /login 重新登录。")), edit=False)
+        await reply(
+            update, describe(refused, t) + "\n" + t(N_("请发送 /login 重新登录。")), edit=False
+        )
         return ConversationHandler.END
     if outcome.needs_base_choice:
         await _offer_bases(update, context, outcome.bases)
@@ -109,7 +121,12 @@ async def typed_password(update: Update, context: Ctx) -> int:
 async def _offer_bases(update: Update, context: Ctx, bases: list[Base]) -> None:
     t = tr(update, context)
     keyboard = column([button(b.name, PICK_BASE.encode(b.id or 0)) for b in bases])
-    await reply(update, t(N_("您是多个继续教育基地的管理员，请选择本次要管理的基地：")), keyboard, edit=False)
+    await reply(
+        update,
+        t(N_("您是多个继续教育基地的管理员，请选择本次要管理的基地：")),
+        keyboard,
+        edit=False,
+    )
 
 
 async def pick_base(update: Update, context: Ctx) -> None:
@@ -134,7 +151,9 @@ async def switch_base(update: Update, context: Ctx) -> None:
     """/base: change to another of one's bases without logging out."""
     svc = services(context)
     async with svc.uow() as uow:
-        bases = await auth.list_own_bases(uow, svc.clock, telegram_user_id(update), svc.session_policy)
+        bases = await auth.list_own_bases(
+            uow, svc.clock, telegram_user_id(update), svc.session_policy
+        )
         await uow.commit()
     await _offer_bases(update, context, bases)
 

@@ -71,14 +71,19 @@ COMING_SOON = N_("“{module}”功能正在建设中，即将上线。")
 
 def menu_keyboard(actor: Actor, t: Translator) -> InlineKeyboardMarkup:
     """Only the entries the admin's permissions allow, then password and logout."""
-    allowed = [button(t(m.label), MENU_OPEN.encode(m.key)) for m in MODULES if actor.can(m.permission)]
+    allowed = [
+        button(t(m.label), MENU_OPEN.encode(m.key)) for m in MODULES if actor.can(m.permission)
+    ]
     extras = [button(t(N_("修改密码")), "pw:start"), button(t(N_("退出登录")), "logout")]
     return rows([*allowed, *extras], per_row=2)
 
 
 def menu_text(actor: Actor, t: Translator, base_name: str) -> str:
     role = t(N_("超级管理员")) if actor.is_super else t(N_("管理员"))
-    lines = [t(N_("功能列表")), t(N_("{base} · {name}（{role}）"), base=base_name, name=actor.user_name, role=role)]
+    lines = [
+        t(N_("功能列表")),
+        t(N_("{base} · {name}（{role}）"), base=base_name, name=actor.user_name, role=role),
+    ]
     if not actor.permissions:
         lines.append(t(N_("您的角色目前没有任何权限，请联系本基地超级管理员分配。")))
     return "\n".join(lines)
@@ -155,7 +160,9 @@ async def stale_button(update: Update, context: Ctx) -> None:
     """A button no handler claims (an old keyboard, forged data): refused politely."""
     assert update.callback_query is not None
     t = tr(update, context)
-    await update.callback_query.answer(t(N_("这个按钮已失效，请重新打开菜单：/menu")), show_alert=True)
+    await update.callback_query.answer(
+        t(N_("这个按钮已失效，请重新打开菜单：/menu")), show_alert=True
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

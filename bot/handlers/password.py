@@ -74,8 +74,12 @@ async def typed_old(update: Update, context: Ctx) -> State:
     svc = services(context)
     async with svc.uow(readonly=True) as uow:
         await auth.verify_old_password(
-            uow, svc.hasher, svc.clock, telegram_user_id=telegram_user_id(update),
-            password=old, policy=svc.session_policy,
+            uow,
+            svc.hasher,
+            svc.clock,
+            telegram_user_id=telegram_user_id(update),
+            password=old,
+            policy=svc.session_policy,
         )
     _secrets(context)["old"] = old
     await reply(update, tr(update, context)(ASK_NEW), edit=False)
@@ -108,8 +112,13 @@ async def typed_again(update: Update, context: Ctx) -> int:
     try:
         async with svc.uow() as uow:
             await auth.change_password(
-                uow, svc.hasher, svc.clock, telegram_user_id=telegram_user_id(update),
-                old_password=held["old"], new_password=held["new"], new_password_again=again,
+                uow,
+                svc.hasher,
+                svc.clock,
+                telegram_user_id=telegram_user_id(update),
+                old_password=held["old"],
+                new_password=held["new"],
+                new_password_again=again,
                 policy=svc.session_policy,
             )
     except Invalid as refused:

@@ -57,25 +57,61 @@ class Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("base_name", N_("机构名称"), N_("请输入机构名称（必填，最多 100 字）："),
-          lambda raw, _: v.parse_name(raw, field="base_name", max_length=100)),
-    Field("credit_code", N_("统一社会信用代码"), N_("请输入统一社会信用代码（18 位）："),
-          lambda raw, _: v.parse_credit_code(raw)),
-    Field("region", N_("所在市州"), N_("请选择所在市州（也可直接输入名称）："),
-          lambda raw, _: v.parse_region(raw)),
-    Field("address", N_("详细地址"), N_("请输入机构详细地址（必填）："),
-          lambda raw, _: v.parse_text(raw, field="address", max_length=200)),
-    Field("contact_person", N_("联系人"), N_("请输入联系人姓名（必填）："),
-          lambda raw, _: v.parse_name(raw, field="contact_person")),
-    Field("contact_phone", N_("联系电话"), N_("请输入联系电话（手机或座机，如 027-87654321）："),
-          lambda raw, _: v.parse_phone(raw)),
-    Field("admin_name", N_("管理员姓名"), N_("请输入管理员（您本人）的姓名："),
-          lambda raw, _: v.parse_name(raw)),
-    Field("admin_id_number", N_("管理员身份证号码"),
-          N_("请输入管理员身份证号码（18 位，即登录账号）。为保护隐私，该消息读取后会立即删除："),
-          v.parse_id_number, sensitive=True),
-    Field("admin_mobile", N_("管理员手机号码"), N_("请输入管理员手机号码（11 位）："),
-          lambda raw, _: v.parse_mobile(raw)),
+    Field(
+        "base_name",
+        N_("机构名称"),
+        N_("请输入机构名称（必填，最多 100 字）："),
+        lambda raw, _: v.parse_name(raw, field="base_name", max_length=100),
+    ),
+    Field(
+        "credit_code",
+        N_("统一社会信用代码"),
+        N_("请输入统一社会信用代码（18 位）："),
+        lambda raw, _: v.parse_credit_code(raw),
+    ),
+    Field(
+        "region",
+        N_("所在市州"),
+        N_("请选择所在市州（也可直接输入名称）："),
+        lambda raw, _: v.parse_region(raw),
+    ),
+    Field(
+        "address",
+        N_("详细地址"),
+        N_("请输入机构详细地址（必填）："),
+        lambda raw, _: v.parse_text(raw, field="address", max_length=200),
+    ),
+    Field(
+        "contact_person",
+        N_("联系人"),
+        N_("请输入联系人姓名（必填）："),
+        lambda raw, _: v.parse_name(raw, field="contact_person"),
+    ),
+    Field(
+        "contact_phone",
+        N_("联系电话"),
+        N_("请输入联系电话（手机或座机，如 027-87654321）："),
+        lambda raw, _: v.parse_phone(raw),
+    ),
+    Field(
+        "admin_name",
+        N_("管理员姓名"),
+        N_("请输入管理员（您本人）的姓名："),
+        lambda raw, _: v.parse_name(raw),
+    ),
+    Field(
+        "admin_id_number",
+        N_("管理员身份证号码"),
+        N_("请输入管理员身份证号码（18 位，即登录账号）。为保护隐私，该消息读取后会立即删除："),
+        v.parse_id_number,
+        sensitive=True,
+    ),
+    Field(
+        "admin_mobile",
+        N_("管理员手机号码"),
+        N_("请输入管理员手机号码（11 位）："),
+        lambda raw, _: v.parse_mobile(raw),
+    ),
 )
 FIELDS_BY_KEY = {f.key: f for f in FIELDS}
 PASSWORD_PROMPT = N_(
@@ -126,8 +162,13 @@ async def begin(update: Update, context: Ctx) -> State:
     assert context.user_data is not None
     context.user_data[DRAFT_KEY] = {"values": {}, "editing": False}
     t = tr(update, context)
-    await reply(update, t(N_("开始注册继续教育基地。共 {count} 项信息，随时发送 /cancel 取消。"),
-                          count=len(FIELDS) + 1))
+    await reply(
+        update,
+        t(
+            N_("开始注册继续教育基地。共 {count} 项信息，随时发送 /cancel 取消。"),
+            count=len(FIELDS) + 1,
+        ),
+    )
     return await _advance(update, context)
 
 
@@ -189,8 +230,10 @@ async def typed_password(update: Update, context: Ctx) -> State:
     draft = _draft(context)
     values = draft["values"]
     draft["password_hash"] = await auth.prepare_password(
-        services(context).hasher, password,
-        id_number=values.get("admin_id_number"), mobile=values.get("admin_mobile"),
+        services(context).hasher,
+        password,
+        id_number=values.get("admin_id_number"),
+        mobile=values.get("admin_mobile"),
         name=values.get("admin_name"),
     )
     await reply(update, tr(update, context)(PASSWORD_AGAIN_PROMPT), edit=False)
@@ -224,7 +267,9 @@ def _summary_text(draft: dict[str, Any], t: Translator) -> str:
 
 
 def _summary_keyboard(t: Translator) -> InlineKeyboardMarkup:
-    edits = [button(t(N_("修改{label}"), label=t(f.label)), EDIT_FIELD.encode(f.key)) for f in FIELDS]
+    edits = [
+        button(t(N_("修改{label}"), label=t(f.label)), EDIT_FIELD.encode(f.key)) for f in FIELDS
+    ]
     edits.append(button(t(N_("修改密码")), EDIT_FIELD.encode("password")))
     keyboard = rows(edits, per_row=2).inline_keyboard
     final = [button(t(N_("✅ 确认注册")), CONFIRM.encode()), button(t(N_("取消")), ABORT.encode())]
@@ -263,7 +308,9 @@ async def confirm(update: Update, context: Ctx) -> int:
     svc = services(context)
     form = auth.Registration(password_hash=draft["password_hash"], **values)
     async with svc.uow() as uow:
-        outcome = await auth.register_base(uow, svc.clock, form, telegram_user_id=telegram_user_id(update))
+        outcome = await auth.register_base(
+            uow, svc.clock, form, telegram_user_id=telegram_user_id(update)
+        )
     context.user_data.pop(DRAFT_KEY, None)
     t = tr(update, context)
     base = outcome.bases[0]

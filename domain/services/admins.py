@@ -1,4 +1,4 @@
-"""权限管理: a base's administrators, adding them two ways, removing, roles, hand-over of super admin."""
+"""权限管理: the admins of a base: add two ways, remove, change role, hand over the super admin."""
 
 from __future__ import annotations
 
@@ -80,7 +80,9 @@ async def add_new_admin(
     clean_id = v.parse_id_number(id_number, now.date())
     clean_mobile = v.parse_mobile(mobile)
     clean_name = v.parse_name(name)
-    check_password_policy(initial_password, id_number=clean_id, mobile=clean_mobile, name=clean_name)
+    check_password_policy(
+        initial_password, id_number=clean_id, mobile=clean_mobile, name=clean_name
+    )
     if await uow.users.get_by_id_number(clean_id) is not None:
         raise Conflict(N_("该身份证号码已是系统用户，请使用“添加已有用户”。"))
     role = await _own_role_or_none(uow, actor, role_id)
@@ -99,7 +101,11 @@ async def add_new_admin(
         Membership(base_id=actor.base_id, user_id=user.id or 0, role_id=role_id, created_at=now)
     )
     await audit.record_by(
-        uow, clock, actor, "admin.add_new", user.name,
+        uow,
+        clock,
+        actor,
+        "admin.add_new",
+        user.name,
         new_value=v.mask_id_number(clean_id),
     )
     await uow.commit()
@@ -127,12 +133,14 @@ async def add_existing_admin(
         raise Conflict(N_("{name} 已是本基地的管理员。"), name=user.name)
     role = await _own_role_or_none(uow, actor, role_id)
     membership = await uow.memberships.add(
-        Membership(
-            base_id=actor.base_id, user_id=user_id, role_id=role_id, created_at=clock.now()
-        )
+        Membership(base_id=actor.base_id, user_id=user_id, role_id=role_id, created_at=clock.now())
     )
     await audit.record_by(
-        uow, clock, actor, "admin.add_existing", user.name,
+        uow,
+        clock,
+        actor,
+        "admin.add_existing",
+        user.name,
         new_value=v.mask_id_number(user.id_number),
     )
     await uow.commit()
@@ -171,8 +179,13 @@ async def change_role(
     if user is None:
         raise NotFound()
     await audit.record_by(
-        uow, clock, actor, "admin.change_role", user.name,
-        old_value=old_role.name if old_role else None, new_value=role.name if role else None,
+        uow,
+        clock,
+        actor,
+        "admin.change_role",
+        user.name,
+        old_value=old_role.name if old_role else None,
+        new_value=role.name if role else None,
     )
     await uow.commit()
     return _view(membership, user, role)
@@ -214,8 +227,13 @@ async def hand_over_super(
     if new_super is None:
         raise NotFound()
     await audit.record_by(
-        uow, clock, actor, "admin.hand_over_super", new_super.name,
-        old_value=user.name, new_value=new_super.name,
+        uow,
+        clock,
+        actor,
+        "admin.hand_over_super",
+        new_super.name,
+        old_value=user.name,
+        new_value=new_super.name,
     )
     await uow.commit()
     return _view(target, new_super, None)

@@ -1,4 +1,4 @@
-"""Writes the audit trail; every service that changes something calls ``record`` in its own unit of work."""
+"""The audit trail: every service that changes something records it in the same unit of work."""
 
 from __future__ import annotations
 

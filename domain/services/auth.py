@@ -109,7 +109,11 @@ async def register_base(
     )
     session = await _open_session(uow, clock, telegram_user_id, user, base.id)
     await audit.record(
-        uow, clock, action="base.register", base_id=base.id, actor_user_id=user.id,
+        uow,
+        clock,
+        action="base.register",
+        base_id=base.id,
+        actor_user_id=user.id,
         subject=base.name,
     )
     await uow.commit()
@@ -243,7 +247,9 @@ async def change_password(
         raise Invalid("password_again", N_("两次输入的新密码不一致，请重新输入新密码。"))
     if new_password == old_password:
         raise Invalid("password", N_("新密码不能与原密码相同。"))
-    check_password_policy(new_password, id_number=user.id_number, mobile=user.mobile, name=user.name)
+    check_password_policy(
+        new_password, id_number=user.id_number, mobile=user.mobile, name=user.name
+    )
     now = clock.now()
     user.password_hash = await hasher.hash(new_password)
     user.must_change_password = False

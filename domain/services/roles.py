@@ -47,9 +47,7 @@ async def create_role(
     return role
 
 
-async def rename_role(
-    uow: UnitOfWork, clock: Clock, actor: Actor, role_id: int, name: str
-) -> Role:
+async def rename_role(uow: UnitOfWork, clock: Clock, actor: Actor, role_id: int, name: str) -> Role:
     require(actor, Permission.ROLES_MANAGE)
     role = await _own_role(uow, actor, role_id)
     clean = v.parse_name(name, field="role_name", max_length=ROLE_NAME_MAX)
@@ -73,8 +71,13 @@ async def set_permissions(
     role.permissions = frozenset(permissions)
     await uow.roles.update(role)
     await audit.record_by(
-        uow, clock, actor, "role.permissions", role.name,
-        old_value=old, new_value=_permission_names(role.permissions),
+        uow,
+        clock,
+        actor,
+        "role.permissions",
+        role.name,
+        old_value=old,
+        new_value=_permission_names(role.permissions),
     )
     await uow.commit()
     return role
