@@ -17,7 +17,6 @@ from storage.db import is_sqlite
 from storage.models import BotPersistenceRow
 
 
-
 class PersistenceStore:
     def __init__(self, engine: AsyncEngine, cipher: FieldCipher) -> None:
         self._engine = engine
