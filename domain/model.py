@@ -87,6 +87,7 @@ class SessionEnd(StrEnum):
     PASSWORD_CHANGED = "password_changed"
     REPLACED = "replaced"
     MEMBERSHIP_REMOVED = "membership_removed"
+    LOCKED = "locked"
 
 
 @dataclass(kw_only=True)

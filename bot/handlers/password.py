@@ -72,7 +72,7 @@ async def typed_old(update: Update, context: Ctx) -> State:
     old = update.message.text
     await delete_user_message(update)
     svc = services(context)
-    async with svc.uow(readonly=True) as uow:
+    async with svc.uow() as uow:
         await auth.verify_old_password(
             uow,
             svc.hasher,

@@ -173,19 +173,10 @@ async def login(
         assert user.locked_until is not None
         raise AccountLocked(user.locked_until)
     if not await hasher.verify(password, user.password_hash):
-        user.failed_logins += 1
-        locked = user.failed_logins >= policy.max_failures
-        if locked:
-            user.failed_logins = 0
-            user.locked_until = now + policy.lock_for
-            await audit.record(
-                uow, clock, action="user.locked", base_id=None, actor_user_id=user.id
-            )
-        await uow.users.update(user)
+        locked_until = await _count_wrong_password(uow, clock, user, policy)
         await _fail(uow, telegram_user_id, now)
-        if locked:
-            assert user.locked_until is not None
-            raise AccountLocked(user.locked_until)
+        if locked_until is not None:
+            raise AccountLocked(locked_until)
         raise AuthenticationFailed()
     user.failed_logins = 0
     user.locked_until = None
@@ -238,11 +229,11 @@ async def change_password(
     new_password: str,
     new_password_again: str,
     policy: SessionPolicy,
+    login_policy: LoginPolicy = LoginPolicy(),
 ) -> None:
     """Old password first; the person's other sessions end (also those in other chats)."""
     session, user = await current_session(uow, clock, telegram_user_id, policy)
-    if not await hasher.verify(old_password, user.password_hash):
-        raise Invalid("old_password", N_("原密码不正确。"))
+    await _check_old_password(uow, hasher, clock, user, old_password, login_policy)
     if new_password != new_password_again:
         raise Invalid("password_again", N_("两次输入的新密码不一致，请重新输入新密码。"))
     if new_password == old_password:
@@ -276,11 +267,49 @@ async def verify_old_password(
     telegram_user_id: int,
     password: str,
     policy: SessionPolicy,
+    login_policy: LoginPolicy = LoginPolicy(),
 ) -> None:
     """Lets /password refuse a wrong old password at once, before asking for the new one."""
     _session, user = await current_session(uow, clock, telegram_user_id, policy)
-    if not await hasher.verify(password, user.password_hash):
-        raise Invalid("old_password", N_("原密码不正确。"))
+    await _check_old_password(uow, hasher, clock, user, password, login_policy)
+    await uow.commit()
+
+
+async def _check_old_password(
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    user: User,
+    password: str,
+    policy: LoginPolicy,
+) -> None:
+    """Wrong old passwords count towards the lock-out too: an unattended phone is no way in.
+
+    On lock-out every session of the person ends, this one included.
+    """
+    if await hasher.verify(password, user.password_hash):
+        return
+    locked_until = await _count_wrong_password(uow, clock, user, policy)
+    if locked_until is not None:
+        await uow.sessions.end_all_for_user(user.id or 0, clock.now(), SessionEnd.LOCKED)
+        await uow.commit()
+        raise AccountLocked(locked_until)
+    await uow.commit()
+    raise Invalid("old_password", N_("原密码不正确。"))
+
+
+async def _count_wrong_password(
+    uow: UnitOfWork, clock: Clock, user: User, policy: LoginPolicy
+) -> datetime | None:
+    """One more failure on the account; returns the lock's end when this one locks it."""
+    user.failed_logins += 1
+    locked_until = None
+    if user.failed_logins >= policy.max_failures:
+        user.failed_logins = 0
+        user.locked_until = locked_until = clock.now() + policy.lock_for
+        await audit.record(uow, clock, action="user.locked", base_id=None, actor_user_id=user.id)
+    await uow.users.update(user)
+    return locked_until
 
 
 async def logout(uow: UnitOfWork, clock: Clock, telegram_user_id: int) -> None:

@@ -278,3 +278,25 @@ async def test_credit_code_lookup_is_exact(uow_factory, hasher, clock):
     async with uow_factory(readonly=True) as uow:
         assert await uow.bases.get_by_credit_code(CODE_ONE) is not None
         assert await uow.bases.get_by_credit_code(CODE_TWO) is None
+
+
+async def test_guessing_the_old_password_locks_the_account_and_ends_sessions(
+    uow_factory, hasher, clock
+):
+    await register(uow_factory, hasher, clock)
+    for _ in range(4):
+        async with uow_factory() as uow:
+            with pytest.raises(Invalid):
+                await auth.verify_old_password(
+                    uow, hasher, clock, telegram_user_id=1001, password="guess guess",
+                    policy=POLICY,
+                )
+    async with uow_factory() as uow:
+        with pytest.raises(AccountLocked):
+            await auth.verify_old_password(
+                uow, hasher, clock, telegram_user_id=1001, password="guess guess", policy=POLICY
+            )
+    with pytest.raises(NotLoggedIn):
+        await actor_of(uow_factory, clock, 1001)
+    with pytest.raises(AccountLocked):
+        await login(uow_factory, hasher, clock)
