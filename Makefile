@@ -34,7 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
 catalogs: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k ngettext:1,2 -o bot/locale/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --project cebot --version 0.1.0 -o bot/locale/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale --no-fuzzy-matching --ignore-obsolete
 
 clean:

@@ -71,15 +71,14 @@ def build_application(settings: Settings, overrides: Overrides | None = None) ->
             idle_timeout=settings.session_idle, absolute_lifetime=settings.session_lifetime
         ),
         login_policy=LoginPolicy(),
+        engine=engine,
+        migrate_on_start=overrides.migrate if overrides.migrate is not None else is_sqlite(engine),
     )
-    migrate = overrides.migrate if overrides.migrate is not None else is_sqlite(engine)
     api_root = (overrides.bot_api_url or settings.bot_api_url).rstrip("/")
     persistence = SqlPersistence(PersistenceStore(engine, cipher))
     processor = PerChatUpdateProcessor()
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
-        if migrate:
-            await upgrade_engine(engine)
         await register_commands(app)
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
@@ -103,6 +102,16 @@ def build_application(settings: Settings, overrides: Overrides | None = None) ->
     app.bot_data[SERVICES_KEY] = services
     install_handlers(app)
     return app
+
+
+async def prepare_database(app: Application) -> None:  # type: ignore[type-arg]
+    """Runs before ``initialize()``, which already reads the persistence tables.
+
+    An embedded SQLite is migrated here; a PostgreSQL deployment runs ``cebot db upgrade`` itself.
+    """
+    svc: Services = app.bot_data[SERVICES_KEY]
+    if svc.migrate_on_start:
+        await upgrade_engine(svc.engine)
 
 
 def install_handlers(app: Application) -> None:  # type: ignore[type-arg]

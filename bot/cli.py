@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import secrets
 import sys
 from collections.abc import Sequence
 
+from telegram.ext import Application
+
 from bot.config import ConfigError, Settings
+from bot.runtime import SERVICES_KEY
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,10 +71,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
+async def _prepare(app: Application) -> None:  # type: ignore[type-arg]
+    """Migrations before PTB's own loop starts; the pool is emptied so no connection outlives it."""
+    from bot.app import prepare_database
+
+    await prepare_database(app)
+    await app.bot_data[SERVICES_KEY].engine.dispose()
+
+
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_application
 
     app = build_application(settings)
+    asyncio.run(_prepare(app))
     if args.webhook_url:
         import os
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
@@ -35,6 +36,8 @@ class Services:
     clock: Clock
     session_policy: SessionPolicy
     login_policy: LoginPolicy
+    engine: AsyncEngine
+    migrate_on_start: bool
 
 
 def services(context: Ctx) -> Services:

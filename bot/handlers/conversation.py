@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import timedelta
 
 from telegram import Update
@@ -14,9 +15,14 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.i18n import N_
 from bot.runtime import Ctx, reply, tr
+
+# Conversations are tracked per user and chat, not per message: a button pressed in a
+# conversation belongs to that user's current step, which is what we want. PTB warns about it.
+warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
 
 TIMEOUT = timedelta(minutes=30)
 """Long enough to find a document on a desk, short enough that a draft does not linger."""

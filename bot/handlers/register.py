@@ -261,7 +261,7 @@ def _summary_text(draft: dict[str, Any], t: Translator) -> str:
         shown = values[field.key]
         if field.key == "admin_id_number":
             shown = v.mask_id_number(shown)
-        lines.append(f"{t(field.label)}：{shown}")
+        lines.append(t(N_("{label}：{value}"), label=t(field.label), value=shown))
     lines.append(t(N_("登录密码：已设置（不显示）")))
     return "\n".join(lines)
 
