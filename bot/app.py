@@ -17,7 +17,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot import errors
 from bot.config import Settings
-from bot.handlers import login, menu, password, register
+from bot.handlers import admins, audit, login, menu, password, profile, register, roles
 from bot.i18n import N_, Translator
 from bot.persistence import SqlPersistence
 from bot.processor import PerChatUpdateProcessor
@@ -119,6 +119,11 @@ def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
     register.register(app)
     login.register(app)
     password.register(app)
+    # Features claim their own menu button (menu:open:<key>) before the generic "coming soon".
+    profile.register(app)
+    admins.register(app)
+    roles.register(app)
+    audit.register(app)
     menu.register(app)
     menu.register_fallbacks(app)
     app.add_error_handler(errors.on_error)

@@ -27,14 +27,21 @@ warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTB
 TIMEOUT = timedelta(minutes=30)
 """Long enough to find a document on a desk, short enough that a draft does not linger."""
 
-DRAFT_KEYS = ("register", "login", "_password_change")
+DRAFT_PREFIXES = ("draft:", "_")
+"""``user_data`` keys a conversation may leave behind: ``draft:<feature>`` (persisted, encrypted)
+and ``_<anything>`` (memory only). /cancel and the timeout drop all of them."""
+
+
+def drop_drafts(context: Ctx) -> None:
+    if context.user_data is None:
+        return
+    for key in [k for k in context.user_data if str(k).startswith(DRAFT_PREFIXES)]:
+        del context.user_data[key]
 
 
 async def cancel(update: Update, context: Ctx) -> int:
     """/cancel at any step: drafts are dropped, nothing half-saved."""
-    if context.user_data is not None:
-        for key in DRAFT_KEYS:
-            context.user_data.pop(key, None)
+    drop_drafts(context)
     await reply(
         update,
         tr(update, context)(N_("已取消。发送 /menu 打开功能列表，或 /help 查看命令。")),
@@ -45,9 +52,7 @@ async def cancel(update: Update, context: Ctx) -> int:
 
 async def timed_out(update: object, context: Ctx) -> None:
     """After TIMEOUT of silence: the user is told, the draft dropped."""
-    if context.user_data is not None:
-        for key in DRAFT_KEYS:
-            context.user_data.pop(key, None)
+    drop_drafts(context)
     if isinstance(update, Update) and update.effective_chat is not None:
         text = tr(update, context)(N_("操作长时间未继续，已自动取消。需要时请重新开始。"))
         await update.effective_chat.send_message(text)

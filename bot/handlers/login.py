@@ -29,7 +29,7 @@ from domain.errors import DomainError
 from domain.model import Base
 from domain.services import auth
 
-DRAFT_KEY = "login"
+DRAFT_KEY = "draft:login"
 PICK_BASE = CallbackAction("base", ids=1)
 LOGOUT = CallbackAction("logout")
 

@@ -40,7 +40,7 @@ class State(IntEnum):
     CONFIRM = 4
 
 
-DRAFT_KEY = "register"
+DRAFT_KEY = "draft:register"
 REGION_PICK = CallbackAction("reg:region", ids=1)
 EDIT_FIELD = CallbackAction("reg:edit", words=1)
 CONFIRM = CallbackAction("reg:ok")
