@@ -187,7 +187,12 @@ class SimUser:
         return self._act(message)
 
     async def send_photo(
-        self, data: bytes = TINY_JPEG, caption: str | None = None, *, width: int = 1, height: int = 1
+        self,
+        data: bytes = TINY_JPEG,
+        caption: str | None = None,
+        *,
+        width: int = 1,
+        height: int = 1,
     ) -> ChatMessage:
         stored = self.api.new_file(data, len(data), None, "image/jpeg", "photos")
         size: JSON = {
@@ -281,7 +286,11 @@ class SimUser:
     # --- waiting -------------------------------------------------------------------------------
 
     async def wait_for_bot_message(
-        self, *, contains: str | None = None, timeout: float = 5.0, after: int | None = None
+        self,
+        *,
+        contains: str | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the test-facing API reads better with it
+        after: int | None = None,
     ) -> ChatMessage:
         """The first message the bot sent or edited after the person's last action (or after
         message ``after`` was sent), whose text or caption contains ``contains`` if given."""
@@ -315,7 +324,11 @@ class SimUser:
                 )
             await self.chat.changed.wait(remaining)
 
-    async def wait_until_idle(self, timeout: float = 5.0, quiet: float = 0.2) -> None:
+    async def wait_until_idle(
+        self,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the test-facing API reads better with it
+        quiet: float = 0.2,
+    ) -> None:
         """Every update of this person confirmed by the bot, none of the bot's calls for this
         chat in flight, and nothing for ``quiet`` seconds after that."""
         deadline = time.monotonic() + timeout

@@ -1,5 +1,6 @@
-"""Formatted text as Telegram's server parses it: HTML, MarkdownV2 and legacy Markdown into plain text
-plus entities, and the entities the server adds to what a person types (commands, links, mentions).
+"""Formatted text as Telegram's server parses it: HTML, MarkdownV2 and legacy Markdown into plain
+text plus entities, and the entities the server adds to what a person types (commands, links,
+mentions).
 
 The parsers follow tdlib's rules closely enough that text Telegram would refuse is refused here with
 the same kind of message ("can't parse entities: ..."), because a bot that escapes badly fails only
@@ -34,7 +35,9 @@ class _Builder:
 
     def entity(self, kind: str, start: int, **extra: Any) -> None:
         if self.pos > start:
-            self.entities.append({"type": kind, "offset": start, "length": self.pos - start, **extra})
+            self.entities.append(
+                {"type": kind, "offset": start, "length": self.pos - start, **extra}
+            )
 
     def result(self) -> tuple[str, list[Entity]]:
         return "".join(self.parts), sorted(self.entities, key=lambda e: (e["offset"], -e["length"]))
@@ -137,7 +140,9 @@ def parse_html(src: str) -> tuple[str, list[Entity]]:
                 break
             attr = _ATTR.match(src, j)
             if not attr or attr.end() == j:
-                raise EntityParseError(f'Empty attribute name in the tag "{name}" at byte offset {at}')
+                raise EntityParseError(
+                    f'Empty attribute name in the tag "{name}" at byte offset {at}'
+                )
             value = attr.group(2) or ""
             if value[:1] in "\"'" and value:
                 value = value[1:-1]
@@ -148,9 +153,7 @@ def parse_html(src: str) -> tuple[str, list[Entity]]:
         stack.append(_Open(name, out.pos, attrs))
         i = j + 1
     if stack:
-        raise EntityParseError(
-            f'Can\'t find end tag corresponding to start tag "{stack[-1].tag}"'
-        )
+        raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].tag}"')
     return out.result()
 
 
@@ -379,7 +382,7 @@ _AUTO = re.compile(
 
 
 def detect(text: str) -> list[Entity]:
-    """Commands, links, e-mail addresses, mentions and hashtags, as clients and the server mark them."""
+    """Commands, links, e-mail addresses, mentions and hashtags, as the server marks them."""
     found: list[Entity] = []
     for match in _AUTO.finditer(text):
         kind = match.lastgroup or ""

@@ -32,7 +32,7 @@ def utf16_len(text: str) -> int:
 
 @dataclass
 class Limits:
-    """The numbers behind the flood control; change them on ``emu.limits`` before or during a test."""
+    """The numbers behind the flood control; change them on ``emu.limits``, even mid-test."""
 
     enabled: bool = True
     global_per_second: int = 30

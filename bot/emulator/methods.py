@@ -445,7 +445,10 @@ class BotApi:
     def _reply_to(self, chat: Chat, params: Params) -> int | None:
         reply = params.json("reply_parameters")
         if isinstance(reply, dict):
-            message_id, allow = reply.get("message_id"), bool(reply.get("allow_sending_without_reply"))
+            message_id, allow = (
+                reply.get("message_id"),
+                bool(reply.get("allow_sending_without_reply")),
+            )
         else:
             message_id = params.integer("reply_to_message_id")
             allow = params.flag("allow_sending_without_reply")
@@ -616,9 +619,7 @@ class BotApi:
         message.reply_markup = inline
         return self._edited(chat, message)
 
-    async def edit_message_reply_markup(
-        self, params: Params, closed: asyncio.Event | None
-    ) -> JSON:
+    async def edit_message_reply_markup(self, params: Params, closed: asyncio.Event | None) -> JSON:
         chat, message = self._own_message(params, "message to edit not found")
         inline, _, _ = self._markup(params.json("reply_markup"), inline_only=True)
         if inline == message.reply_markup:
@@ -656,11 +657,7 @@ class BotApi:
     async def answer_callback_query(self, params: Params, closed: asyncio.Event | None) -> bool:
         query_id = params.required_string("callback_query_id", "query ID is invalid")
         query = self.callbacks.get(query_id)
-        if (
-            query is None
-            or query.answered
-            or time.monotonic() - query.created > self.callback_ttl
-        ):
+        if query is None or query.answered or time.monotonic() - query.created > self.callback_ttl:
             raise bad_request(QUERY_TOO_OLD)
         text = params.string("text")
         if text is not None and utf16_len(text) > MAX_CALLBACK_ANSWER:
@@ -790,7 +787,10 @@ def _inline_keyboard(rows: Any) -> InlineKeyboard:
                 raise bad_request("can't parse inline keyboard button: Text is empty")
             actions = BUTTON_ACTIONS & raw.keys()
             if not actions:
-                raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+                raise bad_request(
+                    "can't parse inline keyboard button: "
+                    "Text buttons are unallowed in the inline keyboard"
+                )
             data = raw.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA:
                 raise bad_request("BUTTON_DATA_INVALID")

@@ -50,7 +50,7 @@ class Params:
     def required_string(self, name: str, missing: str | None = None) -> str:
         value = self.string(name)
         if value is None:
-            raise bad_request(missing or f"parameter \"{name}\" is required")
+            raise bad_request(missing or f'parameter "{name}" is required')
         return value
 
     def integer(self, name: str, default: int | None = None) -> int | None:
@@ -58,18 +58,18 @@ class Params:
         if value is None or value == "":
             return default
         if isinstance(value, bool):
-            raise bad_request(f"field \"{name}\" must be of type Integer")
+            raise bad_request(f'field "{name}" must be of type Integer')
         if isinstance(value, int):
             return value
         try:
             return int(str(value).strip())
         except ValueError:
-            raise bad_request(f"field \"{name}\" must be of type Integer") from None
+            raise bad_request(f'field "{name}" must be of type Integer') from None
 
     def required_integer(self, name: str, missing: str | None = None) -> int:
         value = self.integer(name)
         if value is None:
-            raise bad_request(missing or f"parameter \"{name}\" is required")
+            raise bad_request(missing or f'parameter "{name}" is required')
         return value
 
     def number(self, name: str, default: float) -> float:
@@ -79,7 +79,7 @@ class Params:
         try:
             return float(value)
         except (TypeError, ValueError):
-            raise bad_request(f"field \"{name}\" must be of type Float") from None
+            raise bad_request(f'field "{name}" must be of type Float') from None
 
     def flag(self, name: str, default: bool = False) -> bool:
         value = self.values.get(name)
@@ -123,8 +123,20 @@ class Params:
 
 
 _RAW_STRINGS = frozenset(
-    {"text", "caption", "parse_mode", "document", "photo", "file_id", "callback_query_id",
-     "url", "secret_token", "action", "language_code", "ip_address"}
+    {
+        "text",
+        "caption",
+        "parse_mode",
+        "document",
+        "photo",
+        "file_id",
+        "callback_query_id",
+        "url",
+        "secret_token",
+        "action",
+        "language_code",
+        "ip_address",
+    }
 )
 
 

@@ -24,7 +24,7 @@ import tornado.netutil
 import tornado.web
 
 from bot.emulator.client import SimUser
-from bot.emulator.limits import MAX_UPLOAD, FAULT_KINDS, FaultPlan, Limits
+from bot.emulator.limits import FAULT_KINDS, MAX_UPLOAD, FaultPlan, Limits
 from bot.emulator.methods import BotApi
 from bot.emulator.params import Params, Upload
 from bot.emulator.state import JSON, ApiError, BotRequest
@@ -166,10 +166,8 @@ class Emulator:
         return self.api.requests
 
     def requests_for(self, method: str, *, ok: bool | None = None) -> list[BotRequest]:
-        """The bot's calls of one method (any order), optionally only those that succeeded/failed."""
-        return [
-            r for r in self.api.requests if r.method == method and (ok is None or r.ok == ok)
-        ]
+        """The bot's calls of one method (any order); ``ok`` keeps only successes or failures."""
+        return [r for r in self.api.requests if r.method == method and (ok is None or r.ok == ok)]
 
     @property
     def stats(self) -> Counter[str]:
@@ -192,7 +190,9 @@ class Emulator:
             if scope == default
         }
 
-    def commands_for(self, language_code: str = "", scope: JSON | None = None) -> list[tuple[str, str]]:
+    def commands_for(
+        self, language_code: str = "", scope: JSON | None = None
+    ) -> list[tuple[str, str]]:
         return self.api.commands_for(language_code, scope)
 
     @property
@@ -276,7 +276,7 @@ class Emulator:
         hook = self.api.webhook
         updates = self.api.updates
         async with httpx.AsyncClient(timeout=10.0) as client:
-            while hook is self.api.webhook and hook.url:
+            while hook is self.api.webhook and hook.url and not self.api.closing:
                 pending = updates.peek(1)
                 if not pending:
                     await updates.changed.wait(1.0)

@@ -49,15 +49,22 @@ class Signal:
                 waiter.set_result(None)
         self._waiters.clear()
 
-    async def wait(self, timeout: float) -> None:
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def wait(self, seconds: float) -> None:
+        """Not ``asyncio.wait_for``: on 3.11 it can swallow a cancellation that meets a wake-up."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
         self._waiters.add(waiter)
+        timer = loop.call_later(max(seconds, 0.0), _wake, waiter)
         try:
-            await asyncio.wait_for(waiter, timeout=max(timeout, 0.0))
-        except TimeoutError:
-            pass
+            await waiter
         finally:
+            timer.cancel()
             self._waiters.discard(waiter)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 # --- keyboards --------------------------------------------------------------------------------
@@ -359,7 +366,7 @@ class PendingUpdate:
 
 
 class UpdateQueue:
-    """Updates wait here until the bot confirms them (a higher getUpdates offset or a webhook 2xx)."""
+    """Updates wait here until the bot confirms them: a higher getUpdates offset, a webhook 2xx."""
 
     def __init__(self, first_id: int = 100_000_001) -> None:
         self._items: list[PendingUpdate] = []
