@@ -10,8 +10,6 @@ import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from storage.crypto import FieldCipher, load_keyring
-from storage.passwords import Argon2PasswordHasher
 from telegram import BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
@@ -26,9 +24,11 @@ from domain.clock import Clock, SystemClock
 from domain.ports import PasswordHasher
 from domain.services.auth import LoginPolicy
 from domain.services.sessions import SessionPolicy
+from storage.crypto import FieldCipher, load_keyring
 from storage.db import is_sqlite, make_engine
 from storage.kv import PersistenceStore
 from storage.migrate import upgrade_engine
+from storage.passwords import Argon2PasswordHasher
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger("cebot")

@@ -75,6 +75,8 @@ def menu_keyboard(actor: Actor, t: Translator) -> InlineKeyboardMarkup:
         button(t(m.label), MENU_OPEN.encode(m.key)) for m in MODULES if actor.can(m.permission)
     ]
     extras = [button(t(N_("修改密码")), "pw:start"), button(t(N_("退出登录")), "logout")]
+    if actor.is_super:
+        extras.insert(0, button(t(N_("操作记录")), MENU_OPEN.encode("audit")))
     return rows([*allowed, *extras], per_row=2)
 
 

@@ -24,12 +24,14 @@ from telegram.ext import (
 
 from bot.callbacks import CallbackAction
 from bot.handlers import conversation
+from bot.handlers.base_fields import BASE_FIELD_TEXT, BASE_FIELD_TEXTS
 from bot.i18n import N_, Translator
 from bot.keyboards import button, column, rows
 from bot.runtime import Ctx, delete_user_message, reply, services, telegram_user_id, tr
 from domain import validators as v
 from domain.errors import Invalid
 from domain.services import auth
+from domain.services.profile import parse_base_field
 
 
 class State(IntEnum):
@@ -56,42 +58,15 @@ class Field:
     sensitive: bool = False
 
 
+def _base_field(key: str, attribute: str) -> Field:
+    text = BASE_FIELD_TEXT[attribute]
+    return Field(key, text.label, text.prompt, lambda raw, _: parse_base_field(attribute, raw))
+
+
 FIELDS: tuple[Field, ...] = (
-    Field(
-        "base_name",
-        N_("机构名称"),
-        N_("请输入机构名称（必填，最多 100 字）："),
-        lambda raw, _: v.parse_name(raw, field="base_name", max_length=100),
-    ),
-    Field(
-        "credit_code",
-        N_("统一社会信用代码"),
-        N_("请输入统一社会信用代码（18 位）："),
-        lambda raw, _: v.parse_credit_code(raw),
-    ),
-    Field(
-        "region",
-        N_("所在市州"),
-        N_("请选择所在市州（也可直接输入名称）："),
-        lambda raw, _: v.parse_region(raw),
-    ),
-    Field(
-        "address",
-        N_("详细地址"),
-        N_("请输入机构详细地址（必填）："),
-        lambda raw, _: v.parse_text(raw, field="address", max_length=200),
-    ),
-    Field(
-        "contact_person",
-        N_("联系人"),
-        N_("请输入联系人姓名（必填）："),
-        lambda raw, _: v.parse_name(raw, field="contact_person"),
-    ),
-    Field(
-        "contact_phone",
-        N_("联系电话"),
-        N_("请输入联系电话（手机或座机，如 027-87654321）："),
-        lambda raw, _: v.parse_phone(raw),
+    *(
+        _base_field("base_name" if f.attribute == "name" else f.attribute, f.attribute)
+        for f in BASE_FIELD_TEXTS
     ),
     Field(
         "admin_name",

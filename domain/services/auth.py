@@ -21,6 +21,7 @@ from domain.model import Base, LoginSession, Membership, SessionEnd, User
 from domain.passwords import check_password_policy
 from domain.ports import PasswordHasher, UnitOfWork
 from domain.services import audit
+from domain.services.profile import parse_base_field
 from domain.services.sessions import SessionPolicy, current_session
 
 
@@ -84,12 +85,12 @@ async def register_base(
     await ensure_registrable(uow, credit_code=credit_code, id_number=id_number)
     base = await uow.bases.add(
         Base(
-            name=v.parse_name(form.base_name, field="base_name", max_length=100),
+            name=parse_base_field("name", form.base_name),
             credit_code=credit_code,
-            region=v.parse_region(form.region),
-            address=v.parse_text(form.address, field="address", max_length=200),
-            contact_person=v.parse_name(form.contact_person, field="contact_person"),
-            contact_phone=v.parse_phone(form.contact_phone),
+            region=parse_base_field("region", form.region),
+            address=parse_base_field("address", form.address),
+            contact_person=parse_base_field("contact_person", form.contact_person),
+            contact_phone=parse_base_field("contact_phone", form.contact_phone),
             created_at=now,
         )
     )
