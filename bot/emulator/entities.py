@@ -374,7 +374,7 @@ def parse_markdown(src: str) -> tuple[str, list[Entity]]:
 
 _AUTO = re.compile(
     r"(?P<bot_command>(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/]))"
-    r"|(?P<url>\bhttps?://[^\s<>\"]+[^\s<>\"'.,;:!?)\]])"
+    r"|(?P<url>\bhttps?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*[A-Za-z0-9\-_~/#=&%])"
     r"|(?P<email>\b[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b)"
     r"|(?P<mention>(?<![\w@])@[A-Za-z][A-Za-z0-9_]{4,31}\b)"
     r"|(?P<hashtag>(?<![\w#])#\w*[^\W\d]\w*)"

@@ -133,7 +133,7 @@ class BotApi:
         self.last_request_at: dict[int, float] = {}
         self.on_webhook_change: Callable[[], None] = lambda: None
         self.closing = False
-        self._poll_generation = 0
+        self.polls_started = 0  # getUpdates calls received; a newer one ends an older one
         self._file_counter = 0
         self._path_counter = 0
         self._query_counter = 0
@@ -234,12 +234,12 @@ class BotApi:
         self._allow(params.json("allowed_updates"))
         if offset:
             self.updates.confirm(offset)
-        self._poll_generation += 1
-        generation = self._poll_generation
+        self.polls_started += 1
+        generation = self.polls_started
         self.updates.changed.notify()  # an older long poll ends with a conflict
         deadline = time.monotonic() + timeout
         while True:
-            if generation != self._poll_generation:
+            if generation != self.polls_started:
                 raise ApiError(
                     409,
                     "Conflict: terminated by other getUpdates request; "
@@ -279,7 +279,7 @@ class BotApi:
         self.webhook.allowed_updates = allowed if isinstance(allowed, list) else None
         self.webhook.last_error_date = None
         self.webhook.last_error_message = None
-        self._poll_generation += 1
+        self.polls_started += 1  # a pending long poll ends with a conflict
         self.updates.changed.notify()
         self.on_webhook_change()
         return True

@@ -33,6 +33,7 @@ from telegram.ext import (
 )
 
 from bot.emulator import BotSilent, Emulator, FaultPlan
+from bot.emulator.entities import EntityParseError, detect, parse
 
 Ctx = ContextTypes.DEFAULT_TYPE
 pytestmark = pytest.mark.filterwarnings(  # PTB warns about its own RetryAfter.retry_after type
@@ -460,8 +461,9 @@ async def test_webhook_retries_until_the_bot_answers(emu: Emulator) -> None:
     async with bot_only(emu) as app:
         await app.bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="abc")
     await user.send_text("早上好")
-    while emu.api.webhook.last_error_message is None:  # noqa: ASYNC110 - no event to wait on
-        await asyncio.sleep(0.02)
+    async with asyncio.timeout(5):
+        while emu.api.webhook.last_error_message is None:  # noqa: ASYNC110 - no event for it
+            await asyncio.sleep(0.02)
     assert emu.pending_updates == 1
     app = build(emu, *everything())
     await app.initialize()
@@ -574,3 +576,183 @@ async def test_waiting_for_a_silent_bot_fails_with_the_transcript(emu: Emulator)
         await user.send_text("有人吗")
         with pytest.raises(BotSilent, match="有人吗"):
             await user.wait_for_bot_message(timeout=0.2)
+
+
+# --- more of what the bot relies on -----------------------------------------------------------
+
+
+async def test_a_newer_long_poll_ends_the_older_with_a_conflict(emu: Emulator) -> None:
+    url = f"{emu.root_url}/bot{emu.token}/getUpdates"
+    async with httpx.AsyncClient(timeout=60) as http:
+        older = asyncio.create_task(http.post(url, json={"timeout": 50}))
+        async with asyncio.timeout(5):
+            while emu.api.polls_started == 0:  # noqa: ASYNC110 - the server has no event for it
+                await asyncio.sleep(0.01)
+        newer = await http.post(url, json={"timeout": 0})
+        ended = await asyncio.wait_for(older, timeout=10)
+    assert newer.json() == {"ok": True, "result": []}
+    assert ended.status_code == 409
+    assert "terminated by other getUpdates request" in ended.json()["description"]
+
+
+async def test_allowed_updates_filters_what_telegram_creates(emu: Emulator) -> None:
+    user = emu.user(1001)
+    url = f"{emu.root_url}/bot{emu.token}/getUpdates"
+    async with bot_only(emu) as app:
+        sent = await app.bot.send_message(
+            user.chat_id,
+            "按钮",
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="b")]]),
+        )
+    async with httpx.AsyncClient() as http:
+        await http.post(url, data={"timeout": "0", "allowed_updates": '["callback_query"]'})
+        await user.send_text("ignored")
+        await user.press(sent.message_id, "b")
+        result = (await http.post(url, data={"timeout": "0"})).json()["result"]
+    assert [list(u)[1] for u in result] == ["callback_query"]
+    assert result[0]["callback_query"]["data"] == "b"
+    assert result[0]["callback_query"]["message"]["reply_markup"]["inline_keyboard"][0][0] == {
+        "text": "b",
+        "callback_data": "b",
+    }
+
+
+async def test_bot_deletes_a_users_secret_and_the_console_view_sees_it(emu: Emulator) -> None:
+    async def swallow(update: Update, context: Ctx) -> None:
+        assert update.message is not None
+        await update.message.delete()
+        await update.message.chat.send_message("已读取并删除")
+
+    user = emu.user(1001)
+    seen: list[tuple[str, bool]] = []
+
+    async def watch() -> None:
+        async for event in user.events():
+            seen.append((event.kind, event.from_bot))
+            if event.kind == "sent" and event.from_bot:
+                return
+
+    watcher = asyncio.create_task(watch())
+    await asyncio.sleep(0)
+    async with polling(emu, MessageHandler(filters.TEXT, swallow)):
+        secret = await user.send_text("密码 Secret#2026")
+        reply = await user.wait_for_bot_message()
+        await asyncio.wait_for(watcher, timeout=5)
+    assert secret.deleted and not reply.deleted
+    assert [m.content for m in user.bot_messages()] == ["已读取并删除"]
+    assert seen == [("sent", False), ("deleted", False), ("sent", True)]
+
+
+async def test_waiting_after_a_given_message_and_for_given_words(emu: Emulator) -> None:
+    user = emu.user(1001)
+    async with bot_only(emu) as app:
+        first = await app.bot.send_message(user.chat_id, "第一条")
+        await app.bot.send_message(user.chat_id, "第二条")
+        await app.bot.edit_message_text("第一条（已改）", user.chat_id, first.message_id)
+    assert (await user.wait_for_bot_message(after=first.message_id)).text == "第二条"
+    changed = await user.wait_for_bot_message(after=first.message_id, contains="已改")
+    assert changed.message_id == first.message_id
+    with pytest.raises(BotSilent, match="第二条"):
+        await user.wait_for_bot_message(contains="第三条", timeout=0.05)
+
+
+async def test_formatted_text_is_stored_plain_with_entities(emu: Emulator) -> None:
+    user = emu.user(1001)
+    async with bot_only(emu) as app:
+        await app.bot.send_message(
+            user.chat_id, "<b>张三</b> &lt;管理员&gt; 😀<i>x</i>", parse_mode=ParseMode.HTML
+        )
+        await app.bot.send_message(
+            user.chat_id, r"*粗体* 3\.5 学时 [链接](https://example.org/a)", parse_mode="MarkdownV2"
+        )
+        await app.bot.send_document(
+            user.chat_id, b"%PDF-1.4", filename="plan.pdf", caption="<u>计划</u>", parse_mode="HTML"
+        )
+    html, markdown, document = user.bot_messages()
+    assert html.text == "张三 <管理员> 😀x"
+    assert html.entities == [
+        {"type": "bold", "offset": 0, "length": 2},
+        {"type": "italic", "offset": 11, "length": 1},  # 😀 counts as 2
+    ]
+    assert markdown.text == "粗体 3.5 学时 链接"
+    assert markdown.entities[1] == {
+        "type": "text_link",
+        "offset": 10,
+        "length": 2,
+        "url": "https://example.org/a",
+    }
+    assert (document.caption, document.caption_entities) == (
+        "计划",
+        [{"type": "underline", "offset": 0, "length": 2}],
+    )
+    assert document.document is not None and document.document.mime_type == "application/pdf"
+
+
+async def test_a_document_can_be_sent_again_by_file_id(emu: Emulator) -> None:
+    user = emu.user(1001)
+    async with bot_only(emu) as app:
+        first = await app.bot.send_document(user.chat_id, b"abc", filename="a.txt")
+        assert first.document is not None
+        again = await app.bot.send_document(user.chat_id, first.document.file_id)
+        with pytest.raises(BadRequest, match="Wrong file identifier"):
+            await app.bot.send_document(user.chat_id, "no-such-file")
+        with pytest.raises(BadRequest, match="File must be non-empty"):
+            await app.bot.send_document(user.chat_id, b"", filename="empty.txt")
+    assert again.document is not None
+    assert again.document.file_unique_id == first.document.file_unique_id
+    assert [m.document.data for m in user.bot_messages() if m.document] == [b"abc", b"abc"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "marked"),
+    [
+        ("/start", [("bot_command", 0, 6)]),
+        ("/start@cebot_test_bot 42", [("bot_command", 0, 21)]),
+        ("先 /help 再说", [("bot_command", 2, 5)]),
+        ("a/b 1/2 路径/x", []),
+        ("见 https://hrss.hubei.gov.cn/a。", [("url", 2, 27)]),
+        ("问 @someone_else", [("mention", 2, 13)]),
+    ],
+)
+def test_entities_telegram_adds_to_typed_text(
+    typed: str, marked: list[tuple[str, int, int]]
+) -> None:
+    found = detect(typed)
+    assert [(e["type"], e["offset"], e["length"]) for e in found] == marked
+
+
+@pytest.mark.parametrize(
+    ("mode", "text", "error"),
+    [
+        ("HTML", "<b>未闭合", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("HTML", "<br>", 'Unsupported start tag "br" at byte offset 0'),
+        ("HTML", "<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
+        ("MarkdownV2", "1+1", "Character '+' is reserved"),
+        ("MarkdownV2", "*未闭合", "Can't find end of Bold entity at byte offset 0"),
+        ("Markdown", "_x", "Can't find end of the entity starting at byte offset 0"),
+    ],
+)
+def test_markup_telegram_would_refuse_is_refused(mode: str, text: str, error: str) -> None:
+    with pytest.raises(EntityParseError) as refused:
+        parse(text, mode)
+    assert error in str(refused.value)
+
+
+async def test_replies_chat_actions_and_harmless_calls(emu: Emulator) -> None:
+    from telegram import ReplyParameters
+    from telegram.constants import ChatAction
+
+    user = emu.user(1001)
+    asked = await user.send_text("问题")
+    async with bot_only(emu) as app:
+        await app.bot.send_chat_action(user.chat_id, ChatAction.UPLOAD_DOCUMENT)
+        answer = await app.bot.send_message(
+            user.chat_id, "回答", reply_parameters=ReplyParameters(asked.message_id)
+        )
+        with pytest.raises(BadRequest, match="Message to be replied not found"):
+            await app.bot.send_message(user.chat_id, "x", reply_parameters=ReplyParameters(999))
+        assert await app.bot.close()
+        assert await app.bot.log_out()
+    assert answer.reply_to_message is not None and answer.reply_to_message.text == "问题"
+    assert user.last_bot_message().reply_to_message_id == asked.message_id
+    assert user.chat_actions == ["upload_document"]
