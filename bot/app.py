@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
@@ -61,6 +62,7 @@ class Overrides:
 def build_application(settings: Settings, overrides: Overrides | None = None) -> Application:  # type: ignore[type-arg]
     overrides = overrides or Overrides()
     engine = overrides.engine or make_engine(settings.database_url)
+    migrate = overrides.migrate if overrides.migrate is not None else is_sqlite(engine)
     cipher = FieldCipher(load_keyring(settings.secret_keys, settings.data_dir, logger=log))
     services = Services(
         settings=settings,
@@ -71,8 +73,8 @@ def build_application(settings: Settings, overrides: Overrides | None = None) ->
             idle_timeout=settings.session_idle, absolute_lifetime=settings.session_lifetime
         ),
         login_policy=LoginPolicy(),
-        engine=engine,
-        migrate_on_start=overrides.migrate if overrides.migrate is not None else is_sqlite(engine),
+        prepare_database=partial(_migrate, engine, migrate),
+        release_connections=engine.dispose,
     )
     api_root = (overrides.bot_api_url or settings.bot_api_url).rstrip("/")
     persistence = SqlPersistence(PersistenceStore(engine, cipher))
@@ -110,8 +112,12 @@ async def prepare_database(app: Application) -> None:  # type: ignore[type-arg]
     An embedded SQLite is migrated here; a PostgreSQL deployment runs ``cebot db upgrade`` itself.
     """
     svc: Services = app.bot_data[SERVICES_KEY]
-    if svc.migrate_on_start:
-        await upgrade_engine(svc.engine)
+    await svc.prepare_database()
+
+
+async def _migrate(engine: AsyncEngine, migrate: bool) -> None:
+    if migrate:
+        await upgrade_engine(engine)
 
 
 def install_handlers(app: Application) -> None:  # type: ignore[type-arg]

@@ -76,7 +76,7 @@ async def _prepare(app: Application) -> None:  # type: ignore[type-arg]
     from bot.app import prepare_database
 
     await prepare_database(app)
-    await app.bot_data[SERVICES_KEY].engine.dispose()
+    await app.bot_data[SERVICES_KEY].release_connections()
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:

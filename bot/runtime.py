@@ -6,11 +6,10 @@ The container lives in ``application.bot_data`` (never persisted), built once by
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
@@ -36,8 +35,9 @@ class Services:
     clock: Clock
     session_policy: SessionPolicy
     login_policy: LoginPolicy
-    engine: AsyncEngine
-    migrate_on_start: bool
+    prepare_database: Callable[[], Awaitable[None]]
+    """Runs before the Application initialises: migrates an embedded SQLite."""
+    release_connections: Callable[[], Awaitable[None]]
 
 
 def services(context: Ctx) -> Services:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+
 class Person:
     def __init__(self, user: Any, settle: Callable[[Any], Awaitable[None]]) -> None:
         self.user = user
@@ -20,8 +21,7 @@ class Person:
         return [
             m
             for m in self.user.messages
-            if m.from_bot
-            and (m.message_id not in before or m.edited_count != before[m.message_id])
+            if m.from_bot and (m.message_id not in before or m.edited_count != before[m.message_id])
         ]
 
     async def say(self, text: str) -> list[Any]:

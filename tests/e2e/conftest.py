@@ -40,16 +40,16 @@ class Stack:
         processor = self.app.update_processor
         return not self.app.update_queue.empty() or processor.current_concurrent_updates > 0
 
-    async def settle(self, user: Any, timeout: float = 10.0) -> None:
+    async def settle(self, user: Any, limit: float = 10.0) -> None:
         """Waits until the emulator saw every update confirmed and the bot finished handling it.
 
         Confirmation alone is not enough (PTB confirms an update before handling it), and a fixed
         quiet period is either slow or flaky; asking the Application itself is neither.
         """
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + limit
         calm_rounds = 0
         while calm_rounds < 3:
-            await user.wait_until_idle(timeout=timeout, quiet=0.0)
+            await user.wait_until_idle(timeout=limit, quiet=0.0)
             if self.handling():
                 calm_rounds = 0
             else:

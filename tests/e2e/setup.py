@@ -8,7 +8,6 @@ from bot.runtime import SERVICES_KEY, Services
 from domain.permissions import Permission
 from domain.services import admins, auth, roles
 from domain.services.sessions import resolve_actor
-
 from tests.e2e.conftest import Stack
 
 
@@ -30,7 +29,7 @@ async def logged_in_admin(
     role_name: str = "专员",
     password: str = "登录用的一个好密码",
 ) -> None:
-    """The boss (a logged-in super admin) adds a person with a new role; they log in and are ready."""
+    """The boss (a logged-in super admin) adds a person with a new role, who then logs in."""
     svc = services_of(stack)
     initial = "临时初始密码 2026"
     async with svc.uow() as uow:
@@ -39,16 +38,33 @@ async def logged_in_admin(
     async with svc.uow() as uow:
         boss = await resolve_actor(uow, svc.clock, boss_telegram_id, svc.session_policy)
         await admins.add_new_admin(
-            uow, svc.hasher, svc.clock, boss, name=name, id_number=id_number, mobile=mobile,
-            initial_password=initial, role_id=role.id,
+            uow,
+            svc.hasher,
+            svc.clock,
+            boss,
+            name=name,
+            id_number=id_number,
+            mobile=mobile,
+            initial_password=initial,
+            role_id=role.id,
         )
     async with svc.uow() as uow:
         await auth.login(
-            uow, svc.hasher, svc.clock, telegram_user_id=telegram_id, id_number=id_number,
+            uow,
+            svc.hasher,
+            svc.clock,
+            telegram_user_id=telegram_id,
+            id_number=id_number,
             password=initial,
         )
     async with svc.uow() as uow:
         await auth.change_password(
-            uow, svc.hasher, svc.clock, telegram_user_id=telegram_id, old_password=initial,
-            new_password=password, new_password_again=password, policy=svc.session_policy,
+            uow,
+            svc.hasher,
+            svc.clock,
+            telegram_user_id=telegram_id,
+            old_password=initial,
+            new_password=password,
+            new_password_again=password,
+            policy=svc.session_policy,
         )

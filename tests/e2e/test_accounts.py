@@ -61,8 +61,18 @@ async def test_register_then_menu_password_change_and_logout(stack: Stack) -> No
 
     menu = await person.say("/menu")
     assert "功能列表" in texts(menu)
-    for entry in ("继续教育机构信息管理", "权限管理", "角色管理", "培训班管理", "学员成绩管理",
-                  "年度培训计划", "年度工作总结", "年度工作材料报送", "修改密码", "退出登录"):
+    for entry in (
+        "继续教育机构信息管理",
+        "权限管理",
+        "角色管理",
+        "培训班管理",
+        "学员成绩管理",
+        "年度培训计划",
+        "年度工作总结",
+        "年度工作材料报送",
+        "修改密码",
+        "退出登录",
+    ):
         assert entry in person.buttons()
     soon = texts(await person.press("培训班管理"))
     assert "正在建设中" in soon
@@ -88,7 +98,9 @@ async def test_password_and_id_number_messages_are_deleted(stack: Stack) -> None
     await person.press("确认注册")
     await person.say("/logout")
     await login(person)
-    secrets = [m for m in person.user.messages if not m.from_bot and m.text in {PASSWORD, ID_NUMBER}]
+    secrets = [
+        m for m in person.user.messages if not m.from_bot and m.text in {PASSWORD, ID_NUMBER}
+    ]
     assert len(secrets) == 5  # ID and two passwords at registration, ID and password at login
     assert all(m.deleted for m in secrets)
     said = [m.text or "" for m in person.user.messages if m.from_bot]
@@ -213,4 +225,4 @@ async def test_english_client_gets_english_and_language_can_be_switched(stack: S
 async def test_command_list_is_registered_in_chinese_and_english(stack: Stack) -> None:
     commands = stack.emu.commands
     flat = repr(commands)
-    assert "login" in flat and "登录" in flat and "Log in" in flat or "log in" in flat.lower()
+    assert ("login" in flat and "登录" in flat and "Log in" in flat) or "log in" in flat.lower()

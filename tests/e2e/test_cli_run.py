@@ -65,8 +65,12 @@ async def test_run_answers_over_long_polling_and_registers_commands(
     emu: Emulator, tmp_path: Path
 ) -> None:
     process = await asyncio.create_subprocess_exec(
-        *CEBOT, "run", env=environment(emu, tmp_path), cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        *CEBOT,
+        "run",
+        env=environment(emu, tmp_path),
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         assert "/login" in await answer_to_start(emu)
@@ -80,16 +84,31 @@ async def test_run_in_webhook_mode_checks_the_secret_token(emu: Emulator, tmp_pa
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram"
     process = await asyncio.create_subprocess_exec(
-        *CEBOT, "run", "--webhook-url", url, "--listen", "127.0.0.1", "--port", str(port),
-        "--secret-token", "s3cret-token", env=environment(emu, tmp_path), cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        *CEBOT,
+        "run",
+        "--webhook-url",
+        url,
+        "--listen",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--secret-token",
+        "s3cret-token",
+        env=environment(emu, tmp_path),
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         assert "/login" in await answer_to_start(emu)
         forged = urllib.request.Request(
-            url, data=b'{"update_id": 1}', method="POST",
-            headers={"Content-Type": "application/json",
-                     "X-Telegram-Bot-Api-Secret-Token": "wrong"},
+            url,
+            data=b'{"update_id": 1}',
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-Telegram-Bot-Api-Secret-Token": "wrong",
+            },
         )
         with pytest.raises(urllib.error.HTTPError) as refused:
             await asyncio.to_thread(urllib.request.urlopen, forged, timeout=10)
@@ -102,8 +121,12 @@ async def test_a_wrong_setting_stops_start_up_with_one_line(tmp_path: Path) -> N
     env = {k: v for k, v in os.environ.items() if not k.startswith("CEBOT_")}
     env["CEBOT_TIMEZONE"] = "Mars/Olympus"
     process = await asyncio.create_subprocess_exec(
-        *CEBOT, "run", env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        *CEBOT,
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 2

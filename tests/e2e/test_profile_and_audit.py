@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from domain.permissions import Permission
-
 from tests.e2e.chat import Person
 from tests.e2e.conftest import Stack, texts
 from tests.e2e.setup import logged_in_admin
@@ -57,8 +56,13 @@ async def test_region_is_chosen_with_a_button_and_discard_changes_nothing(stack:
 async def test_profile_and_audit_need_their_rights(stack: Stack) -> None:
     await registered(stack)
     await logged_in_admin(
-        stack, boss_telegram_id=1001, telegram_id=2002, name="赵磊", id_number="420106199001011231",
-        mobile="13912345678", permissions={Permission.CLASSES_MANAGE},
+        stack,
+        boss_telegram_id=1001,
+        telegram_id=2002,
+        name="赵磊",
+        id_number="420106199001011231",
+        mobile="13912345678",
+        permissions={Permission.CLASSES_MANAGE},
     )
     clerk = Person(stack.emu.user(user_id=2002, first_name="赵磊"), stack.settle)
     assert "没有执行此操作的权限" in texts(await clerk.say("/profile"))
