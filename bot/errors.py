@@ -10,7 +10,7 @@ import contextlib
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.callbacks import BadCallbackData
 from bot.i18n import N_, Translator
@@ -31,8 +31,9 @@ async def on_error(update: object, context: Ctx) -> None:
     if isinstance(error, Forbidden):
         log.info("bot blocked by user: %s", _where(update))
         return
-    if isinstance(error, NetworkError) and not isinstance(update, Update):
-        log.warning("network trouble talking to the Bot API: %s", error)
+    if isinstance(error, RetryAfter | NetworkError):
+        # Telegram is out of reach or asks us to slow down: an apology would not get through.
+        log.warning("Bot API trouble at %s: %s", _where(update), error)
         return
     t = tr(update, context)
     if isinstance(error, Invalid):

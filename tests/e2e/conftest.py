@@ -84,7 +84,6 @@ async def stack(
             hasher=hasher,
             token=emu.token,
             bot_api_url=emu.root_url,
-            rate_limiter=False,
             migrate=True,
         )
         running = Stack(emu, settings, overrides)
