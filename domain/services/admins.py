@@ -151,10 +151,7 @@ async def remove_admin(uow: UnitOfWork, clock: Clock, actor: Actor, membership_i
     """Never the super admin, never oneself; their sessions on this base end at once."""
     require(actor, Permission.ADMINS_MANAGE)
     membership = await _own_membership(uow, actor, membership_id)
-    if membership.is_super:
-        raise NotPermitted(N_("不能删除超级管理员。请先将超级管理员移交给其他管理员。"))
-    if membership.user_id == actor.user_id:
-        raise NotPermitted(N_("不能删除自己。"))
+    _ensure_removable(actor, membership)
     user = await uow.users.get(membership.user_id)
     await uow.memberships.delete(membership_id)
     await uow.sessions.end_for_membership(
@@ -237,6 +234,78 @@ async def hand_over_super(
     )
     await uow.commit()
     return _view(target, new_super, None)
+
+
+def ensure_manager(actor: Actor) -> None:
+    """For a first step that touches no admin yet (asking a new admin's name): refuse early."""
+    require(actor, Permission.ADMINS_MANAGE)
+
+
+async def roles_for_assignment(uow: UnitOfWork, actor: Actor) -> list[Role]:
+    """The roles an admin manager may hand out: listing roles needs only admins.manage here.
+
+    Only roles within the actor's own permissions are offered, as roles.py lets one grant only
+    what one holds; for the super admin that is every role of the base.
+    """
+    require(actor, Permission.ADMINS_MANAGE)
+    return [
+        role
+        for role in await uow.roles.list_for_base(actor.base_id)
+        if role.permissions <= actor.permissions
+    ]
+
+
+async def role_choice(
+    uow: UnitOfWork, actor: Actor, membership_id: int
+) -> tuple[AdminView, list[Role]]:
+    """The admin whose role is to change and the roles on offer; never for the super admin."""
+    view = await get_admin(uow, actor, membership_id)
+    if view.is_super:
+        raise NotPermitted(N_("超级管理员拥有全部权限，无需分配角色。"))
+    return view, await roles_for_assignment(uow, actor)
+
+
+async def check_new_id_number(uow: UnitOfWork, clock: Clock, actor: Actor, id_number: str) -> str:
+    """Way (a), as the number is typed: valid, and not yet a person the system knows."""
+    require(actor, Permission.ADMINS_MANAGE)
+    clean_id = v.parse_id_number(id_number, clock.now().date())
+    if await uow.users.get_by_id_number(clean_id) is not None:
+        raise Conflict(N_("该身份证号码已是系统用户，请使用“添加已有用户”。"))
+    return clean_id
+
+
+async def find_person_to_add(
+    uow: UnitOfWork, clock: Clock, actor: Actor, id_number: str
+) -> PersonMatch:
+    """Way (b), as the number is typed: a known person who is not yet an admin of this base."""
+    match = await find_person(uow, clock, actor, id_number)
+    if await uow.memberships.get_for(actor.base_id, match.user_id) is not None:
+        raise Conflict(N_("{name} 已是本基地的管理员。"), name=match.name)
+    return match
+
+
+async def removal_preview(uow: UnitOfWork, actor: Actor, membership_id: int) -> AdminView:
+    """The admin a confirmation step names, refused already when the removal would be."""
+    require(actor, Permission.ADMINS_MANAGE)
+    membership = await _own_membership(uow, actor, membership_id)
+    _ensure_removable(actor, membership)
+    return await get_admin(uow, actor, membership_id)
+
+
+async def hand_over_preview(uow: UnitOfWork, actor: Actor, membership_id: int) -> AdminView:
+    """The admin who would become super admin, before the password is asked for."""
+    require_super(actor)
+    view = await get_admin(uow, actor, membership_id)
+    if view.is_super:
+        raise Invalid("membership", N_("您已是超级管理员。"))
+    return view
+
+
+def _ensure_removable(actor: Actor, membership: Membership) -> None:
+    if membership.is_super:
+        raise NotPermitted(N_("不能删除超级管理员。请先将超级管理员移交给其他管理员。"))
+    if membership.user_id == actor.user_id:
+        raise NotPermitted(N_("不能删除自己。"))
 
 
 async def _own_membership(uow: UnitOfWork, actor: Actor, membership_id: int) -> Membership:

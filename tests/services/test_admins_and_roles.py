@@ -250,3 +250,71 @@ async def test_simultaneous_hand_overs_leave_exactly_one_super_admin(uow_factory
         members = await uow.memberships.list_for_base(alice.base_id)
     assert sum(m.is_super for m in members) == 1
     assert len(members) == 3
+
+
+async def test_an_admin_manager_without_roles_manage_may_pick_roles_within_their_own_rights(
+    uow_factory, hasher, clock
+):
+    alice, role, _ = await setup_base_with_bob(
+        uow_factory, hasher, clock, permissions={Permission.ADMINS_MANAGE}
+    )
+    async with uow_factory() as uow:
+        wider = await roles.create_role(
+            uow, clock, alice, "全能专员", {Permission.ADMINS_MANAGE, Permission.ROLES_MANAGE}
+        )
+    bob = await actor_of(uow_factory, clock, 2002)
+    async with uow_factory(readonly=True) as uow:
+        with pytest.raises(NotPermitted):
+            await roles.list_roles(uow, bob)
+        offered = await admins.roles_for_assignment(uow, bob)
+        everything = await admins.roles_for_assignment(uow, alice)
+    assert [r.name for r in offered] == ["培训专员"]
+    assert [r.id for r in everything] == [role.id, wider.id]
+
+
+async def test_an_admin_without_admins_manage_gets_no_roles_to_assign(uow_factory, hasher, clock):
+    await setup_base_with_bob(uow_factory, hasher, clock, permissions={Permission.ROLES_MANAGE})
+    bob = await actor_of(uow_factory, clock, 2002)
+    async with uow_factory(readonly=True) as uow:
+        with pytest.raises(NotPermitted):
+            await admins.roles_for_assignment(uow, bob)
+        with pytest.raises(NotPermitted):
+            admins.ensure_manager(bob)
+
+
+async def test_typed_numbers_are_checked_against_the_way_chosen(uow_factory, hasher, clock):
+    alice, _, _ = await setup_base_with_bob(uow_factory, hasher, clock)
+    async with uow_factory(readonly=True) as uow:
+        full_width = ID_CAROL.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+        assert await admins.check_new_id_number(uow, clock, alice, full_width) == ID_CAROL
+        with pytest.raises(Conflict):
+            await admins.check_new_id_number(uow, clock, alice, ID_BOB)
+        with pytest.raises(Invalid):
+            await admins.check_new_id_number(uow, clock, alice, "420106199001011232")
+        with pytest.raises(Conflict) as already:
+            await admins.find_person_to_add(uow, clock, alice, ID_BOB)
+        with pytest.raises(NotFound):
+            await admins.find_person_to_add(uow, clock, alice, ID_CAROL)
+    assert already.value.params["name"] == "赵磊"
+
+
+async def test_previews_refuse_what_the_action_would_refuse(uow_factory, hasher, clock):
+    alice, _, bob_view = await setup_base_with_bob(
+        uow_factory, hasher, clock, permissions={Permission.ADMINS_MANAGE}
+    )
+    bob = await actor_of(uow_factory, clock, 2002)
+    async with uow_factory(readonly=True) as uow:
+        assert (await admins.removal_preview(uow, alice, bob_view.membership_id)).name == "赵磊"
+        with pytest.raises(NotPermitted):
+            await admins.removal_preview(uow, bob, alice.membership_id)
+        with pytest.raises(NotPermitted):
+            await admins.removal_preview(uow, bob, bob.membership_id)
+        with pytest.raises(NotPermitted):
+            await admins.role_choice(uow, bob, alice.membership_id)
+        view, offered = await admins.role_choice(uow, bob, bob.membership_id)
+        assert view.name == "赵磊" and [r.name for r in offered] == ["培训专员"]
+        assert (await admins.hand_over_preview(uow, alice, bob_view.membership_id)).name == "赵磊"
+        with pytest.raises(Invalid):
+            await admins.hand_over_preview(uow, alice, alice.membership_id)
+        with pytest.raises(NotPermitted):
+            await admins.hand_over_preview(uow, bob, bob.membership_id)
