@@ -36,6 +36,11 @@ log = logging.getLogger("cebot")
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("menu", N_("功能列表")),
+    ("profile", N_("继续教育机构信息管理")),
+    ("admins", N_("权限管理")),
+    ("roles", N_("角色管理")),
+    ("audit", N_("操作记录（超级管理员）")),
+    ("base", N_("切换管理的基地")),
     ("login", N_("登录")),
     ("register", N_("注册继续教育基地")),
     ("password", N_("修改密码")),

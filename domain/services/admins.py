@@ -13,6 +13,7 @@ from domain.passwords import check_password_policy
 from domain.permissions import Permission
 from domain.ports import PasswordHasher, UnitOfWork
 from domain.services import audit
+from domain.services.auth import confirm_password
 from domain.services.sessions import ensure_own_base, require, require_super
 
 
@@ -204,8 +205,17 @@ async def hand_over_super(
     """
     require_super(actor)
     user = await uow.users.get(actor.user_id)
-    if user is None or not await hasher.verify(password, user.password_hash):
-        raise Invalid("password", N_("密码不正确，未移交超级管理员。"))
+    if user is None:
+        raise NotFound()
+    await confirm_password(
+        uow,
+        hasher,
+        clock,
+        user,
+        password,
+        field="password",
+        wrong=N_("密码不正确，未移交超级管理员。"),
+    )
     if await uow.bases.get_for_update(actor.base_id) is None:
         raise NotFound()
     current = await uow.memberships.get_super(actor.base_id)
@@ -323,6 +333,9 @@ async def _own_role_or_none(uow: UnitOfWork, actor: Actor, role_id: int | None) 
     if role is None:
         raise NotFound(N_("该角色不存在，可能已被删除。"))
     ensure_own_base(actor, role.base_id)
+    if not role.permissions <= actor.permissions:
+        # An admin may not hand out more than they hold themselves (a forged button included).
+        raise NotPermitted(N_("您只能授予或收回自己拥有的权限。"))
     return role
 
 

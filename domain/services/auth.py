@@ -234,7 +234,7 @@ async def change_password(
 ) -> None:
     """Old password first; the person's other sessions end (also those in other chats)."""
     session, user = await current_session(uow, clock, telegram_user_id, policy)
-    await _check_old_password(uow, hasher, clock, user, old_password, login_policy)
+    await confirm_password(uow, hasher, clock, user, old_password, policy=login_policy)
     if new_password != new_password_again:
         raise Invalid("password_again", N_("两次输入的新密码不一致，请重新输入新密码。"))
     if new_password == old_password:
@@ -272,21 +272,25 @@ async def verify_old_password(
 ) -> None:
     """Lets /password refuse a wrong old password at once, before asking for the new one."""
     _session, user = await current_session(uow, clock, telegram_user_id, policy)
-    await _check_old_password(uow, hasher, clock, user, password, login_policy)
+    await confirm_password(uow, hasher, clock, user, password, policy=login_policy)
     await uow.commit()
 
 
-async def _check_old_password(
+async def confirm_password(
     uow: UnitOfWork,
     hasher: PasswordHasher,
     clock: Clock,
     user: User,
     password: str,
-    policy: LoginPolicy,
+    *,
+    policy: LoginPolicy = LoginPolicy(),
+    field: str = "old_password",
+    wrong: str = N_("原密码不正确。"),
 ) -> None:
-    """Wrong old passwords count towards the lock-out too: an unattended phone is no way in.
+    """A logged-in person proving it is still them (password change, hand-over).
 
-    On lock-out every session of the person ends, this one included.
+    Wrong answers count towards the lock-out too, so an unattended phone is no way in; on
+    lock-out every session of the person ends, this one included.
     """
     if await hasher.verify(password, user.password_hash):
         return
@@ -296,7 +300,7 @@ async def _check_old_password(
         await uow.commit()
         raise AccountLocked(locked_until)
     await uow.commit()
-    raise Invalid("old_password", N_("原密码不正确。"))
+    raise Invalid(field, wrong)
 
 
 async def _count_wrong_password(

@@ -318,3 +318,31 @@ async def test_previews_refuse_what_the_action_would_refuse(uow_factory, hasher,
             await admins.hand_over_preview(uow, alice, alice.membership_id)
         with pytest.raises(NotPermitted):
             await admins.hand_over_preview(uow, bob, bob.membership_id)
+
+
+async def test_an_admin_cannot_hand_out_a_role_stronger_than_their_own(uow_factory, hasher, clock):
+    alice, _, bob_view = await setup_base_with_bob(
+        uow_factory, hasher, clock, permissions={Permission.ADMINS_MANAGE}
+    )
+    async with uow_factory() as uow:
+        strong = await roles.create_role(uow, clock, alice, "全能角色", set(Permission))
+    bob = await actor_of(uow_factory, clock, 2002)
+    async with uow_factory() as uow:
+        with pytest.raises(NotPermitted):
+            await admins.change_role(uow, clock, bob, bob_view.membership_id, strong.id)
+    assert not (await actor_of(uow_factory, clock, 2002)).can(Permission.ROLES_MANAGE)
+
+
+async def test_wrong_passwords_at_hand_over_count_towards_the_lock_out(uow_factory, hasher, clock):
+    from domain.errors import AccountLocked
+
+    alice, _, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
+    for attempt in range(5):
+        async with uow_factory() as uow:
+            with pytest.raises(AccountLocked if attempt == 4 else Invalid):
+                await admins.hand_over_super(
+                    uow, hasher, clock, alice, membership_id=bob_view.membership_id,
+                    password="guess again",
+                )
+    with pytest.raises(NotLoggedIn):
+        await actor_of(uow_factory, clock, 1001)
