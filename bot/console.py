@@ -67,6 +67,7 @@ cebot 控制台（console）：通过内置的 Bot API 模拟器与机器人对�
   当前用户（Telegram user）：{user}
   直接输入文字发给机器人，包括 /start、/register、/login 等命令（text goes to the bot）
   输入按钮编号按下最后一条消息的按钮（a number presses that button of the last message）
+  输入 [按钮文字] 按下同名按钮（[button text] presses the button with that text）
   /attach 路径    以文件形式发送（send a file as a document）
   /as 用户号      切换到另一个 Telegram 用户（switch to another Telegram user id）
   /clock +30m     拨快固定时钟，仅录制和回放时可用（advance the fixed clock: --record only）
@@ -129,23 +130,29 @@ class Console:
                 await self._attach(rest.strip())
             elif command == "/clock":
                 self._move_clock(rest.strip())
-            elif not await self._press_number(text.strip()):
+            elif not await self._press_button(text.strip()):
                 await self._act(self.user.send_text(text))
         finally:
             self.busy = False
         return True
 
-    async def _press_number(self, text: str) -> bool:
-        """A number presses a button of the last bot message, if that message has a keyboard."""
-        if not text.isdigit():
-            return False
+    async def _press_button(self, text: str) -> bool:
+        """``3`` presses the third button of the last bot message, ``[退出登录]`` the button with
+        that text (what a transcript should use when a keyboard may grow); anything else, or a
+        last message without such a button, is sent as text."""
         shown = self.user.bot_messages()
         keyboard = shown[-1].reply_markup if shown else None
-        if keyboard is None or not 1 <= int(text) <= len(keyboard.buttons):
+        if keyboard is None:
             return False
-        index = int(text) - 1
-        button = keyboard.buttons[index]
-        self.emit(note(f"按下 [{text}] {button.text}"), True)
+        buttons = keyboard.buttons
+        if text.isdigit() and 1 <= int(text) <= len(buttons):
+            index = int(text) - 1
+        elif text.startswith("[") and text.endswith("]") and text[1:-1] in keyboard.texts:
+            index = keyboard.texts.index(text[1:-1])
+        else:
+            return False
+        button = buttons[index]
+        self.emit(note(f"按下 [{index + 1}] {button.text}"), True)
         if button.callback_data is None:
             self.emit(note(f"（这是一个链接，请在浏览器中打开：{button.url}）"), True)
             return True
@@ -644,3 +651,33 @@ def _record_file(
         path.write_text(transcript.dumps(), encoding="utf-8")
         out.write(f"已保存记录（transcript saved）：{path}\n")
     return 0
+
+
+def rerecord_file(path: Path) -> bool:
+    """Plays a transcript's inputs again and rewrites its body, keeping the lines before it (the
+    header and its comments): for when the bot changed on purpose. True if anything changed."""
+    recorded = Transcript.loads(path.read_text(encoding="utf-8"))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
+        fresh = asyncio.run(
+            record_session(
+                recorded.inputs(),
+                clock=recorded.clock,
+                person=recorded.person,
+                timezone=recorded.timezone,
+                attach_dir=path.parent,
+            )
+        )
+    if fresh.body == _compared(recorded.body):
+        return False
+    preamble = recorded.preamble or fresh.header()
+    path.write_text("\n".join([*preamble, *fresh.body]) + "\n", encoding="utf-8")
+    return True
+
+
+if __name__ == "__main__":
+    # python -m bot.console FILE...: re-record transcripts after an intended change of the bot;
+    # review the result with git diff before committing it.
+    for name in sys.argv[1:]:
+        changed = rerecord_file(Path(name))
+        print(f"{'re-recorded' if changed else 'unchanged'}: {name}")
