@@ -16,7 +16,17 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot import errors
 from bot.config import Settings
-from bot.handlers import admins, audit, login, menu, password, profile, register, roles
+from bot.handlers import (
+    admins,
+    audit,
+    conversation,
+    login,
+    menu,
+    password,
+    profile,
+    register,
+    roles,
+)
 from bot.i18n import N_, Translator
 from bot.persistence import SqlPersistence
 from bot.processor import PerChatUpdateProcessor
@@ -138,6 +148,17 @@ def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
     menu.register(app)
     menu.register_fallbacks(app)
     app.add_error_handler(errors.on_error)
+    app.bot_data[conversation.DIRECT_COMMANDS_KEY] = {
+        "start": menu.start,
+        "help": menu.help_command,
+        "menu": menu.show_menu,
+        "language": menu.choose_language,
+        "logout": login.logout,
+        "base": login.switch_base,
+        "profile": profile.show,
+        "admins": admins.open_list,
+        "audit": audit.command,
+    }
 
 
 async def register_commands(app: Application) -> None:  # type: ignore[type-arg]

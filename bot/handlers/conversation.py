@@ -66,9 +66,34 @@ async def unexpected(update: Update, context: Ctx) -> None:
     await reply(update, t(N_("请按上面的提示输入，或发送 /cancel 取消当前操作。")), edit=False)
 
 
+DIRECT_COMMANDS_KEY = "cebot.direct_commands"
+"""bot_data key of {command: callback} for commands that start no conversation (bot/app.py)."""
+
+
+async def leave_for_command(update: Update, context: Ctx) -> int:
+    """A command in the middle of a conversation ends it; plain commands then run as usual.
+
+    A command that starts another conversation is asked for again: PTB hands an update to one
+    conversation only, and this one has just consumed it.
+    """
+    drop_drafts(context)
+    assert update.message is not None and update.message.text is not None
+    name = update.message.text.split()[0][1:].split("@")[0].lower()
+    direct = context.application.bot_data.get(DIRECT_COMMANDS_KEY, {})
+    if name in direct:
+        await direct[name](update, context)
+    else:
+        t = tr(update, context)
+        await reply(
+            update, t(N_("已退出当前操作。请再发送一次 /{command}。"), command=name), edit=False
+        )
+    return ConversationHandler.END
+
+
 def fallbacks() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         CommandHandler("cancel", cancel),
+        MessageHandler(filters.COMMAND, leave_for_command),
         MessageHandler(filters.ALL, unexpected),
         CallbackQueryHandler(unexpected),
     ]

@@ -94,6 +94,15 @@ async def typed_new(update: Update, context: Ctx) -> State:
     held = _secrets(context)
     if "old" not in held:
         return await _restart(update, context)
+    svc = services(context)
+    async with svc.uow() as uow:
+        await auth.check_new_password(
+            uow,
+            svc.clock,
+            telegram_user_id=telegram_user_id(update),
+            password=new,
+            policy=svc.session_policy,
+        )
     held["new"] = new
     await reply(update, tr(update, context)(ASK_AGAIN), edit=False)
     return State.AGAIN

@@ -317,6 +317,15 @@ async def _count_wrong_password(
     return locked_until
 
 
+async def check_new_password(
+    uow: UnitOfWork, clock: Clock, *, telegram_user_id: int, password: str, policy: SessionPolicy
+) -> None:
+    """The policy, checked when the new password is first typed rather than after the repeat."""
+    _session, user = await current_session(uow, clock, telegram_user_id, policy)
+    check_password_policy(password, id_number=user.id_number, mobile=user.mobile, name=user.name)
+    await uow.commit()
+
+
 async def logout(uow: UnitOfWork, clock: Clock, telegram_user_id: int) -> None:
     session = await uow.sessions.get_open_for_telegram_user(telegram_user_id)
     if session is None:

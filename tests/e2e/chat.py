@@ -10,6 +10,8 @@ class Person:
     def __init__(self, user: Any, settle: Callable[[Any], Awaitable[None]]) -> None:
         self.user = user
         self._settle = settle
+        self.inputs: list[tuple[str, str]] = []
+        """What this person typed (``("say", text)``) and pressed (``("data", callback_data)``)."""
 
     async def settle(self) -> None:
         await self._settle(self.user)
@@ -27,6 +29,7 @@ class Person:
     async def say(self, text: str) -> list[Any]:
         """Sends text; returns the bot messages sent or edited in answer."""
         before = self._snapshot()
+        self.inputs.append(("say", text))
         await self.user.send_text(text)
         await self.settle()
         return self._changed_since(before)
@@ -39,6 +42,7 @@ class Person:
             for button in message.reply_markup.buttons:
                 if label in button.text:
                     before = self._snapshot()
+                    self.inputs.append(("data", button.callback_data))
                     await self.user.press(message, button.text)
                     await self.settle()
                     return self._changed_since(before)

@@ -226,3 +226,26 @@ async def test_command_list_is_registered_in_chinese_and_english(stack: Stack) -
     commands = stack.emu.commands
     flat = repr(commands)
     assert ("login" in flat and "登录" in flat and "Log in" in flat) or "log in" in flat.lower()
+
+
+async def test_new_password_is_checked_when_first_typed(stack: Stack) -> None:
+    person = admin(stack)
+    await register(person)
+    await person.press("确认注册")
+    await person.say("/password")
+    await person.say(PASSWORD)
+    assert "至少需要 8 个字符" in texts(await person.say("黄鹤楼"))
+    assert "再次输入新密码" in texts(await person.say(NEW_PASSWORD))
+
+
+async def test_a_command_in_a_conversation_ends_it_and_runs(stack: Stack) -> None:
+    person = admin(stack)
+    await register(person)
+    await person.press("确认注册")
+    await person.say("/password")
+    assert "已退出登录" in texts(await person.say("/logout"))
+    assert "请先使用 /login 登录" in texts(await person.say("/menu"))
+    await person.say("/register")
+    again = texts(await person.say("/login"))
+    assert "再发送一次 /login" in again
+    assert "身份证号码" in texts(await person.say("/login"))

@@ -87,6 +87,79 @@ async def ids_of_base_a(stack: Stack, base_id: int) -> list[int]:
         return sorted({base_id, *(r[0] for r in rows)})
 
 
+def new_admin(name: str, id_number: str, role: str) -> list[tuple[str, str]]:
+    initial = "初始密码 xyz 789"
+    return [
+        ("say", "/admins"),
+        ("press", "新增管理员"),
+        ("press", "注册新管理员"),
+        ("say", name),
+        ("say", id_number),
+        ("say", "13712345678"),
+        ("say", initial),
+        ("say", initial),
+        ("press", role),
+    ]
+
+
+async def tour_of_every_feature(alice: Person) -> None:
+    """The super admin uses every account-management function once, as a person would."""
+    steps: list[tuple[str, str]] = [
+        ("say", "/profile"),
+        ("press", "修改联系人"),
+        ("say", "张伟"),
+        ("press", "确认修改"),
+        ("say", "/roles"),
+        ("press", "新增角色"),
+        ("say", "审核专员"),
+        ("press", "培训班管理"),
+        ("press", "保存"),
+        ("press", "修改权限"),
+        ("press", "学员成绩管理"),
+        ("press", "保存"),
+        ("press", "重命名"),
+        ("say", "审核专员二"),
+        *new_admin("钱红", "420106199203050028", "审核专员二"),
+        *new_admin("孙丽", "420106198807120037", "无角色"),
+        ("say", "/admins"),
+        ("press", "赵磊"),
+        ("press", "更换角色"),
+        ("press", "审核专员二"),
+        ("say", "/admins"),
+        ("press", "孙丽"),
+        ("press", "删除"),
+        ("press", "确认删除"),
+        ("say", "/roles"),
+        ("press", "无权限角色"),
+        ("press", "删除"),
+        ("say", "/audit"),
+        ("press", "管理员"),
+        ("press", "按管理员筛选"),
+        ("press", "王芳"),
+        ("say", "/admins"),
+        ("press", "钱红"),
+        ("press", "设为超级管理员"),
+        ("say", "湖北继教 2026 春"),
+    ]
+    for kind, value in steps:
+        try:
+            await (alice.say(value) if kind == "say" else alice.press(value))
+        except AssertionError:
+            print(alice.user.transcript(12))
+            raise
+
+
+async def replay_inputs(person: Person, inputs: list[tuple[str, str]]) -> None:
+    """Someone else sends exactly what the super admin sent, button data included."""
+    anchor = (await person.say("/start"))[-1]
+    for kind, value in inputs:
+        if kind == "say":
+            await person.say(value)
+        else:
+            await person.press_data(anchor.message_id, value)
+    await person.say("/cancel")
+
+
 async def replay_everything(person: Person, ids: list[int]) -> None:
     for command in COMMANDS:
         await person.say(command)
@@ -132,6 +205,10 @@ async def test_nothing_of_a_base_is_reachable_from_outside_or_without_permission
         await (mallory.press("黄石市") if value is None else mallory.say(value))
     assert "注册成功" in texts(await mallory.press("确认注册"))
 
+    alice.inputs.clear()
+    await tour_of_every_feature(alice)
+    assert "已移交" in texts(alice.user.messages) or "超级管理员" in alice.last_text()
+
     svc = services_of(stack)
     async with svc.uow() as uow:
         base_a = await uow.bases.get_by_credit_code("91350100M000100Y43")
@@ -140,11 +217,12 @@ async def test_nothing_of_a_base_is_reachable_from_outside_or_without_permission
     ids = await ids_of_base_a(stack, base_a.id)
 
     bob = Person(stack.emu.user(user_id=2002, first_name="赵磊"), stack.settle)
+    await replay_inputs(mallory, alice.inputs)
     await replay_everything(mallory, ids)
     await replay_everything(bob, ids)
 
     assert await snapshot(stack, base_a.id) == before
-    seen_by_mallory = texts(mallory.user.messages) + " ".join(
+    seen_by_mallory = texts(mallory.user.bot_messages(include_deleted=True)) + " ".join(
         a.text or "" for a in mallory.user.callback_answers
     )
     for secret in ("武汉职业培训学院", "王芳", "赵磊", "110***********002X", "无权限角色"):
