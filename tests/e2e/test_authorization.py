@@ -20,7 +20,6 @@ from bot.callbacks import CallbackAction
 from bot.handlers.base_fields import BASE_FIELD_TEXT
 from bot.handlers.menu import MODULES_BY_KEY
 from bot.i18n import LANGUAGES
-
 from tests.e2e.chat import Person
 from tests.e2e.conftest import Stack, texts
 from tests.e2e.setup import logged_in_admin, services_of
@@ -52,6 +51,11 @@ def forged_data(action: CallbackAction, ids: list[int]) -> list[str]:
     return [action.encode(*i, *w) for i in id_choices for w in word_choices[:3]]
 
 
+def bot_engine(stack: Stack) -> Any:
+    """The running bot's own engine (its unit-of-work factory keeps it)."""
+    return services_of(stack).uow.engine  # type: ignore[attr-defined]
+
+
 async def snapshot(stack: Stack, base_id: int) -> dict[str, Any]:
     """Base A's business state, row by row (sessions and login counters excluded)."""
     queries = {
@@ -64,7 +68,7 @@ async def snapshot(stack: Stack, base_id: int) -> dict[str, Any]:
         "audit": "SELECT action, subject, old_value, new_value FROM audit_events"
         " WHERE base_id = :b AND action NOT LIKE 'user.%' ORDER BY id",
     }
-    engine = services_of(stack).uow().__dict__["_engine"]  # the bot's own engine
+    engine = bot_engine(stack)
     result: dict[str, Any] = {}
     async with engine.connect() as conn:
         for name, query in queries.items():
@@ -75,12 +79,13 @@ async def snapshot(stack: Stack, base_id: int) -> dict[str, Any]:
 
 
 async def ids_of_base_a(stack: Stack, base_id: int) -> list[int]:
-    engine = services_of(stack).uow().__dict__["_engine"]
+    engine = bot_engine(stack)
     async with engine.connect() as conn:
         rows = await conn.execute(
             text(
-                "SELECT id FROM memberships WHERE base_id = :b UNION SELECT user_id FROM memberships"
-                " WHERE base_id = :b UNION SELECT id FROM roles WHERE base_id = :b"
+                "SELECT id FROM memberships WHERE base_id = :b"
+                " UNION SELECT user_id FROM memberships WHERE base_id = :b"
+                " UNION SELECT id FROM roles WHERE base_id = :b"
             ),
             {"b": base_id},
         )
