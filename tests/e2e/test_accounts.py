@@ -223,9 +223,12 @@ async def test_english_client_gets_english_and_language_can_be_switched(stack: S
 
 
 async def test_command_list_is_registered_in_chinese_and_english(stack: Stack) -> None:
-    commands = stack.emu.commands
-    flat = repr(commands)
-    assert ("login" in flat and "登录" in flat and "Log in" in flat) or "log in" in flat.lower()
+    default = dict(stack.emu.commands_for(""))
+    chinese = dict(stack.emu.commands_for("zh"))
+    english = dict(stack.emu.commands_for("en"))
+    assert default["login"] == chinese["login"] == "登录"
+    assert english["login"].lower() == "log in"
+    assert set(default) == set(english) >= {"menu", "login", "register", "password", "logout"}
 
 
 async def test_new_password_is_checked_when_first_typed(stack: Stack) -> None:
@@ -249,3 +252,19 @@ async def test_a_command_in_a_conversation_ends_it_and_runs(stack: Stack) -> Non
     again = texts(await person.say("/login"))
     assert "再发送一次 /login" in again
     assert "身份证号码" in texts(await person.say("/login"))
+
+
+async def test_a_draft_in_the_database_holds_no_plaintext_id_number(
+    stack: Stack, database_url: str, tmp_path
+) -> None:
+    if not database_url.startswith("sqlite"):
+        return  # the raw file is SQLite's; PostgreSQL stores the same encrypted values
+    person = admin(stack)
+    await person.say("/register")
+    for value in REGISTRATION_ANSWERS[:8]:  # up to and including the ID-card number
+        await (person.press("武汉市") if value is None else person.say(value))
+    await stack.restart()  # flushes the persistence and closes the connections
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("cebot.db*"))
+    assert raw, "the SQLite files were not found"
+    for secret in (ID_NUMBER, "110105194912310", "武汉职业培训学院"):
+        assert secret.encode() not in raw and secret.encode("utf-16-le") not in raw
