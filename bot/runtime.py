@@ -6,7 +6,8 @@ The container lives in ``application.bot_data`` (never persisted), built once by
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,18 @@ async def current_actor(update: Update, context: Ctx, uow: UnitOfWork) -> Actor:
     """The guard's entry for handlers: session, base, fresh permissions."""
     svc = services(context)
     return await resolve_actor(uow, svc.clock, telegram_user_id(update), svc.session_policy)
+
+
+@asynccontextmanager
+async def acting(update: Update, context: Ctx) -> AsyncIterator[tuple[UnitOfWork, Actor]]:
+    """One unit of work as the logged-in admin: ``async with acting(u, c) as (uow, actor):``.
+
+    Commits at the end (the guard may have touched the session) unless the body raised.
+    """
+    async with services(context).uow() as uow:
+        actor = await current_actor(update, context, uow)
+        yield uow, actor
+        await uow.commit()
 
 
 async def reply(

@@ -26,7 +26,16 @@ from bot.handlers import conversation
 from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
 from bot.keyboards import button, column
-from bot.runtime import Ctx, Services, current_actor, delete_user_message, reply, services, tr
+from bot.runtime import (
+    Ctx,
+    Services,
+    acting,
+    current_actor,
+    delete_user_message,
+    reply,
+    services,
+    tr,
+)
 from domain import validators as v
 from domain.errors import Conflict, DomainError
 from domain.model import Actor, Role
@@ -165,9 +174,7 @@ def _roles_keyboard(
 
 
 async def _show_list(update: Update, context: Ctx, page: int, note: str | None = None) -> None:
-    svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         views, total = await admins.list_admins(
             uow, actor, offset=page * PAGE_SIZE, limit=PAGE_SIZE
         )
@@ -177,7 +184,6 @@ async def _show_list(update: Update, context: Ctx, page: int, note: str | None =
             views, total = await admins.list_admins(
                 uow, actor, offset=page * PAGE_SIZE, limit=PAGE_SIZE
             )
-        await uow.commit()
     t = tr(update, context)
     text = _list_text(views, total, page, pages, t)
     await reply(
@@ -204,11 +210,8 @@ async def show_card(update: Update, context: Ctx) -> None:
     """An admin's button: their card, if they belong to the actor's base."""
     assert update.callback_query is not None
     membership_id = CARD.parse_id(update.callback_query.data)
-    svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         view = await admins.get_admin(uow, actor, membership_id)
-        await uow.commit()
     await update.callback_query.answer()
     t = tr(update, context)
     await reply(update, _card_text(view, t), _card_keyboard(view, actor, t))
@@ -218,11 +221,8 @@ async def choose_role(update: Update, context: Ctx) -> None:
     """更换角色: the base's roles that the actor may hand out, and 无角色."""
     assert update.callback_query is not None
     membership_id = ROLES.parse_id(update.callback_query.data)
-    svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         view, roles = await admins.role_choice(uow, actor, membership_id)
-        await uow.commit()
     await update.callback_query.answer()
     t = tr(update, context)
     buttons = _roles_keyboard(roles, SET_ROLE, t, membership_id, current=view.role_id)
@@ -244,8 +244,7 @@ async def set_role(update: Update, context: Ctx) -> None:
     membership_id, role_id = SET_ROLE.parse(update.callback_query.data)
     assert isinstance(membership_id, int) and isinstance(role_id, int)
     svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         view = await admins.change_role(uow, svc.clock, actor, membership_id, role_id or None)
     await update.callback_query.answer()
     t = tr(update, context)
@@ -257,11 +256,8 @@ async def ask_delete(update: Update, context: Ctx) -> None:
     """删除: refused at once for the super admin and oneself; otherwise a confirmation."""
     assert update.callback_query is not None
     membership_id = DELETE.parse_id(update.callback_query.data)
-    svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         view = await admins.removal_preview(uow, actor, membership_id)
-        await uow.commit()
     await update.callback_query.answer()
     t = tr(update, context)
     keyboard = column(
@@ -286,8 +282,7 @@ async def delete(update: Update, context: Ctx) -> None:
     assert update.callback_query is not None
     membership_id = DELETE_OK.parse_id(update.callback_query.data)
     svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         view = await admins.removal_preview(uow, actor, membership_id)
         await admins.remove_admin(uow, svc.clock, actor, membership_id)
     await update.callback_query.answer()
@@ -394,10 +389,8 @@ async def typed_id_number(update: Update, context: Ctx) -> State:
     await delete_user_message(update)
     draft = _draft(context, "new")
     svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         draft["id_number"] = await admins.check_new_id_number(uow, svc.clock, actor, raw)
-        await uow.commit()
     t = tr(update, context)
     await reply(
         update,
@@ -476,10 +469,8 @@ async def typed_find(update: Update, context: Ctx) -> State:
     await delete_user_message(update)
     draft = _draft(context, "existing")
     svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         match = await admins.find_person_to_add(uow, svc.clock, actor, raw)
-        await uow.commit()
     draft.update(user_id=match.user_id, name=match.name, masked=match.masked_id_number)
     t = tr(update, context)
     keyboard = column(
@@ -537,8 +528,7 @@ async def picked_role(update: Update, context: Ctx) -> State | int:
         return State.PASSWORD
     svc = services(context)
     try:
-        async with svc.uow() as uow:
-            actor = await current_actor(update, context, uow)
+        async with acting(update, context) as (uow, actor):
             view = await _add(uow, svc, actor, draft, role_id, _secrets(context))
     except Conflict as refused:  # someone was quicker: this draft cannot succeed any more
         await reply(
@@ -589,11 +579,8 @@ async def begin_hand_over(update: Update, context: Ctx) -> State:
     """设为超级管理员: only the super admin; the password is asked for before anything changes."""
     assert update.callback_query is not None and context.user_data is not None
     membership_id = SUPER.parse_id(update.callback_query.data)
-    svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         view = await admins.hand_over_preview(uow, actor, membership_id)
-        await uow.commit()
     await update.callback_query.answer()
     context.user_data[DRAFT_KEY] = {"way": "super", "membership_id": membership_id}
     t = tr(update, context)
@@ -619,8 +606,7 @@ async def typed_super_password(update: Update, context: Ctx) -> int:
     await delete_user_message(update)
     draft = _draft(context, "super")
     svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         view = await admins.hand_over_super(
             uow,
             svc.hasher,

@@ -10,7 +10,7 @@ from bot.handlers.base_fields import BASE_FIELD_TEXT
 from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
 from bot.keyboards import button
-from bot.runtime import Ctx, current_actor, reply, services, tr
+from bot.runtime import Ctx, acting, reply, tr
 from domain.errors import NotFound
 from domain.services import admins
 from domain.services import audit as audit_service
@@ -99,9 +99,7 @@ async def show(
     """/audit: the first page, all admins, all kinds."""
     if kind > len(audit_service.AUDIT_KINDS):
         raise NotFound()
-    svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         entries = await audit_service.list_entries(
             uow,
             actor,
@@ -110,7 +108,6 @@ async def show(
             by_user_id=user_id or None,
             kind=audit_service.AUDIT_KINDS[kind - 1] if kind else None,
         )
-        await uow.commit()
     t = tr(update, context)
     more = len(entries) > PAGE_SIZE
     lines = [t(N_("操作记录（第 {page} 页）"), page=page + 1)]
@@ -130,11 +127,8 @@ async def turn_page(update: Update, context: Ctx) -> None:
 async def pick_admin(update: Update, context: Ctx) -> None:
     """Buttons for each admin of the base, to see only their changes."""
     assert update.callback_query is not None
-    svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         views, _total = await admins.list_admins(uow, actor, limit=50)
-        await uow.commit()
     await update.callback_query.answer()
     t = tr(update, context)
     choices = [[button(v.name, PAGE.encode(0, v.user_id, 0))] for v in views]

@@ -16,7 +16,7 @@ from telegram.ext import (
 from bot.callbacks import CallbackAction
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.keyboards import button, column, rows
-from bot.runtime import LANGUAGE_KEY, Ctx, current_actor, reply, services, tr
+from bot.runtime import LANGUAGE_KEY, Ctx, acting, reply, tr
 from domain.errors import NotPermitted
 from domain.model import Actor
 from domain.permissions import Permission
@@ -93,12 +93,9 @@ def menu_text(actor: Actor, t: Translator, base_name: str) -> str:
 
 async def show_menu(update: Update, context: Ctx) -> None:
     """/menu or the 功能列表 button: the function list by permission."""
-    svc = services(context)
     t = tr(update, context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         base = await uow.bases.get(actor.base_id)
-        await uow.commit()
     await reply(update, menu_text(actor, t, base.name if base else ""), menu_keyboard(actor, t))
 
 
@@ -106,11 +103,9 @@ async def open_module(update: Update, context: Ctx) -> None:
     """A module button; the permission is checked again on arrival."""
     assert update.callback_query is not None
     module = MODULES_BY_KEY.get(MENU_OPEN.parse_word(update.callback_query.data))
-    svc = services(context)
     t = tr(update, context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
-        await uow.commit()
+    async with acting(update, context) as (_uow, actor):
+        pass  # the guard alone: who is pressing, with which permissions now
     if module is None or not actor.can(module.permission):
         raise NotPermitted()
     await update.callback_query.answer()

@@ -25,7 +25,7 @@ from bot.handlers.base_fields import BASE_FIELD_TEXT, BASE_FIELD_TEXTS
 from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
 from bot.keyboards import button, rows
-from bot.runtime import Ctx, current_actor, reply, services, tr
+from bot.runtime import Ctx, acting, current_actor, reply, services, tr
 from domain import validators as v
 from domain.errors import Invalid, NotFound
 from domain.model import Base
@@ -64,11 +64,8 @@ async def show(update: Update, context: Ctx) -> int:
     """/profile or the menu button: the profile and its edit buttons."""
     if update.callback_query is not None:
         await update.callback_query.answer()
-    svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         base = await profile.get_profile(uow, actor)
-        await uow.commit()
     t = tr(update, context)
     await reply(update, profile_text(base, t), profile_keyboard(t))
     return ConversationHandler.END
@@ -144,8 +141,7 @@ async def save(update: Update, context: Ctx) -> int:
     if "value" not in draft:
         raise Invalid("field")
     svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         base, _changed = await profile.update_field(
             uow, svc.clock, actor, draft["field"], draft["value"]
         )

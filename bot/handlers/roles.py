@@ -28,7 +28,7 @@ from bot.handlers import conversation
 from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
 from bot.keyboards import button, column, rows
-from bot.runtime import Ctx, current_actor, reply, services, tr
+from bot.runtime import Ctx, acting, reply, services, tr
 from domain.errors import Conflict, Invalid
 from domain.model import Role
 from domain.permissions import Permission, parse_permissions
@@ -207,11 +207,8 @@ async def show_list(update: Update, context: Ctx) -> int:
     query = update.callback_query
     turned = query is not None and (query.data or "").startswith(f"{LIST.prefix}:")
     page = LIST.parse_id(query.data) if query is not None and turned else 0
-    svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         found = await roles.list_roles(uow, actor)
-        await uow.commit()
     _drop_draft(context)
     await _answer(update)
     await reply(update, *_list_view(found, page, tr(update, context)))
@@ -222,11 +219,8 @@ async def show_card(update: Update, context: Ctx) -> int:
     """A role button: name, permissions, holders, and what can be done with it."""
     assert update.callback_query is not None
     role_id = CARD.parse_id(update.callback_query.data)
-    svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         card = await roles.role_card(uow, actor, role_id)
-        await uow.commit()
     _drop_draft(context)
     await _answer(update)
     await reply(update, *_card_view(card, tr(update, context)))
@@ -237,11 +231,8 @@ async def ask_delete(update: Update, context: Ctx) -> int:
     """删除: confirm first; the role is checked now and again on confirmation."""
     assert update.callback_query is not None
     role_id = DELETE.parse_id(update.callback_query.data)
-    svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         role = await roles.get_role(uow, actor, role_id)
-        await uow.commit()
     _drop_draft(context)
     await _answer(update)
     t = tr(update, context)
@@ -265,8 +256,7 @@ async def delete(update: Update, context: Ctx) -> int:
     t = tr(update, context)
     back = button(t(N_("返回列表")), LIST.encode(0))
     try:
-        async with svc.uow() as uow:
-            actor = await current_actor(update, context, uow)
+        async with acting(update, context) as (uow, actor):
             role = await roles.delete_role(uow, svc.clock, actor, role_id)
     except Conflict as assigned:
         await _answer(update)
@@ -286,11 +276,8 @@ async def delete(update: Update, context: Ctx) -> int:
 
 async def ask_new_name(update: Update, context: Ctx) -> State:
     """新增角色: the name first, checked as typed."""
-    svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (_uow, actor):
         roles.ensure_manager(actor)
-        await uow.commit()
     _start_draft(context, mode="create", role_id=0, name="")
     await _answer(update)
     t = tr(update, context)
@@ -302,11 +289,8 @@ async def ask_rename(update: Update, context: Ctx) -> State:
     """重命名: the role is checked before its new name is asked."""
     assert update.callback_query is not None
     role_id = RENAME.parse_id(update.callback_query.data)
-    svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         role = await roles.get_role(uow, actor, role_id)
-        await uow.commit()
     _start_draft(context, mode="rename", role_id=role_id, name=role.name)
     await _answer(update)
     t = tr(update, context)
@@ -325,15 +309,13 @@ async def typed_name(update: Update, context: Ctx) -> int:
     svc = services(context)
     renamed: Role | None = None
     try:
-        async with svc.uow() as uow:
-            actor = await current_actor(update, context, uow)
+        async with acting(update, context) as (uow, actor):
             if draft["mode"] == "rename":
                 renamed = await roles.rename_role(
                     uow, svc.clock, actor, int(draft["role_id"]), update.message.text
                 )
             else:
                 draft["name"] = await roles.check_role_name(uow, actor, update.message.text)
-                await uow.commit()
     except (Invalid, Conflict) as refused:
         await reply(update, describe(refused, t) + "\n" + t(ASK_NAME_AGAIN), edit=False)
         return State.NAME
@@ -348,11 +330,8 @@ async def typed_name(update: Update, context: Ctx) -> int:
 
 
 async def _send_card(update: Update, context: Ctx, role_id: int, notice: str) -> None:
-    svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         card = await roles.role_card(uow, actor, role_id)
-        await uow.commit()
     await reply(update, *_card_view(card, tr(update, context), notice), edit=False)
 
 
@@ -363,11 +342,8 @@ async def edit_permissions(update: Update, context: Ctx) -> State:
     """修改权限: the same toggles, pre-filled with what the role holds now."""
     assert update.callback_query is not None and update.callback_query.message is not None
     role_id = EDIT.parse_id(update.callback_query.data)
-    svc = services(context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         role = await roles.get_role(uow, actor, role_id)
-        await uow.commit()
     draft = _start_draft(
         context,
         mode="edit",
@@ -416,8 +392,7 @@ async def save(update: Update, context: Ctx) -> int:
         return State.PERMISSIONS
     svc = services(context)
     t = tr(update, context)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         if draft["mode"] == "create":
             role = await roles.create_role(uow, svc.clock, actor, draft["name"], _chosen(draft))
             notice = t(N_("已创建角色“{name}”。"), name=role.name)
@@ -429,10 +404,8 @@ async def save(update: Update, context: Ctx) -> int:
             )
     _drop_draft(context)
     await _answer(update)
-    async with svc.uow() as uow:
-        actor = await current_actor(update, context, uow)
+    async with acting(update, context) as (uow, actor):
         card = await roles.role_card(uow, actor, role.id or 0)
-        await uow.commit()
     await reply(update, *_card_view(card, t, notice))
     return ConversationHandler.END
 
