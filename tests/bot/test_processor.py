@@ -76,4 +76,4 @@ async def test_after_update_runs_after_each_update_and_locks_are_released() -> N
     for update_id in range(3):
         await processor.process_update(update(update_id, 100), handler())
     assert calls == ["handle", "persist"] * 3
-    assert processor._locks == {}  # noqa: SLF001 - no lock is kept for an idle chat
+    assert processor._locks == {}
