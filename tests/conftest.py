@@ -22,12 +22,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
-from storage.crypto import FieldCipher, Keyring
-from storage.passwords import Argon2PasswordHasher
 
 from domain.clock import FixedClock
+from storage.crypto import FieldCipher, Keyring
 from storage.db import make_engine
 from storage.migrate import upgrade_engine
+from storage.passwords import Argon2PasswordHasher
 from storage.uow import UnitOfWorkFactory
 
 POSTGRES_URL = os.environ.get("CEBOT_TEST_DATABASE_URL")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from storage.crypto import FieldCipher
 
 from domain.model import User
+from storage.crypto import FieldCipher
 from storage.db import engine_schema, is_sqlite, make_engine
 from storage.migrate import upgrade_engine
 from storage.models import BaseRow

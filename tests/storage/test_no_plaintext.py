@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from storage.crypto import DecryptionError, FieldCipher
-from storage.passwords import Argon2PasswordHasher
 
+from storage.crypto import DecryptionError, FieldCipher
 from storage.db import make_engine
 from storage.migrate import upgrade_engine
+from storage.passwords import Argon2PasswordHasher
 from storage.uow import UnitOfWorkFactory
 from tests.storage.test_repositories import a_user
 
