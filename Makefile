@@ -25,8 +25,8 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check domain storage scheduler
+	$(BIN)/ruff check --no-cache .
+	$(BIN)/ruff format --no-cache --check domain storage scheduler
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
