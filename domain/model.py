@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from domain.messages import N_
 from domain.permissions import ALL_PERMISSIONS, Permission
-from domain.workflow import Reviewable
+from domain.workflow import Action, Reviewable
 
 
 @dataclass(kw_only=True)
@@ -124,6 +124,26 @@ class Actor:
         return permission in self.permissions
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReviewerActor:
+    """A platform-side reviewer (主管部门审核员), resolved fresh for every action.
+
+    ``regions`` are the 市州 the reviewer covers; empty means every region of the province.
+    """
+
+    session_id: int
+    user_id: int
+    user_name: str
+    regions: tuple[str, ...] = ()
+
+    @property
+    def covers_all_regions(self) -> bool:
+        return not self.regions
+
+    def covers(self, region: str) -> bool:
+        return not self.regions or region in self.regions
+
+
 class ClassCategory(StrEnum):
     GENERAL = "general"
     PROFESSIONAL = "professional"
@@ -170,6 +190,15 @@ class TrainingClass(Reviewable):
     plan_text: str | None = None
     plan_file_id: int | None = None
     created_at: datetime
+    updated_at: datetime | None = None
+
+    @property
+    def submitted_at(self) -> datetime | None:
+        """When it was last submitted: the review queue serves the longest-waiting first."""
+        for change in reversed(self.history):
+            if change.action is Action.SUBMIT:
+                return change.at
+        return None
 
 
 @dataclass(kw_only=True)

@@ -11,7 +11,17 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from domain.model import AuditEvent, Base, LoginSession, Membership, Role, SessionEnd, User
+from domain.model import (
+    AuditEvent,
+    Base,
+    LoginSession,
+    Membership,
+    Role,
+    SessionEnd,
+    TrainingClass,
+    User,
+)
+from domain.workflow import Status
 
 
 class BaseRepository(Protocol):
@@ -95,6 +105,49 @@ class AuditRepository(Protocol):
     ) -> list[AuditEvent]: ...
 
 
+class ClassRepository(Protocol):
+    """Training classes with their history of states; every class handed out carries its history.
+
+    ``update`` writes the fields and appends the changes of ``history`` not yet stored, so the
+    class passed in must have been loaded with its whole history (any method here does that).
+    """
+
+    async def add(self, training_class: TrainingClass) -> TrainingClass: ...
+    async def get(self, class_id: int) -> TrainingClass | None: ...
+    async def get_for_update(self, class_id: int) -> TrainingClass | None:
+        """Locks the class row until commit: a state change never races another one."""
+        ...
+
+    async def update(self, training_class: TrainingClass) -> None: ...
+    async def delete(self, class_id: int) -> None: ...
+    async def list_for_base(
+        self,
+        base_id: int,
+        *,
+        year: int | None = None,
+        status: Status | None = None,
+        offset: int = 0,
+        limit: int = 10,
+    ) -> list[TrainingClass]:
+        """Newest first."""
+        ...
+
+    async def count_for_base(
+        self, base_id: int, *, year: int | None = None, status: Status | None = None
+    ) -> int: ...
+    async def years_for_base(self, base_id: int) -> list[int]:
+        """The years the base has classes in, latest first."""
+        ...
+
+    async def list_submitted_for_regions(
+        self, regions: Sequence[str] | None, *, offset: int = 0, limit: int = 10
+    ) -> list[TrainingClass]:
+        """Submitted classes of bases in ``regions`` (None: every region), longest waiting first."""
+        ...
+
+    async def count_submitted_for_regions(self, regions: Sequence[str] | None) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow:`` rolls back unless ``commit()`` was awaited."""
 
@@ -105,6 +158,7 @@ class UnitOfWork(Protocol):
     sessions: SessionRepository
     login_failures: LoginFailureRepository
     audit: AuditRepository
+    classes: ClassRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -7,15 +7,33 @@ bound to the row's ``row_uuid``, so a ciphertext copied into another row does no
 
 from __future__ import annotations
 
-from domain.model import AuditEvent, Base, LoginSession, Membership, Role, SessionEnd, User
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from domain.model import (
+    AuditEvent,
+    Base,
+    ClassCategory,
+    LoginSession,
+    Membership,
+    Role,
+    SessionEnd,
+    TeachingMode,
+    TrainingClass,
+    User,
+)
 from domain.permissions import parse_permissions
+from domain.workflow import Action, Status, StatusChange
 from storage.crypto import DecryptionError, FieldCipher
 from storage.models import (
     AuditEventRow,
     BaseRow,
+    ClassStatusChangeRow,
     LoginSessionRow,
     MembershipRow,
     RoleRow,
+    TrainingClassRow,
     UserRow,
 )
 
@@ -182,3 +200,82 @@ def audit_to_domain(row: AuditEventRow) -> AuditEvent:
         old_value=row.old_value,
         new_value=row.new_value,
     )
+
+
+def _plain_hours(value: Decimal) -> Decimal:
+    """``24`` rather than the column's ``24.0``: as the validator returns it and people write it."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def training_class_to_domain(
+    row: TrainingClassRow, history: Iterable[ClassStatusChangeRow]
+) -> TrainingClass:
+    return TrainingClass(
+        id=row.id,
+        base_id=row.base_id,
+        name=row.name,
+        year=row.year,
+        category=ClassCategory(row.category),
+        mode=TeachingMode(row.mode),
+        start_date=row.start_date,
+        end_date=row.end_date,
+        location=row.location,
+        hours=_plain_hours(Decimal(row.hours)),
+        capacity=row.capacity,
+        fee=Decimal(row.fee).quantize(Decimal("0.01")),
+        audience=row.audience,
+        description=row.description,
+        plan_text=row.plan_text,
+        plan_file_id=row.plan_file_id,
+        status=Status(row.status),
+        history=[status_change_to_domain(change) for change in history],
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def training_class_to_row(training_class: TrainingClass, row: TrainingClassRow) -> None:
+    """The history is not a column: the repository appends its new entries as rows."""
+    row.base_id = training_class.base_id
+    row.name = training_class.name
+    row.year = training_class.year
+    row.category = training_class.category.value
+    row.mode = training_class.mode.value
+    row.start_date = training_class.start_date
+    row.end_date = training_class.end_date
+    row.location = training_class.location
+    row.hours = training_class.hours
+    row.capacity = training_class.capacity
+    row.fee = training_class.fee
+    row.audience = training_class.audience
+    row.description = training_class.description
+    row.plan_text = training_class.plan_text
+    row.plan_file_id = training_class.plan_file_id
+    row.status = training_class.status.value
+    row.submitted_at = training_class.submitted_at
+    row.created_at = training_class.created_at
+    row.updated_at = training_class.updated_at or training_class.created_at
+
+
+def status_change_to_domain(row: ClassStatusChangeRow) -> StatusChange:
+    return StatusChange(
+        status=Status(row.status),
+        action=Action(row.action),
+        at=row.at,
+        by_user_id=row.by_user_id,
+        reason=row.reason,
+    )
+
+
+def status_change_values(class_id: int, change: StatusChange) -> dict[str, Any]:
+    """One row of ``class_status_changes`` for a bulk insert."""
+    return {
+        "class_id": class_id,
+        "status": change.status.value,
+        "action": change.action.value,
+        "at": change.at,
+        "by_user_id": change.by_user_id,
+        "reason": change.reason,
+    }

@@ -1,4 +1,4 @@
-"""SQLAlchemy tables of the account part: bases, people, roles, memberships, sessions, audit.
+"""SQLAlchemy tables: bases, people, roles, memberships, sessions, audit, training classes.
 
 Rows are not domain objects: repositories map them (``storage.mappers``). Personal numbers are
 stored only as ciphertext plus, for look-ups, a keyed blind index. Every constraint has a
@@ -7,19 +7,22 @@ convention-made or explicit name so that Alembic autogenerate and hand-written m
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -202,3 +205,55 @@ class BotPersistenceRow(Model):
     key: Mapped[str] = mapped_column(String)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class TrainingClassRow(Model):
+    """培训班. ``submitted_at`` mirrors the latest submission in the history, for the queue's order.
+
+    Hours and fee are exact decimals (学时 in 0.5 steps, yuan to the fen). ``plan_file_id`` will
+    reference the stored files table once it exists.
+    """
+
+    __tablename__ = "training_classes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    base_id: Mapped[int] = mapped_column(ForeignKey("bases.id"))
+    name: Mapped[str] = mapped_column(String)
+    year: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    location: Mapped[str | None] = mapped_column(String)
+    hours: Mapped[Decimal] = mapped_column(Numeric(6, 1))
+    capacity: Mapped[int] = mapped_column(Integer)
+    fee: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    audience: Mapped[str] = mapped_column(String)
+    description: Mapped[str] = mapped_column(Text)
+    plan_text: Mapped[str | None] = mapped_column(Text)
+    plan_file_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    submitted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_training_classes_base_id_year_id", "base_id", "year", id.desc()),
+        Index("ix_training_classes_status_submitted_at", "status", "submitted_at"),
+    )
+
+
+class ClassStatusChangeRow(Model):
+    """One step of a class through review: append-only, gone with its class."""
+
+    __tablename__ = "class_status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    class_id: Mapped[int] = mapped_column(
+        ForeignKey("training_classes.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -26,6 +26,7 @@ from storage.db import is_sqlite, write_engine
 from storage.repositories import (
     SqlAuditRepository,
     SqlBaseRepository,
+    SqlClassRepository,
     SqlLoginFailureRepository,
     SqlMembershipRepository,
     SqlRoleRepository,
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
     sessions: SqlSessionRepository
     login_failures: SqlLoginFailureRepository
     audit: SqlAuditRepository
+    classes: SqlClassRepository
 
     def __init__(self, engine: AsyncEngine, cipher: FieldCipher, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -69,6 +71,7 @@ class SqlUnitOfWork:
         self.sessions = SqlSessionRepository(session)
         self.login_failures = SqlLoginFailureRepository(session)
         self.audit = SqlAuditRepository(session)
+        self.classes = SqlClassRepository(session)
         return self
 
     async def __aexit__(

@@ -12,7 +12,7 @@ from datetime import timedelta
 from domain.clock import Clock
 from domain.errors import DomainError, NotFound, NotLoggedIn, NotPermitted, SessionExpired
 from domain.messages import N_
-from domain.model import Actor, LoginSession, SessionEnd, User
+from domain.model import Actor, LoginSession, ReviewerActor, SessionEnd, User
 from domain.permissions import Permission
 from domain.ports import UnitOfWork
 
@@ -90,6 +90,23 @@ async def resolve_actor(
         membership_id=membership.id,
         is_super=membership.is_super,
         permissions=membership.effective_permissions(role),
+    )
+
+
+async def resolve_reviewer(
+    uow: UnitOfWork, clock: Clock, telegram_user_id: int, policy: SessionPolicy
+) -> ReviewerActor:
+    """A logged-in reviewer; the regions are read afresh so the operator's changes apply at once."""
+    session, user = await current_session(uow, clock, telegram_user_id, policy)
+    if user.must_change_password:
+        raise PasswordChangeRequired()
+    if not user.is_reviewer:
+        raise NotPermitted(N_("只有主管部门审核员可以执行此操作。"))
+    return ReviewerActor(
+        session_id=session.id or 0,
+        user_id=user.id or 0,
+        user_name=user.name,
+        regions=user.reviewer_regions,
     )
 
 

@@ -7,11 +7,13 @@ from storage.repositories.accounts import (
     SqlUserRepository,
 )
 from storage.repositories.audit import SqlAuditRepository
+from storage.repositories.classes import SqlClassRepository
 from storage.repositories.sessions import SqlLoginFailureRepository, SqlSessionRepository
 
 __all__ = [
     "SqlAuditRepository",
     "SqlBaseRepository",
+    "SqlClassRepository",
     "SqlLoginFailureRepository",
     "SqlMembershipRepository",
     "SqlRoleRepository",

@@ -1,0 +1,531 @@
+"""培训班管理: declare training classes with their plans and take them through review.
+
+The chat collects raw text field by field. ``parse_class_field`` checks each field as it is typed,
+against the fields collected before it; ``parse_class_form`` checks the whole form again, rules
+between fields included, because a draft persisted between messages is never trusted. Only a
+``ValidatedClass`` reaches the services that store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import Decimal
+from typing import Final
+
+from domain import validators as v
+from domain.clock import Clock
+from domain.errors import Invalid, InvalidTransition, NotFound
+from domain.messages import N_
+from domain.model import Actor, ClassCategory, TeachingMode, TrainingClass
+from domain.permissions import Permission
+from domain.ports import UnitOfWork
+from domain.services import audit
+from domain.services.sessions import ensure_own_base, require
+from domain.workflow import Action, Status
+
+NAME_MAX: Final = 100
+LOCATION_MAX: Final = 200
+AUDIENCE_MAX: Final = 200
+DESCRIPTION_MAX: Final = 2000
+PLAN_TEXT_MAX: Final = 5000
+CAPACITY_MAX: Final = 10_000
+
+CLASS_FIELDS: Final[tuple[str, ...]] = (
+    "name",
+    "year",
+    "category",
+    "mode",
+    "start_date",
+    "end_date",
+    "location",
+    "hours",
+    "capacity",
+    "fee",
+    "audience",
+    "description",
+    "plan_text",
+)
+"""The typed fields in the order a declaration asks for them; each is checked against earlier."""
+
+NAME_EMPTY: Final = N_("请输入培训班名称。")
+START_EMPTY: Final = N_("请输入开始日期。")
+END_EMPTY: Final = N_("请输入结束日期。")
+CATEGORY_UNKNOWN: Final = N_("培训类别请选择“公需科目”或“专业科目”。")
+MODE_UNKNOWN: Final = N_("培训方式请选择“线下”、“线上”或“线上线下结合”。")
+START_OUTSIDE_YEAR: Final = N_(
+    "开始日期 {start} 不在 {year} 年内。培训班的年度是开始日期所在的年份，请核对开始日期或年度。"
+)
+END_BEFORE_START: Final = N_("结束日期 {end} 早于开始日期 {start}，请核对。")
+LOCATION_REQUIRED: Final = N_("线下或线上线下结合的培训须填写培训地点。")
+PLAN_MISSING: Final = N_("请填写培训方案内容，或上传培训方案文件。")
+FIELD_UNKNOWN: Final = N_("没有这个字段。")
+
+_CATEGORY_WORDS: Final[dict[str, ClassCategory]] = {
+    "general": ClassCategory.GENERAL,
+    "公需科目": ClassCategory.GENERAL,
+    "公需": ClassCategory.GENERAL,
+    "professional": ClassCategory.PROFESSIONAL,
+    "专业科目": ClassCategory.PROFESSIONAL,
+    "专业": ClassCategory.PROFESSIONAL,
+}
+_MODE_WORDS: Final[dict[str, TeachingMode]] = {
+    "offline": TeachingMode.OFFLINE,
+    "线下": TeachingMode.OFFLINE,
+    "online": TeachingMode.ONLINE,
+    "线上": TeachingMode.ONLINE,
+    "blended": TeachingMode.BLENDED,
+    "线上线下结合": TeachingMode.BLENDED,
+    "线上线下": TeachingMode.BLENDED,
+    "线上+线下": TeachingMode.BLENDED,
+}
+
+
+class ClassNotEditable(InvalidTransition):
+    """``current`` is the class's status value; ``action`` is ``edit``."""
+
+    default_key = N_("当前状态为“{current}”，不能修改：只有草稿或已退回的培训班可以修改。")
+
+
+class ClassNotDeletable(InvalidTransition):
+    """``current`` is the class's status value; ``action`` is ``delete``."""
+
+    default_key = N_("当前状态为“{current}”，不能删除：只有草稿可以删除。")
+
+
+# --- the form ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassForm:
+    """What the chat collected, as typed; the plan may instead be a stored file's id."""
+
+    name: str = ""
+    year: str = ""
+    category: str = ""
+    mode: str = ""
+    start_date: str = ""
+    end_date: str = ""
+    location: str = ""
+    hours: str = ""
+    capacity: str = ""
+    fee: str = ""
+    audience: str = ""
+    description: str = ""
+    plan_text: str = ""
+    plan_file_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValidatedClass:
+    """A class's fields, every rule checked: made by ``parse_class_form``."""
+
+    name: str
+    year: int
+    category: ClassCategory
+    mode: TeachingMode
+    start_date: date
+    end_date: date
+    location: str | None
+    hours: Decimal
+    capacity: int
+    fee: Decimal
+    audience: str
+    description: str
+    plan_text: str | None
+    plan_file_id: int | None
+
+
+ClassValue = str | int | date | Decimal | ClassCategory | TeachingMode | None
+
+
+def _compact(raw: str) -> str:
+    return "".join(v.normalise_input(raw[:64]).split()).lower()
+
+
+def _required(raw: str, field: str, reason: str) -> None:
+    if not v.normalise_input(raw[:64]):
+        raise Invalid(field, reason)
+
+
+def parse_class_name(raw: str) -> str:
+    _required(raw, "name", NAME_EMPTY)
+    return v.parse_name(raw, field="name", max_length=NAME_MAX)
+
+
+def parse_category(raw: str) -> ClassCategory:
+    category = _CATEGORY_WORDS.get(_compact(raw))
+    if category is None:
+        raise Invalid("category", CATEGORY_UNKNOWN)
+    return category
+
+
+def parse_mode(raw: str) -> TeachingMode:
+    mode = _MODE_WORDS.get(_compact(raw))
+    if mode is None:
+        raise Invalid("mode", MODE_UNKNOWN)
+    return mode
+
+
+def parse_start_date(raw: str, *, year: int | None) -> date:
+    """The year of a class is the year its start date falls in."""
+    _required(raw, "start_date", START_EMPTY)
+    start = v.parse_date(raw, field="start_date")
+    if year is not None and start.year != year:
+        raise Invalid("start_date", START_OUTSIDE_YEAR, start=start.isoformat(), year=year)
+    return start
+
+
+def parse_end_date(raw: str, *, start: date | None) -> date:
+    _required(raw, "end_date", END_EMPTY)
+    end = v.parse_date(raw, field="end_date")
+    if start is not None and end < start:
+        raise Invalid("end_date", END_BEFORE_START, end=end.isoformat(), start=start.isoformat())
+    return end
+
+
+def parse_location(raw: str, *, mode: TeachingMode | None) -> str | None:
+    """Required unless the class is wholly online (an unknown mode counts as not online)."""
+    location = v.parse_text(raw, field="location", max_length=LOCATION_MAX, required=False)
+    if location:
+        return location
+    if mode is TeachingMode.ONLINE:
+        return None
+    raise Invalid("location", LOCATION_REQUIRED)
+
+
+def parse_plan_text(raw: str) -> str | None:
+    text = v.parse_text(raw, field="plan_text", max_length=PLAN_TEXT_MAX, required=False)
+    return text or None
+
+
+_INDEPENDENT: Final[dict[str, Callable[[str, date], ClassValue]]] = {
+    "name": lambda raw, _today: parse_class_name(raw),
+    "year": lambda raw, today: v.parse_year(raw, today=today),
+    "category": lambda raw, _today: parse_category(raw),
+    "mode": lambda raw, _today: parse_mode(raw),
+    "hours": lambda raw, _today: v.parse_hours(raw),
+    "capacity": lambda raw, _today: v.parse_positive_int(
+        raw, field="capacity", maximum=CAPACITY_MAX
+    ),
+    "fee": lambda raw, _today: v.parse_money(raw),
+    "audience": lambda raw, _today: v.parse_text(
+        raw, field="audience", max_length=AUDIENCE_MAX, required=False
+    ),
+    "description": lambda raw, _today: v.parse_text(
+        raw, field="description", max_length=DESCRIPTION_MAX, required=False
+    ),
+    "plan_text": lambda raw, _today: parse_plan_text(raw),
+}
+"""Fields whose check needs no other field."""
+
+
+def _earlier(current: Mapping[str, object], field: str, today: date) -> object:
+    """A value collected before: already parsed, or raw text parsed here; None when unusable.
+
+    An unusable earlier value is no reason to refuse this one: it is refused on its own turn.
+    """
+    value = current.get(field)
+    if not isinstance(value, str) or isinstance(value, ClassCategory | TeachingMode):
+        return value
+    try:
+        return parse_class_field(field, value, today=today, current=current)
+    except Invalid:
+        return None
+
+
+def parse_class_field(
+    field: str, raw: str, *, today: date, current: Mapping[str, object] | None = None
+) -> ClassValue:
+    """One field as typed; ``current`` holds the fields collected so far (raw or parsed).
+
+    A field is checked against the ones before it in ``CLASS_FIELDS``: the start date against the
+    year, the end date against the start date, the location against the mode. Rules pointing the
+    other way (a new year for a class whose start date is kept) are ``parse_class_form``'s, which
+    names the field to ask for again.
+    """
+    current = current or {}
+    if field == "start_date":
+        year = _earlier(current, "year", today)
+        return parse_start_date(raw, year=year if isinstance(year, int) else None)
+    if field == "end_date":
+        start = _earlier(current, "start_date", today)
+        return parse_end_date(raw, start=start if isinstance(start, date) else None)
+    if field == "location":
+        mode = _earlier(current, "mode", today)
+        return parse_location(raw, mode=mode if isinstance(mode, TeachingMode) else None)
+    parser = _INDEPENDENT.get(field)
+    if parser is None:
+        raise Invalid("field", FIELD_UNKNOWN)
+    return parser(raw, today)
+
+
+def parse_class_form(form: ClassForm, today: date) -> ValidatedClass:
+    """The whole form; the first refusal (in ``CLASS_FIELDS`` order) names the field to ask."""
+    name = parse_class_name(form.name)
+    year = v.parse_year(form.year, today=today)
+    category = parse_category(form.category)
+    mode = parse_mode(form.mode)
+    start = parse_start_date(form.start_date, year=year)
+    validated = ValidatedClass(
+        name=name,
+        year=year,
+        category=category,
+        mode=mode,
+        start_date=start,
+        end_date=parse_end_date(form.end_date, start=start),
+        location=parse_location(form.location, mode=mode),
+        hours=v.parse_hours(form.hours),
+        capacity=v.parse_positive_int(form.capacity, field="capacity", maximum=CAPACITY_MAX),
+        fee=v.parse_money(form.fee),
+        audience=v.parse_text(
+            form.audience, field="audience", max_length=AUDIENCE_MAX, required=False
+        ),
+        description=v.parse_text(
+            form.description, field="description", max_length=DESCRIPTION_MAX, required=False
+        ),
+        plan_text=parse_plan_text(form.plan_text),
+        plan_file_id=form.plan_file_id,
+    )
+    if validated.plan_text is None and validated.plan_file_id is None:
+        raise Invalid("plan", PLAN_MISSING)
+    return validated
+
+
+def class_form(training_class: TrainingClass) -> ClassForm:
+    """A stored class as a form, for editing: change a field, then ``parse_class_form`` again."""
+    return ClassForm(
+        name=training_class.name,
+        year=str(training_class.year),
+        category=training_class.category.value,
+        mode=training_class.mode.value,
+        start_date=training_class.start_date.isoformat(),
+        end_date=training_class.end_date.isoformat(),
+        location=training_class.location or "",
+        hours=str(training_class.hours),
+        capacity=str(training_class.capacity),
+        fee=str(training_class.fee),
+        audience=training_class.audience,
+        description=training_class.description,
+        plan_text=training_class.plan_text or "",
+        plan_file_id=training_class.plan_file_id,
+    )
+
+
+# --- services ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassCard:
+    """A class with the names of the people in its history (admins and reviewers)."""
+
+    training_class: TrainingClass
+    names: Mapping[int, str]
+
+
+def ensure_manager(actor: Actor) -> None:
+    """For a first step that touches no class yet (starting a declaration): refuse early."""
+    require(actor, Permission.CLASSES_MANAGE)
+
+
+async def declare(
+    uow: UnitOfWork, clock: Clock, actor: Actor, validated: ValidatedClass
+) -> TrainingClass:
+    """申报: a new class of the actor's base, as a draft."""
+    require(actor, Permission.CLASSES_MANAGE)
+    now = clock.now()
+    training_class = TrainingClass(
+        base_id=actor.base_id,
+        created_at=now,
+        updated_at=now,
+        **{f.name: getattr(validated, f.name) for f in fields(ValidatedClass)},
+    )
+    added = await uow.classes.add(training_class)
+    await audit.record_by(uow, clock, actor, "class.declare", _subject(added))
+    await uow.commit()
+    return added
+
+
+async def copy_class(
+    uow: UnitOfWork, clock: Clock, actor: Actor, class_id: int, *, year: int
+) -> TrainingClass:
+    """A new draft from an earlier class, its dates moved to ``year`` (29 February → 28)."""
+    require(actor, Permission.CLASSES_MANAGE)
+    source = await _own_class(uow, actor, class_id)
+    year = v.parse_year(str(year), today=clock.now().date())
+    shift = year - source.start_date.year
+    now = clock.now()
+    copy = TrainingClass(
+        base_id=actor.base_id,
+        created_at=now,
+        updated_at=now,
+        **{f.name: getattr(source, f.name) for f in fields(ValidatedClass)},
+    )
+    copy.year = year
+    copy.start_date = _move_year(source.start_date, shift)
+    copy.end_date = _move_year(source.end_date, shift)
+    added = await uow.classes.add(copy)
+    await audit.record_by(
+        uow, clock, actor, "class.copy", _subject(added), old_value=_subject(source)
+    )
+    await uow.commit()
+    return added
+
+
+async def update_class(
+    uow: UnitOfWork, clock: Clock, actor: Actor, class_id: int, validated: ValidatedClass
+) -> TrainingClass:
+    """Only drafts and returned classes; typing what is already there changes nothing."""
+    require(actor, Permission.CLASSES_MANAGE)
+    training_class = await _own_class(uow, actor, class_id, lock=True)
+    if not training_class.is_editable:
+        raise ClassNotEditable(training_class.status.value, "edit")
+    changed = [
+        f.name
+        for f in fields(ValidatedClass)
+        if getattr(training_class, f.name) != getattr(validated, f.name)
+    ]
+    if not changed:
+        return training_class
+    old = _describe(training_class, changed)
+    for name in changed:
+        setattr(training_class, name, getattr(validated, name))
+    training_class.updated_at = clock.now()
+    await uow.classes.update(training_class)
+    await audit.record_by(
+        uow,
+        clock,
+        actor,
+        "class.update",
+        _subject(training_class),
+        old_value=old,
+        new_value=_describe(training_class, changed),
+    )
+    await uow.commit()
+    return training_class
+
+
+async def delete_class(uow: UnitOfWork, clock: Clock, actor: Actor, class_id: int) -> TrainingClass:
+    """Drafts only: what a reviewer has seen stays on record. Returns the deleted class."""
+    require(actor, Permission.CLASSES_MANAGE)
+    training_class = await _own_class(uow, actor, class_id, lock=True)
+    if training_class.status is not Status.DRAFT:
+        raise ClassNotDeletable(training_class.status.value, "delete")
+    await uow.classes.delete(class_id)
+    await audit.record_by(uow, clock, actor, "class.delete", _subject(training_class))
+    await uow.commit()
+    return training_class
+
+
+async def submit_class(uow: UnitOfWork, clock: Clock, actor: Actor, class_id: int) -> TrainingClass:
+    """A draft or a returned class goes to the reviewers."""
+    return await _transition(uow, clock, actor, class_id, Action.SUBMIT)
+
+
+async def withdraw_class(
+    uow: UnitOfWork, clock: Clock, actor: Actor, class_id: int
+) -> TrainingClass:
+    """A submitted class not yet reviewed goes back to draft."""
+    return await _transition(uow, clock, actor, class_id, Action.WITHDRAW)
+
+
+async def get_class(uow: UnitOfWork, actor: Actor, class_id: int) -> TrainingClass:
+    require(actor, Permission.CLASSES_MANAGE)
+    return await _own_class(uow, actor, class_id)
+
+
+async def class_card(uow: UnitOfWork, actor: Actor, class_id: int) -> ClassCard:
+    """The class and who did each step of its history."""
+    training_class = await get_class(uow, actor, class_id)
+    ids = sorted({c.by_user_id for c in training_class.history if c.by_user_id is not None})
+    names = {u.id: u.name for u in await uow.users.get_many(ids) if u.id is not None}
+    return ClassCard(training_class, names)
+
+
+async def list_classes(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    year: int | None = None,
+    status: Status | None = None,
+    offset: int = 0,
+    limit: int = 10,
+) -> tuple[list[TrainingClass], int]:
+    """The base's classes, newest first, with the total for paging."""
+    require(actor, Permission.CLASSES_MANAGE)
+    items = await uow.classes.list_for_base(
+        actor.base_id, year=year, status=status, offset=offset, limit=limit
+    )
+    total = await uow.classes.count_for_base(actor.base_id, year=year, status=status)
+    return items, total
+
+
+async def class_years(uow: UnitOfWork, actor: Actor) -> list[int]:
+    """The years the base has classes in, latest first: the year filter's choices."""
+    require(actor, Permission.CLASSES_MANAGE)
+    return await uow.classes.years_for_base(actor.base_id)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+async def _own_class(
+    uow: UnitOfWork, actor: Actor, class_id: int, *, lock: bool = False
+) -> TrainingClass:
+    repo = uow.classes
+    training_class = await (repo.get_for_update(class_id) if lock else repo.get(class_id))
+    if training_class is None:
+        raise NotFound()
+    ensure_own_base(actor, training_class.base_id)
+    return training_class
+
+
+async def _transition(
+    uow: UnitOfWork, clock: Clock, actor: Actor, class_id: int, action: Action
+) -> TrainingClass:
+    require(actor, Permission.CLASSES_MANAGE)
+    training_class = await _own_class(uow, actor, class_id, lock=True)
+    old = training_class.status
+    now = clock.now()
+    training_class.apply(action, now, actor.user_id)
+    training_class.updated_at = now
+    await uow.classes.update(training_class)
+    await audit.record_by(
+        uow,
+        clock,
+        actor,
+        f"class.{action.value}",
+        _subject(training_class),
+        old_value=old.value,
+        new_value=training_class.status.value,
+    )
+    await uow.commit()
+    return training_class
+
+
+def _move_year(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February into a common year
+        return day.replace(year=day.year + years, day=28)
+
+
+def _subject(training_class: TrainingClass) -> str:
+    """Ids tell apart a class and its copies, which share a name."""
+    return f"#{training_class.id} {training_class.name}"
+
+
+_AUDIT_VALUE_MAX: Final = 60
+
+
+def _describe(training_class: TrainingClass, names: list[str]) -> str:
+    """``field=value`` per changed field, long texts cut: the audit trail is no archive of plans."""
+    parts = []
+    for name in names:
+        value = getattr(training_class, name)
+        text = "" if value is None else str(value)
+        if len(text) > _AUDIT_VALUE_MAX:
+            text = text[:_AUDIT_VALUE_MAX] + "…"
+        parts.append(f"{name}={text}")
+    return "; ".join(parts)

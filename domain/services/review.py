@@ -1,0 +1,198 @@
+"""主管部门审核: reviewers approve or return what the bases of their regions submit.
+
+Reviewers are platform-side people made by the operator, not by a base. A reviewer sees only
+submitted classes of bases in the regions they cover (no regions: the whole province); anything
+else is reported as not found, as another base's objects are to an admin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from domain import validators as v
+from domain.clock import Clock
+from domain.errors import Conflict, NotFound
+from domain.messages import N_
+from domain.model import Base, ReviewerActor, TrainingClass, User
+from domain.passwords import check_password_policy
+from domain.permissions import Permission
+from domain.ports import PasswordHasher, UnitOfWork
+from domain.services import audit
+from domain.workflow import Action, Status
+
+ALL_REGIONS = "*"
+"""How the audit trail writes "every region" for a reviewer created without regions."""
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A submitted class as the reviewer sees it: with the base it comes from."""
+
+    training_class: TrainingClass
+    base_name: str
+    base_region: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An approval or a return, and whom to tell: the base's admins who manage classes."""
+
+    training_class: TrainingClass
+    base_name: str
+    recipients: tuple[int, ...]
+
+    @property
+    def action(self) -> Action:
+        return self.training_class.history[-1].action
+
+    @property
+    def reason(self) -> str | None:
+        return self.training_class.history[-1].reason
+
+
+def parse_regions(raw: Sequence[str]) -> tuple[str, ...]:
+    """Each region checked and named in full, in the province's order; blanks are skipped."""
+    chosen = {v.parse_region(item) for item in raw if item.strip()}
+    return tuple(region for region in v.HUBEI_REGIONS if region in chosen)
+
+
+async def create_reviewer(
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    *,
+    name: str,
+    id_number: str,
+    mobile: str,
+    initial_password: str,
+    regions: Sequence[str] = (),
+) -> User:
+    """For the operator's ``cebot reviewer add``; the password must be changed at first login."""
+    now = clock.now()
+    clean_id = v.parse_id_number(id_number, now.date())
+    clean_mobile = v.parse_mobile(mobile)
+    clean_name = v.parse_name(name)
+    covered = parse_regions(regions)
+    check_password_policy(
+        initial_password, id_number=clean_id, mobile=clean_mobile, name=clean_name
+    )
+    if await uow.users.get_by_id_number(clean_id) is not None:
+        raise Conflict(N_("该身份证号码已是系统用户。"))
+    user = await uow.users.add(
+        User(
+            name=clean_name,
+            id_number=clean_id,
+            mobile=clean_mobile,
+            password_hash=await hasher.hash(initial_password),
+            must_change_password=True,
+            credentials_changed_at=now,
+            created_at=now,
+            is_reviewer=True,
+            reviewer_regions=covered,
+        )
+    )
+    await audit.record(
+        uow,
+        clock,
+        action="reviewer.create",
+        base_id=None,
+        actor_user_id=None,
+        subject=user.name,
+        new_value=f"{v.mask_id_number(clean_id)} {','.join(covered) or ALL_REGIONS}",
+    )
+    await uow.commit()
+    return user
+
+
+async def review_queue(
+    uow: UnitOfWork, reviewer: ReviewerActor, *, offset: int = 0, limit: int = 10
+) -> tuple[list[ReviewItem], int]:
+    """Submitted classes of the reviewer's regions, longest waiting first, with the total."""
+    regions = None if reviewer.covers_all_regions else reviewer.regions
+    classes = await uow.classes.list_submitted_for_regions(regions, offset=offset, limit=limit)
+    total = await uow.classes.count_submitted_for_regions(regions)
+    bases = {b.id: b for b in await uow.bases.get_many([c.base_id for c in classes])}
+    return [_item(c, bases[c.base_id]) for c in classes], total
+
+
+async def get_for_review(uow: UnitOfWork, reviewer: ReviewerActor, class_id: int) -> ReviewItem:
+    """A submitted class of the reviewer's regions; anything else is not found."""
+    training_class = await uow.classes.get(class_id)
+    if training_class is None or training_class.status is not Status.SUBMITTED:
+        raise NotFound()
+    base = await _covered_base(uow, reviewer, training_class)
+    return _item(training_class, base)
+
+
+async def approve(
+    uow: UnitOfWork, clock: Clock, reviewer: ReviewerActor, class_id: int
+) -> Decision:
+    return await _decide(uow, clock, reviewer, class_id, Action.APPROVE, None)
+
+
+async def return_class(
+    uow: UnitOfWork, clock: Clock, reviewer: ReviewerActor, class_id: int, reason: str
+) -> Decision:
+    """退回 with a reason the base will read (required, at most 500 characters)."""
+    return await _decide(uow, clock, reviewer, class_id, Action.RETURN, reason)
+
+
+async def _decide(
+    uow: UnitOfWork,
+    clock: Clock,
+    reviewer: ReviewerActor,
+    class_id: int,
+    action: Action,
+    reason: str | None,
+) -> Decision:
+    """A draft is the base's own business (not found); a decided class refuses a second decision."""
+    training_class = await uow.classes.get_for_update(class_id)
+    if training_class is None or training_class.status is Status.DRAFT:
+        raise NotFound()
+    base = await _covered_base(uow, reviewer, training_class)
+    now = clock.now()
+    change = training_class.apply(action, now, reviewer.user_id, reason)
+    training_class.updated_at = now
+    await uow.classes.update(training_class)
+    await audit.record(
+        uow,
+        clock,
+        action=f"class.{action.value}",
+        base_id=training_class.base_id,
+        actor_user_id=reviewer.user_id,
+        subject=f"#{training_class.id} {training_class.name}",
+        old_value=Status.SUBMITTED.value,
+        new_value=change.reason or training_class.status.value,
+    )
+    recipients = await class_managers(uow, training_class.base_id)
+    await uow.commit()
+    return Decision(training_class, base.name, recipients)
+
+
+async def class_managers(uow: UnitOfWork, base_id: int) -> tuple[int, ...]:
+    """User ids of the base's admins who hold classes.manage, the super admin included."""
+    total = await uow.memberships.count_for_base(base_id)
+    memberships = await uow.memberships.list_for_base(base_id, 0, max(total, 1))
+    roles = {r.id: r for r in await uow.roles.list_for_base(base_id)}
+    return tuple(
+        sorted(
+            m.user_id
+            for m in memberships
+            if Permission.CLASSES_MANAGE
+            in m.effective_permissions(roles.get(m.role_id) if m.role_id else None)
+        )
+    )
+
+
+async def _covered_base(
+    uow: UnitOfWork, reviewer: ReviewerActor, training_class: TrainingClass
+) -> Base:
+    base = await uow.bases.get(training_class.base_id)
+    if base is None or not reviewer.covers(base.region):
+        raise NotFound()
+    return base
+
+
+def _item(training_class: TrainingClass, base: Base) -> ReviewItem:
+    return ReviewItem(training_class, base.name, base.region)
