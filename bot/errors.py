@@ -15,7 +15,8 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from bot.callbacks import BadCallbackData
 from bot.i18n import N_, Translator
 from bot.runtime import Ctx, tr
-from domain.errors import DomainError, Invalid
+from domain.errors import DomainError, Invalid, InvalidTransition
+from domain.workflow import Action, Status
 
 log = logging.getLogger("cebot.errors")
 
@@ -50,9 +51,23 @@ async def on_error(update: object, context: Ctx) -> None:
         await _tell(update, text)
 
 
+EXTRA_ACTION_LABELS: dict[str, str] = {"edit": N_("修改"), "delete": N_("删除")}
+
+
 def describe(error: DomainError, t: Translator) -> str:
-    """A domain error in the user's language, its placeholders filled."""
-    return t(error.key, **error.params)
+    """A domain error in the user's language, its placeholders filled.
+
+    A refused transition names the state and the step in words, not their code values.
+    """
+    params = dict(error.params)
+    if isinstance(error, InvalidTransition):
+        if error.current in Status.__members__.values():
+            params["current"] = t(Status(error.current).label)
+        if error.action in Action.__members__.values():
+            params["action"] = t(Action(error.action).label)
+        elif error.action in EXTRA_ACTION_LABELS:
+            params["action"] = t(EXTRA_ACTION_LABELS[error.action])
+    return t(error.key, **params)
 
 
 async def _tell(update: Update, text: str) -> None:

@@ -41,6 +41,7 @@ KIND_LABELS: dict[str, str] = {
     "profile": N_("机构信息"),
     "admin": N_("管理员"),
     "role": N_("角色"),
+    "class": N_("培训班"),
 }
 
 
