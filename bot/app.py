@@ -25,6 +25,7 @@ from bot.handlers import (
     password,
     profile,
     register,
+    review,
     roles,
 )
 from bot.i18n import N_, Translator
@@ -145,6 +146,7 @@ def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
     admins.register(app)
     roles.register(app)
     audit.register(app)
+    review.register(app)
     menu.register(app)
     menu.register_fallbacks(app)
     app.add_error_handler(errors.on_error)
@@ -158,6 +160,7 @@ def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
         "profile": profile.show,
         "admins": admins.open_list,
         "audit": audit.command,
+        "review": review.command,
     }
 
 

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
+import os
 import secrets
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from telegram.ext import Application
 
 from bot.config import ConfigError, Settings
 from bot.runtime import SERVICES_KEY
+from domain.validators import mask_id_number
+
+if TYPE_CHECKING:
+    from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger("cebot")
+
+REVIEWER_PASSWORD_ENV = "CEBOT_REVIEWER_PASSWORD"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="database operations")
     db.add_argument("action", choices=["upgrade"], help="upgrade: migrate to the latest schema")
+    _reviewer_arguments(commands)
     return parser
 
 
@@ -65,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             upgrade(settings.database_url)
             print("database is at the latest schema")
             return 0
+        if args.command == "reviewer":
+            return asyncio.run(_reviewer(settings, args))
     except ConfigError as exc:
         print(f"cebot: {exc}", file=sys.stderr)
         return 2
@@ -99,6 +113,100 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         )
     else:
         app.run_polling()
+    return 0
+
+
+def _reviewer_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    reviewer = commands.add_parser("reviewer", help="主管部门审核员: add or list reviewers")
+    actions = reviewer.add_subparsers(dest="reviewer_action", required=True)
+    add = actions.add_parser("add", help="create a reviewer (initial password asked twice)")
+    add.add_argument("--name", required=True, help="姓名")
+    add.add_argument("--id-number", required=True, help="身份证号码 (the login account)")
+    add.add_argument("--mobile", required=True, help="手机号码")
+    add.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        help="a 市州 the reviewer covers; repeat for several; none: the whole province",
+    )
+    actions.add_parser("list", help="list the reviewers and their regions")
+
+
+def _initial_password() -> str | None:
+    """From the environment, else typed twice without echo; None when the two differ."""
+    given = os.environ.get(REVIEWER_PASSWORD_ENV)
+    if given:
+        return given
+    first = getpass.getpass("初始密码 / initial password: ")
+    second = getpass.getpass("再次输入 / again: ")
+    return first if first == second else None
+
+
+async def _reviewer(settings: Settings, args: argparse.Namespace) -> int:
+    """``cebot reviewer add|list``: reviewers belong to no base, so only the operator makes them."""
+    from storage.crypto import FieldCipher, load_keyring
+    from storage.db import is_sqlite, make_engine
+    from storage.migrate import upgrade_engine
+    from storage.uow import UnitOfWorkFactory
+
+    engine = make_engine(settings.database_url)
+    try:
+        if is_sqlite(engine):  # as ``cebot run`` does: an embedded database migrates itself
+            await upgrade_engine(engine)
+        cipher = FieldCipher(load_keyring(settings.secret_keys, settings.data_dir, logger=log))
+        uow = UnitOfWorkFactory(engine, cipher)
+        if args.reviewer_action == "add":
+            return await _add_reviewer(uow, args)
+        return await _list_reviewers(uow)
+    finally:
+        await engine.dispose()
+
+
+async def _add_reviewer(uow_factory: UnitOfWorkFactory, args: argparse.Namespace) -> int:
+    password = _initial_password()
+    if password is None:
+        print("cebot: the two passwords differ; nothing was created", file=sys.stderr)
+        return 1
+    from domain.clock import SystemClock
+    from domain.errors import DomainError
+    from domain.services import review
+    from storage.passwords import Argon2PasswordHasher
+
+    try:
+        async with uow_factory() as uow:
+            user = await review.create_reviewer(
+                uow,
+                Argon2PasswordHasher(),
+                SystemClock(),
+                name=args.name,
+                id_number=args.id_number,
+                mobile=args.mobile,
+                initial_password=password,
+                regions=args.region,
+            )
+    except DomainError as refused:
+        print(f"cebot: {refused.key.format(**refused.params)}", file=sys.stderr)
+        return 1
+    regions = "、".join(user.reviewer_regions) or "全省"
+    print(f"reviewer created: #{user.id} {user.name} {mask_id_number(user.id_number)} {regions}")
+    print("the initial password must be changed at the first login (/login in the chat)")
+    return 0
+
+
+async def _list_reviewers(uow_factory: UnitOfWorkFactory) -> int:
+    from sqlalchemy import select
+
+    from storage.models import UserRow
+
+    async with uow_factory(readonly=True) as uow:
+        statement = select(UserRow.id).where(UserRow.is_reviewer.is_(True)).order_by(UserRow.id)
+        ids = list((await uow.session.scalars(statement)).all())
+        users = await uow.users.get_many(ids)
+    if not users:
+        print("no reviewers yet: cebot reviewer add --name … --id-number … --mobile …")
+    for user in sorted(users, key=lambda u: u.id or 0):
+        regions = "、".join(user.reviewer_regions) or "全省"
+        print(f"#{user.id} {user.name} {mask_id_number(user.id_number)} {user.mobile} {regions}")
     return 0
 
 

@@ -81,6 +81,9 @@ class SessionRepository(Protocol):
     async def end_for_membership(
         self, user_id: int, base_id: int, at: datetime, reason: SessionEnd
     ) -> int: ...
+    async def latest_telegram_user_ids(self, user_ids: Sequence[int]) -> dict[int, int]:
+        """Per user id, the Telegram user of the most recent session (open or ended)."""
+        ...
 
 
 class LoginFailureRepository(Protocol):

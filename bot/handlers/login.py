@@ -21,6 +21,7 @@ from telegram.ext import (
 from bot.callbacks import CallbackAction
 from bot.errors import describe
 from bot.handlers import conversation
+from bot.handlers.review import QUEUE as REVIEW_QUEUE
 from bot.i18n import N_
 from bot.keyboards import button, column
 from bot.runtime import Ctx, delete_user_message, reply, services, telegram_user_id, tr
@@ -99,7 +100,22 @@ async def typed_password(update: Update, context: Ctx) -> int:
             update, describe(refused, t) + "\n" + t(N_("请发送 /login 重新登录。")), edit=False
         )
         return ConversationHandler.END
-    if outcome.needs_base_choice:
+    reviewer_only = outcome.user.is_reviewer and not outcome.bases
+    if reviewer_only and not outcome.needs_password_change:
+        # A reviewer without a base has no base to choose: the review queue is the way in.
+        await reply(
+            update,
+            t(
+                N_(
+                    "登录成功，欢迎您，{name}！您是主管部门审核员，"
+                    "发送 /review 查看待审核的培训班。"
+                ),
+                name=outcome.user.name,
+            ),
+            column([button(t(N_("待审核的培训班")), REVIEW_QUEUE.encode(0))]),
+            edit=False,
+        )
+    elif outcome.needs_base_choice and not reviewer_only:
         await _offer_bases(update, context, outcome.bases)
     elif outcome.needs_password_change:
         await reply(

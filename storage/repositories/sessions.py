@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -58,6 +59,27 @@ class SqlSessionRepository:
             LoginSessionRow.ended_at.is_(None),
         )
         return await self._end(statement, at, reason)
+
+    async def latest_telegram_user_ids(self, user_ids: Sequence[int]) -> dict[int, int]:
+        """One query: each user's sessions ranked newest first, the first one kept."""
+        if not user_ids:
+            return {}
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=LoginSessionRow.user_id,
+                order_by=(LoginSessionRow.started_at.desc(), LoginSessionRow.id.desc()),
+            )
+            .label("rank")
+        )
+        ranked = (
+            select(LoginSessionRow.user_id, LoginSessionRow.telegram_user_id, rank)
+            .where(LoginSessionRow.user_id.in_(set(user_ids)))
+            .subquery()
+        )
+        statement = select(ranked.c.user_id, ranked.c.telegram_user_id).where(ranked.c.rank == 1)
+        rows = (await self._session.execute(statement)).all()
+        return {int(user_id): int(telegram_id) for user_id, telegram_id in rows}
 
     async def _end(self, statement: Update, at: datetime, reason: SessionEnd) -> int:
         """One UPDATE; rows already loaded in this unit of work are updated in memory too."""
