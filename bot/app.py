@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.handlers import (
     admins,
     audit,
+    classes,
     conversation,
     login,
     menu,
@@ -38,6 +39,7 @@ from domain.services.auth import LoginPolicy
 from domain.services.sessions import SessionPolicy
 from storage.crypto import FieldCipher, load_keyring
 from storage.db import is_sqlite, make_engine
+from storage.filestore import LocalFileStore
 from storage.kv import PersistenceStore
 from storage.migrate import upgrade_engine
 from storage.passwords import Argon2PasswordHasher
@@ -50,6 +52,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("profile", N_("继续教育机构信息管理")),
     ("admins", N_("权限管理")),
     ("roles", N_("角色管理")),
+    ("classes", N_("培训班管理")),
     ("audit", N_("操作记录（超级管理员）")),
     ("base", N_("切换管理的基地")),
     ("login", N_("登录")),
@@ -91,6 +94,7 @@ def build_application(settings: Settings, overrides: Overrides | None = None) ->
         login_policy=LoginPolicy(),
         prepare_database=partial(_migrate, engine, migrate),
         release_connections=engine.dispose,
+        blobs=LocalFileStore(settings.data_dir / "files", cipher),
     )
     api_root = (overrides.bot_api_url or settings.bot_api_url).rstrip("/")
     persistence = SqlPersistence(PersistenceStore(engine, cipher))
@@ -146,6 +150,7 @@ def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
     admins.register(app)
     roles.register(app)
     audit.register(app)
+    classes.register(app)
     review.register(app)
     menu.register(app)
     menu.register_fallbacks(app)
@@ -160,6 +165,7 @@ def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
         "profile": profile.show,
         "admins": admins.open_list,
         "audit": audit.command,
+        "classes": classes.show,
         "review": review.command,
     }
 

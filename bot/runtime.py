@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.i18n import Translator, pick_language
 from domain.clock import Clock
 from domain.model import Actor
-from domain.ports import PasswordHasher, UnitOfWork
+from domain.ports import BlobStore, PasswordHasher, UnitOfWork
 from domain.services.auth import LoginPolicy
 from domain.services.sessions import SessionPolicy, resolve_actor
 
@@ -39,6 +39,8 @@ class Services:
     prepare_database: Callable[[], Awaitable[None]]
     """Runs before the Application initialises: migrates an embedded SQLite."""
     release_connections: Callable[[], Awaitable[None]]
+    blobs: BlobStore
+    """The bytes of uploaded files (encrypted, by SHA-256); their records are in the database."""
 
 
 def services(context: Ctx) -> Services:

@@ -18,6 +18,7 @@ from domain.model import (
     Membership,
     Role,
     SessionEnd,
+    StoredFile,
     TrainingClass,
     User,
 )
@@ -151,6 +152,25 @@ class ClassRepository(Protocol):
     async def count_submitted_for_regions(self, regions: Sequence[str] | None) -> int: ...
 
 
+class FileRepository(Protocol):
+    """Records of uploaded files; every read names the base, so one base never reaches another's."""
+
+    async def add(self, stored: StoredFile, *, base_id: int) -> StoredFile: ...
+    async def get(self, file_id: int, *, base_id: int) -> StoredFile | None: ...
+
+
+class BlobStore(Protocol):
+    """Where the bytes of uploaded files live, named by their SHA-256 (``storage.filestore``)."""
+
+    async def put(self, data: bytes) -> str:
+        """Stores ``data``; returns its SHA-256 in hex."""
+        ...
+
+    async def get(self, sha256: str) -> bytes:
+        """The bytes, verified against their name."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow:`` rolls back unless ``commit()`` was awaited."""
 
@@ -162,6 +182,7 @@ class UnitOfWork(Protocol):
     login_failures: LoginFailureRepository
     audit: AuditRepository
     classes: ClassRepository
+    files: FileRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -1,4 +1,4 @@
-"""SQLAlchemy tables: bases, people, roles, memberships, sessions, audit, training classes.
+"""SQLAlchemy tables: bases, people, roles, memberships, sessions, audit, classes, files.
 
 Rows are not domain objects: repositories map them (``storage.mappers``). Personal numbers are
 stored only as ciphertext plus, for look-ups, a keyed blind index. Every constraint has a
@@ -257,3 +257,23 @@ class ClassStatusChangeRow(Model):
     at: Mapped[datetime]
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class StoredFileRow(Model):
+    """An uploaded file's record; its bytes live in the file store under ``sha256``.
+
+    The same bytes uploaded twice are stored once but recorded twice: each row keeps the base
+    and the name it arrived with, and a base only ever reaches its own rows.
+    """
+
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    base_id: Mapped[int] = mapped_column(ForeignKey("bases.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    original_name: Mapped[str] = mapped_column(String)
+    safe_name: Mapped[str] = mapped_column(String)
+    content_type: Mapped[str] = mapped_column(String)
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime]

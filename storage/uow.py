@@ -27,6 +27,7 @@ from storage.repositories import (
     SqlAuditRepository,
     SqlBaseRepository,
     SqlClassRepository,
+    SqlFileRepository,
     SqlLoginFailureRepository,
     SqlMembershipRepository,
     SqlRoleRepository,
@@ -51,6 +52,7 @@ class SqlUnitOfWork:
     login_failures: SqlLoginFailureRepository
     audit: SqlAuditRepository
     classes: SqlClassRepository
+    files: SqlFileRepository
 
     def __init__(self, engine: AsyncEngine, cipher: FieldCipher, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -72,6 +74,7 @@ class SqlUnitOfWork:
         self.login_failures = SqlLoginFailureRepository(session)
         self.audit = SqlAuditRepository(session)
         self.classes = SqlClassRepository(session)
+        self.files = SqlFileRepository(session)
         return self
 
     async def __aexit__(

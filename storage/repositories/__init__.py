@@ -8,12 +8,14 @@ from storage.repositories.accounts import (
 )
 from storage.repositories.audit import SqlAuditRepository
 from storage.repositories.classes import SqlClassRepository
+from storage.repositories.files import SqlFileRepository
 from storage.repositories.sessions import SqlLoginFailureRepository, SqlSessionRepository
 
 __all__ = [
     "SqlAuditRepository",
     "SqlBaseRepository",
     "SqlClassRepository",
+    "SqlFileRepository",
     "SqlLoginFailureRepository",
     "SqlMembershipRepository",
     "SqlRoleRepository",
