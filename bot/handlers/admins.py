@@ -25,7 +25,7 @@ from bot.errors import describe
 from bot.handlers import conversation
 from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
-from bot.keyboards import button, column
+from bot.keyboards import button, column, page_count, page_turns
 from bot.runtime import (
     Ctx,
     Services,
@@ -124,11 +124,7 @@ def _list_keyboard(
         for view in views
     ]
     grid: list[list[InlineKeyboardButton]] = [people[i : i + 2] for i in range(0, len(people), 2)]
-    navigation = []
-    if page > 0:
-        navigation.append(button("◀", LIST.encode(page - 1)))
-    if page + 1 < pages:
-        navigation.append(button("▶", LIST.encode(page + 1)))
+    navigation = page_turns(page, page + 1 < pages, LIST.encode)
     if navigation:
         grid.append(navigation)
     grid.append([button(t(N_("新增管理员")), ADD.encode())])
@@ -178,7 +174,7 @@ async def _show_list(update: Update, context: Ctx, page: int, note: str | None =
         views, total = await admins.list_admins(
             uow, actor, offset=page * PAGE_SIZE, limit=PAGE_SIZE
         )
-        pages = max(1, -(-total // PAGE_SIZE))
+        pages = page_count(total, PAGE_SIZE)
         if page >= pages:  # a stale page number after deletions: show the last page
             page = pages - 1
             views, total = await admins.list_admins(

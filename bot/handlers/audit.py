@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import CallbackAction
 from bot.handlers.base_fields import BASE_FIELD_TEXT
 from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
-from bot.keyboards import button
+from bot.keyboards import button, page_turns
 from bot.runtime import Ctx, acting, reply, tr
 from domain.errors import NotFound
 from domain.services import admins
@@ -73,11 +73,7 @@ def _entry_line(entry: audit_service.AuditEntry, t: Translator) -> str:
 def _keyboard(
     page: int, user_id: int, kind: int, more: bool, t: Translator
 ) -> InlineKeyboardMarkup:
-    navigation: list[InlineKeyboardButton] = []
-    if page > 0:
-        navigation.append(button("◀", PAGE.encode(page - 1, user_id, kind)))
-    if more:
-        navigation.append(button("▶", PAGE.encode(page + 1, user_id, kind)))
+    navigation = page_turns(page, more, lambda p: PAGE.encode(p, user_id, kind))
     kinds = [
         button(("• " if kind == i + 1 else "") + t(KIND_LABELS[k]), PAGE.encode(0, user_id, i + 1))
         for i, k in enumerate(audit_service.AUDIT_KINDS)

@@ -26,7 +26,7 @@ from bot.errors import TRY_AGAIN, describe
 from bot.handlers import conversation
 from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
-from bot.keyboards import button, column, rows
+from bot.keyboards import button, column, page_turns, rows
 from bot.runtime import Ctx, acting, reply, services, tr
 from domain.errors import Invalid
 from domain.model import ClassCategory, TeachingMode, TrainingClass
@@ -167,11 +167,9 @@ async def _show_list(
     keyboard: list[list[InlineKeyboardButton]] = [
         [button(c.name[:40], CARD.encode(c.id or 0))] for c in items
     ]
-    paging = []
-    if page > 0:
-        paging.append(button("◀", LIST.encode(page - 1, year, status_index)))
-    if (page + 1) * PER_PAGE < total:
-        paging.append(button("▶", LIST.encode(page + 1, year, status_index)))
+    paging = page_turns(
+        page, (page + 1) * PER_PAGE < total, lambda p: LIST.encode(p, year, status_index)
+    )
     if paging:
         keyboard.append(paging)
     keyboard.append(

@@ -26,7 +26,7 @@ from bot.callbacks import CallbackAction
 from bot.handlers import conversation
 from bot.handlers.menu import MENU_OPEN
 from bot.i18n import N_, Translator, pick_language
-from bot.keyboards import button, column
+from bot.keyboards import button, column, page_count, page_turns
 from bot.runtime import LANGUAGE_KEY, Ctx, reply, services, telegram_user_id, tr
 from domain.model import ReviewerActor, TrainingClass
 from domain.ports import UnitOfWork
@@ -88,7 +88,7 @@ async def _show_queue(update: Update, context: Ctx, page: int) -> None:
                 uow, reviewer, offset=page * PAGE_SIZE, limit=PAGE_SIZE
             )
         await uow.commit()
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = page_count(total, PAGE_SIZE)
     if not items:
         await reply(
             update, t(N_("目前没有待审核的培训班。")), edit=update.callback_query is not None
@@ -118,11 +118,7 @@ async def _show_queue(update: Update, context: Ctx, page: int) -> None:
         [button(f"{n}. {item.training_class.name}"[:60], OPEN.encode(item.training_class.id or 0))]
         for n, item in enumerate(items, start=page * PAGE_SIZE + 1)
     ]
-    navigation = []
-    if page > 0:
-        navigation.append(button("◀", QUEUE.encode(page - 1)))
-    if page + 1 < pages:
-        navigation.append(button("▶", QUEUE.encode(page + 1)))
+    navigation = page_turns(page, page + 1 < pages, QUEUE.encode)
     if navigation:
         grid.append(navigation)
     await reply(update, "\n".join(lines), InlineKeyboardMarkup(grid))
