@@ -54,6 +54,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("roles", N_("角色管理")),
     ("classes", N_("培训班管理")),
     ("audit", N_("操作记录（超级管理员）")),
+    ("review", N_("待审核事项（主管部门审核员）")),
     ("base", N_("切换管理的基地")),
     ("login", N_("登录")),
     ("register", N_("注册继续教育基地")),

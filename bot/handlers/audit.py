@@ -34,6 +34,16 @@ ACTION_LABELS: dict[str, str] = {
     "role.rename": N_("重命名角色"),
     "role.permissions": N_("修改角色权限"),
     "role.delete": N_("删除角色"),
+    "class.declare": N_("申报培训班"),
+    "class.copy": N_("复制培训班"),
+    "class.update": N_("修改培训班"),
+    "class.delete": N_("删除培训班"),
+    "class.submit": N_("提交培训班审核"),
+    "class.withdraw": N_("撤回培训班"),
+    "class.approve": N_("培训班审核通过"),
+    "class.return": N_("培训班被退回"),
+    "file.upload": N_("上传文件"),
+    "file.download": N_("下载文件"),
 }
 KIND_LABELS: dict[str, str] = {
     "base": N_("基地"),
@@ -42,6 +52,7 @@ KIND_LABELS: dict[str, str] = {
     "admin": N_("管理员"),
     "role": N_("角色"),
     "class": N_("培训班"),
+    "file": N_("文件"),
 }
 
 

@@ -8,6 +8,7 @@ Every button re-resolves the actor and lets the services check the class belongs
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from enum import IntEnum
 from typing import Any, Final
@@ -248,9 +249,15 @@ async def card_text(update: Update, context: Ctx, card: classes.ClassCard) -> st
         parts.append(t(N_("培训方案：文件“{file}”"), file=stored.original_name))
     else:
         parts.append(t(N_("培训方案：\n{plan}"), plan=c.plan_text or t(NONE)))
+    parts.append(history_text(c, card.names, t))
+    return "\n\n".join(parts)
+
+
+def history_text(c: TrainingClass, names: Mapping[int, str], t: Translator) -> str:
+    """办理记录: when, who, what, and the reviewer's reason; shared with the reviewer's card."""
     history = [t(N_("办理记录："))]
     for change in c.history:
-        who = card.names.get(change.by_user_id or 0, "")
+        who = names.get(change.by_user_id or 0, "")
         if change.reason:
             history.append(
                 t(
@@ -267,8 +274,7 @@ async def card_text(update: Update, context: Ctx, card: classes.ClassCard) -> st
             )
     if len(history) == 1:
         history.append(t(NONE))
-    parts.append("\n".join(history))
-    return "\n\n".join(parts)
+    return "\n".join(history)
 
 
 def card_keyboard(c: TrainingClass, t: Translator) -> InlineKeyboardMarkup:

@@ -21,7 +21,7 @@ from telegram.ext import (
 from bot.callbacks import CallbackAction
 from bot.errors import describe
 from bot.handlers import conversation
-from bot.handlers.review import QUEUE as REVIEW_QUEUE
+from bot.handlers.menu import REVIEW_QUEUE
 from bot.i18n import N_
 from bot.keyboards import button, column
 from bot.runtime import Ctx, delete_user_message, reply, services, telegram_user_id, tr
@@ -112,7 +112,7 @@ async def typed_password(update: Update, context: Ctx) -> int:
                 ),
                 name=outcome.user.name,
             ),
-            column([button(t(N_("待审核的培训班")), REVIEW_QUEUE.encode(0))]),
+            column([button(t(N_("待审核的培训班")), REVIEW_QUEUE)]),
             edit=False,
         )
     elif outcome.needs_base_choice and not reviewer_only:

@@ -16,10 +16,11 @@ from telegram.ext import (
 from bot.callbacks import CallbackAction
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.keyboards import button, column, rows
-from bot.runtime import LANGUAGE_KEY, Ctx, acting, reply, tr
+from bot.runtime import LANGUAGE_KEY, Ctx, acting, reply, services, telegram_user_id, tr
 from domain.errors import NotPermitted
-from domain.model import Actor
+from domain.model import Actor, ReviewerActor
 from domain.permissions import Permission
+from domain.services.sessions import resolve_home
 
 MENU_OPEN = CallbackAction("menu:open", words=1)
 MENU_SHOW = CallbackAction("menu")
@@ -58,6 +59,7 @@ HELP = N_(
     "/login 登录（身份证号码 + 密码）\n"
     "/register 注册继续教育基地\n"
     "/menu 功能列表\n"
+    "/review 待审核事项（主管部门审核员）\n"
     "/password 修改密码\n"
     "/logout 退出登录\n"
     "/language 切换语言\n"
@@ -91,12 +93,34 @@ def menu_text(actor: Actor, t: Translator, base_name: str) -> str:
     return "\n".join(lines)
 
 
+REVIEW_QUEUE = MENU_OPEN.encode("review")
+"""The reviewer's way to the queue; bot/handlers/review.py claims it."""
+
+
+def reviewer_menu(reviewer: ReviewerActor, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    text = t(N_("功能列表\n{name}（主管部门审核员）"), name=reviewer.user_name)
+    keyboard = column(
+        [
+            button(t(N_("待审核的培训班")), REVIEW_QUEUE),
+            button(t(N_("修改密码")), "pw:start"),
+            button(t(N_("退出登录")), "logout"),
+        ]
+    )
+    return text, keyboard
+
+
 async def show_menu(update: Update, context: Ctx) -> None:
-    """/menu or the 功能列表 button: the function list by permission."""
+    """/menu or the 功能列表 button: the function list by permission, or the reviewer's."""
     t = tr(update, context)
-    async with acting(update, context) as (uow, actor):
-        base = await uow.bases.get(actor.base_id)
-    await reply(update, menu_text(actor, t, base.name if base else ""), menu_keyboard(actor, t))
+    svc = services(context)
+    async with svc.uow() as uow:
+        home = await resolve_home(uow, svc.clock, telegram_user_id(update), svc.session_policy)
+        base = await uow.bases.get(home.base_id) if isinstance(home, Actor) else None
+        await uow.commit()
+    if isinstance(home, ReviewerActor):
+        await reply(update, *reviewer_menu(home, t))
+        return
+    await reply(update, menu_text(home, t, base.name if base else ""), menu_keyboard(home, t))
 
 
 async def open_module(update: Update, context: Ctx) -> None:

@@ -24,7 +24,9 @@ from telegram.ext import (
 
 from bot.callbacks import CallbackAction
 from bot.handlers import conversation
-from bot.handlers.menu import MENU_OPEN
+from bot.handlers.classes import CARD as CLASS_CARD
+from bot.handlers.classes import history_text
+from bot.handlers.menu import REVIEW_QUEUE
 from bot.i18n import N_, Translator, pick_language
 from bot.keyboards import button, column, page_count, page_turns
 from bot.runtime import LANGUAGE_KEY, Ctx, reply, services, telegram_user_id, tr
@@ -45,8 +47,7 @@ QUEUE = CallbackAction("rv:q", ids=1)
 OPEN = CallbackAction("rv:o", ids=1)
 APPROVE = CallbackAction("rv:ok", ids=1)
 RETURN = CallbackAction("rv:ret", ids=1)
-CLASSES_BUTTON = MENU_OPEN.encode("classes")
-"""Where a notified admin goes: the classes module (its card callback is not published yet)."""
+PLAN = CallbackAction("rv:plan", ids=1)
 
 
 class State(IntEnum):
@@ -63,6 +64,13 @@ async def _reviewer(update: Update, context: Ctx, uow: UnitOfWork) -> ReviewerAc
 
 async def command(update: Update, context: Ctx) -> None:
     """/review or the welcome button: the first page, as a new message."""
+    await _show_queue(update, context, 0)
+
+
+async def from_menu(update: Update, context: Ctx) -> None:
+    """待审核的培训班 in the reviewer's function list: the first page, in place."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
     await _show_queue(update, context, 0)
 
 
@@ -137,14 +145,37 @@ async def open_class(update: Update, context: Ctx) -> None:
         await uow.commit()
     await update.callback_query.answer()
     t = tr(update, context)
+    choices = []
+    if item.training_class.plan_file_id is not None:
+        choices.append(button(t(N_("下载培训方案")), PLAN.encode(class_id)))
     keyboard = column(
         [
+            *choices,
             button(t(N_("审核通过")), APPROVE.encode(class_id)),
             button(t(N_("退回")), RETURN.encode(class_id)),
             button(t(N_("返回队列")), QUEUE.encode(0)),
         ]
     )
     await reply(update, _card_text(item, t), keyboard)
+
+
+async def download_plan(update: Update, context: Ctx) -> None:
+    """下载培训方案: the file as the base uploaded it; the download goes into the base's trail."""
+    assert update.callback_query is not None and update.effective_chat is not None
+    class_id = PLAN.parse_id(update.callback_query.data)
+    svc = services(context)
+    async with svc.uow() as uow:
+        reviewer = await _reviewer(update, context, uow)
+        training_class, stored, data = await review.open_plan(
+            uow, svc.blobs, svc.clock, reviewer, class_id
+        )
+    await update.callback_query.answer()
+    t = tr(update, context)
+    await update.effective_chat.send_document(
+        data,
+        filename=stored.original_name,
+        caption=t(N_("培训方案：{name}"), name=training_class.name),
+    )
 
 
 def _card_text(item: review.ReviewItem, t: Translator) -> str:
@@ -181,35 +212,15 @@ def _card_text(item: review.ReviewItem, t: Translator) -> str:
         audience=c.audience or t(N_("（无）")),
         description=c.description or t(N_("（无）")),
     )
-    return "\n\n".join([text, _plan_text(c, t), _history_text(c, t)])
+    return "\n\n".join([text, _plan_text(c, t), history_text(c, item.names, t)])
 
 
 def _plan_text(c: TrainingClass, t: Translator) -> str:
     if c.plan_text:
         return t(N_("培训方案：\n{plan}"), plan=c.plan_text)
     if c.plan_file_id is not None:
-        # The file service is not there yet: the reviewer learns a file exists, not its bytes.
-        return t(
-            N_("培训方案：已上传文件（编号 {file_id}），暂不能在此下载。"), file_id=c.plan_file_id
-        )
+        return t(N_("培训方案：已上传文件，请点击“下载培训方案”查看。"))
     return t(N_("培训方案：（无）"))
-
-
-def _history_text(c: TrainingClass, t: Translator) -> str:
-    lines = [t(N_("办理记录："))]
-    for change in c.history:
-        if change.reason:
-            lines.append(
-                t(
-                    N_("{at} {action}（原因：{reason}）"),
-                    at=change.at,
-                    action=t(change.action.label),
-                    reason=change.reason,
-                )
-            )
-        else:
-            lines.append(t(N_("{at} {action}"), at=change.at, action=t(change.action.label)))
-    return "\n".join(lines)
 
 
 # --- decisions ---------------------------------------------------------------------------------
@@ -327,7 +338,9 @@ async def notify(context: Ctx, decision: review.Decision) -> None:
                 name=decision.training_class.name,
                 reason=decision.reason or "",
             )
-        keyboard = column([button(t(N_("查看培训班")), CLASSES_BUTTON)])
+        keyboard = column(
+            [button(t(N_("查看培训班")), CLASS_CARD.encode(decision.training_class.id or 0))]
+        )
         try:
             await context.bot.send_message(chat_id, text, reply_markup=keyboard)
         except Forbidden:
@@ -359,6 +372,8 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(build())
     app.add_handler(CommandHandler("review", command))
+    app.add_handler(CallbackQueryHandler(from_menu, pattern=f"^{REVIEW_QUEUE}$"))
+    app.add_handler(CallbackQueryHandler(download_plan, pattern=PLAN.pattern))
     app.add_handler(CallbackQueryHandler(queue_page, pattern=QUEUE.pattern))
     app.add_handler(CallbackQueryHandler(open_class, pattern=OPEN.pattern))
     app.add_handler(CallbackQueryHandler(approve, pattern=APPROVE.pattern))

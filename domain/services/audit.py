@@ -57,7 +57,7 @@ async def record_by(
     )
 
 
-AUDIT_KINDS: tuple[str, ...] = ("base", "user", "profile", "admin", "role", "class")
+AUDIT_KINDS: tuple[str, ...] = ("base", "user", "profile", "admin", "role", "class", "file")
 """Kinds to filter by: the first part of an action name (``admin.remove`` is of kind ``admin``)."""
 
 

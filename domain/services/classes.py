@@ -438,9 +438,13 @@ async def get_class(uow: UnitOfWork, actor: Actor, class_id: int) -> TrainingCla
 async def class_card(uow: UnitOfWork, actor: Actor, class_id: int) -> ClassCard:
     """The class and who did each step of its history."""
     training_class = await get_class(uow, actor, class_id)
+    return ClassCard(training_class, await history_names(uow, training_class))
+
+
+async def history_names(uow: UnitOfWork, training_class: TrainingClass) -> dict[int, str]:
+    """Who did each step of a class's history (admins and reviewers), in one query."""
     ids = sorted({c.by_user_id for c in training_class.history if c.by_user_id is not None})
-    names = {u.id: u.name for u in await uow.users.get_many(ids) if u.id is not None}
-    return ClassCard(training_class, names)
+    return {u.id: u.name for u in await uow.users.get_many(ids) if u.id is not None}
 
 
 async def list_classes(

@@ -7,18 +7,19 @@ else is reported as not found, as another base's objects are to an admin.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from domain import validators as v
 from domain.clock import Clock
 from domain.errors import Conflict, NotFound
 from domain.messages import N_
-from domain.model import Base, ReviewerActor, TrainingClass, User
+from domain.model import Base, ReviewerActor, StoredFile, TrainingClass, User
 from domain.passwords import check_password_policy
 from domain.permissions import Permission
-from domain.ports import PasswordHasher, UnitOfWork
+from domain.ports import BlobStore, PasswordHasher, UnitOfWork
 from domain.services import audit
+from domain.services.classes import history_names
 from domain.workflow import Action, Status
 
 ALL_REGIONS = "*"
@@ -27,11 +28,12 @@ ALL_REGIONS = "*"
 
 @dataclass(frozen=True)
 class ReviewItem:
-    """A submitted class as the reviewer sees it: with the base it comes from."""
+    """A submitted class as the reviewer sees it: with its base and who did each step so far."""
 
     training_class: TrainingClass
     base_name: str
     base_region: str
+    names: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,37 @@ async def get_for_review(uow: UnitOfWork, reviewer: ReviewerActor, class_id: int
     if training_class is None or training_class.status is not Status.SUBMITTED:
         raise NotFound()
     base = await _covered_base(uow, reviewer, training_class)
-    return _item(training_class, base)
+    return ReviewItem(
+        training_class, base.name, base.region, await history_names(uow, training_class)
+    )
+
+
+async def open_plan(
+    uow: UnitOfWork, blobs: BlobStore, clock: Clock, reviewer: ReviewerActor, class_id: int
+) -> tuple[TrainingClass, StoredFile, bytes]:
+    """The plan file of a class under review; the download is written to the base's audit trail.
+
+    The file is looked up under the class's own base, so a class id opens only its own plan.
+    """
+    item = await get_for_review(uow, reviewer, class_id)
+    training_class = item.training_class
+    if training_class.plan_file_id is None:
+        raise NotFound(N_("这个培训班没有上传培训方案文件。"))
+    stored = await uow.files.get(training_class.plan_file_id, base_id=training_class.base_id)
+    if stored is None:
+        raise NotFound()
+    data = await blobs.get(stored.sha256)
+    await audit.record(
+        uow,
+        clock,
+        action="file.download",
+        base_id=training_class.base_id,
+        actor_user_id=reviewer.user_id,
+        subject=f"#{stored.id} {stored.safe_name}",
+        old_value=f"class #{training_class.id}",
+    )
+    await uow.commit()
+    return training_class, stored, data
 
 
 async def approve(

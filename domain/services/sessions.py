@@ -110,6 +110,19 @@ async def resolve_reviewer(
     )
 
 
+async def resolve_home(
+    uow: UnitOfWork, clock: Clock, telegram_user_id: int, policy: SessionPolicy
+) -> Actor | ReviewerActor:
+    """Whose function list to show: a reviewer logged in without a base gets the reviewer's.
+
+    A reviewer who is also a base's admin and chose that base acts as that admin.
+    """
+    session, user = await current_session(uow, clock, telegram_user_id, policy)
+    if session.base_id is None and user.is_reviewer:
+        return await resolve_reviewer(uow, clock, telegram_user_id, policy)
+    return await resolve_actor(uow, clock, telegram_user_id, policy)
+
+
 def require(actor: Actor, permission: Permission) -> None:
     if not actor.can(permission):
         raise NotPermitted()

@@ -11,6 +11,7 @@ from tests.e2e.chat import Person
 from tests.e2e.conftest import Stack, texts
 from tests.e2e.setup import logged_in_admin, services_of
 from tests.e2e.test_accounts import admin, register
+from tests.e2e.test_classes import PDF, declare
 from tests.services.test_classes import a_form, make_id
 
 BOSS = 1001
@@ -204,3 +205,41 @@ async def test_an_admin_cannot_review(stack: Stack) -> None:
     forged = texts(await boss.press_data(screen, f"rv:ok:{class_id}"))
     assert "只有主管部门审核员" in forged
     assert await class_status(stack, class_id) is Status.SUBMITTED
+
+
+async def test_reviewer_reads_the_plan_file_and_the_notice_opens_the_class(stack: Stack) -> None:
+    boss = await registered_boss(stack)
+    await declare(boss, name=CLASS_ONE, plan=None)
+    await boss.user.send_document(PDF, "武汉培训方案.pdf", mime_type="application/pdf")
+    await boss.settle()
+    await boss.press("保存为草稿")
+    await boss.press("提交审核")
+    checker = await reviewer(stack)
+
+    # The forced first change of password leads to the reviewer's own function list.
+    home = texts(await checker.press("打开功能列表"))
+    assert "主管部门审核员" in home and "请先选择" not in home
+    assert checker.buttons() == ["待审核的培训班", "修改密码", "退出登录"]
+    assert "共 1 个" in texts(await checker.press("待审核的培训班"))
+
+    card = texts(await checker.press(CLASS_ONE))
+    assert "下载培训方案" in card and "王芳 提交审核" in card  # who submitted, by name
+    assert checker.buttons()[0] == "下载培训方案"
+    await checker.press("下载培训方案")
+    (document,) = [m for m in checker.user.messages if m.from_bot and m.document is not None]
+    assert document.document.filename == "武汉培训方案.pdf"
+    assert document.document.data == PDF
+    svc = services_of(stack)
+    async with svc.uow() as uow:
+        boss_actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
+        events = await uow.audit.list(boss_actor.base_id, action_prefix="file.download")
+    assert [(e.action, e.actor_user_id is not None) for e in events] == [("file.download", True)]
+
+    await checker.press("审核通过")
+    await boss.settle()
+    opened = texts(await boss.press("查看培训班"))
+    assert CLASS_ONE in opened and "已通过" in opened and "周审核 审核通过" in opened
+
+    # The command list names /review, in both languages.
+    assert "review" in dict(stack.emu.commands_for(""))
+    assert "review" in dict(stack.emu.commands_for("en"))
