@@ -243,3 +243,36 @@ async def test_reviewer_reads_the_plan_file_and_the_notice_opens_the_class(stack
     # The command list names /review, in both languages.
     assert "review" in dict(stack.emu.commands_for(""))
     assert "review" in dict(stack.emu.commands_for("en"))
+
+
+async def test_a_returned_class_is_corrected_and_resubmitted_then_approved(stack: Stack) -> None:
+    boss = await registered_boss(stack)
+    class_id = await submitted_class(stack, CLASS_ONE)
+    checker = await reviewer(stack)
+    await checker.say("/review")
+    await checker.press(CLASS_ONE)
+    await checker.press("退回")
+    await checker.say("学时与课程安排不符")
+    await boss.settle()
+
+    card = texts(await boss.press("查看培训班"))
+    assert "状态：已退回" in card and "周审核 退回（原因：学时与课程安排不符）" in card
+    assert "修改" in boss.buttons() and "提交审核" in boss.buttons()
+    await boss.press("修改")
+    await boss.press("修改学时")
+    await boss.say("36")
+    await boss.press("保存为草稿")
+    card = texts(await boss.press("提交审核"))
+    assert "状态：待审核" in card and "学时：36" in card
+
+    queue = texts(await checker.say("/review"))
+    assert "共 1 个" in queue and CLASS_ONE in queue
+    card = texts(await checker.press(CLASS_ONE))
+    assert "学时：36" in card and "退回（原因：学时与课程安排不符）" in card
+    await checker.press("审核通过")
+    assert await class_status(stack, class_id) is Status.APPROVED
+    svc = services_of(stack)
+    async with svc.uow() as uow:
+        actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
+        history = (await c.get_class(uow, actor, class_id)).history
+    assert [h.action.value for h in history] == ["submit", "return", "submit", "approve"]
