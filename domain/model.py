@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from domain.messages import N_
 from domain.permissions import ALL_PERMISSIONS, Permission
-from domain.workflow import Action, Reviewable
+from domain.workflow import Reviewable
 
 
 @dataclass(kw_only=True)
@@ -192,14 +192,6 @@ class TrainingClass(Reviewable):
     created_at: datetime
     updated_at: datetime | None = None
 
-    @property
-    def submitted_at(self) -> datetime | None:
-        """When it was last submitted: the review queue serves the longest-waiting first."""
-        for change in reversed(self.history):
-            if change.action is Action.SUBMIT:
-                return change.at
-        return None
-
 
 @dataclass(kw_only=True)
 class ScoreRecord:
@@ -218,13 +210,26 @@ class ScoreRecord:
 
 @dataclass(kw_only=True)
 class ScoreSheet(Reviewable):
-    """The submission of a class's scores: locked while submitted or approved."""
+    """The submission of a class's scores: locked while submitted or approved.
+
+    A class whose scores were never submitted has a draft sheet that is not stored yet.
+    """
 
     class_id: int
 
     @property
     def is_locked(self) -> bool:
         return not self.is_editable
+
+
+@dataclass(frozen=True)
+class ScoreCounts:
+    """The score sheet's header: learners, passed, failed, hours awarded in all."""
+
+    learners: int = 0
+    passed: int = 0
+    failed: int = 0
+    hours: Decimal = Decimal(0)
 
 
 class SubmissionKind(StrEnum):

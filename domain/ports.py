@@ -17,6 +17,9 @@ from domain.model import (
     LoginSession,
     Membership,
     Role,
+    ScoreCounts,
+    ScoreRecord,
+    ScoreSheet,
     SessionEnd,
     StoredFile,
     TrainingClass,
@@ -152,6 +155,51 @@ class ClassRepository(Protocol):
     async def count_submitted_for_regions(self, regions: Sequence[str] | None) -> int: ...
 
 
+class ScoreRepository(Protocol):
+    """Learners' scores per class, and the review state of each class's scores.
+
+    The class id is checked against the actor's base by the service before any of these runs.
+    """
+
+    async def list_for_class(self, class_id: int) -> list[ScoreRecord]:
+        """Every learner of the class, in the order they were recorded."""
+        ...
+
+    async def page_for_class(
+        self, class_id: int, *, offset: int, limit: int
+    ) -> list[ScoreRecord]: ...
+
+    async def counts_for_class(self, class_id: int) -> ScoreCounts: ...
+    async def get(self, record_id: int, *, class_id: int) -> ScoreRecord | None: ...
+    async def find(self, class_id: int, id_number: str) -> ScoreRecord | None:
+        """By ID-card number through the blind index (the number itself is encrypted)."""
+        ...
+
+    async def add(self, record: ScoreRecord) -> ScoreRecord: ...
+    async def update(self, record: ScoreRecord) -> None: ...
+    async def delete(self, record_id: int, *, class_id: int) -> None: ...
+    async def replace_learners(self, class_id: int, records: Sequence[ScoreRecord]) -> None:
+        """The given learners' earlier records of the class are replaced by these; in bulk."""
+        ...
+
+    async def get_sheet(self, class_id: int) -> ScoreSheet | None: ...
+    async def get_sheet_for_update(self, class_id: int) -> ScoreSheet | None:
+        """Locks the sheet (PostgreSQL) so a state change never races another one."""
+        ...
+
+    async def save_sheet(self, sheet: ScoreSheet) -> None:
+        """Inserts or updates the sheet and appends the history entries not yet stored."""
+        ...
+
+    async def list_submitted_sheets_for_regions(
+        self, regions: Sequence[str] | None, *, offset: int = 0, limit: int = 10
+    ) -> list[ScoreSheet]:
+        """Submitted sheets of bases in ``regions`` (None: every region), longest waiting first."""
+        ...
+
+    async def count_submitted_sheets_for_regions(self, regions: Sequence[str] | None) -> int: ...
+
+
 class FileRepository(Protocol):
     """Records of uploaded files; every read names the base, so one base never reaches another's."""
 
@@ -183,6 +231,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     classes: ClassRepository
     files: FileRepository
+    scores: ScoreRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -94,6 +94,14 @@ class Reviewable:
     def is_editable(self) -> bool:
         return self.status in EDITABLE
 
+    @property
+    def submitted_at(self) -> datetime | None:
+        """When it was last submitted: the review queue serves the longest-waiting first."""
+        for change in reversed(self.history):
+            if change.action is Action.SUBMIT:
+                return change.at
+        return None
+
     def apply(
         self, action: Action, at: datetime, by_user_id: int | None, reason: str | None = None
     ) -> StatusChange:

@@ -18,6 +18,8 @@ from domain.model import (
     LoginSession,
     Membership,
     Role,
+    ScoreRecord,
+    ScoreSheet,
     SessionEnd,
     TeachingMode,
     TrainingClass,
@@ -33,6 +35,9 @@ from storage.models import (
     LoginSessionRow,
     MembershipRow,
     RoleRow,
+    ScoreRecordRow,
+    ScoreSheetChangeRow,
+    ScoreSheetRow,
     TrainingClassRow,
     UserRow,
 )
@@ -259,7 +264,7 @@ def training_class_to_row(training_class: TrainingClass, row: TrainingClassRow) 
     row.updated_at = training_class.updated_at or training_class.created_at
 
 
-def status_change_to_domain(row: ClassStatusChangeRow) -> StatusChange:
+def status_change_to_domain(row: ClassStatusChangeRow | ScoreSheetChangeRow) -> StatusChange:
     return StatusChange(
         status=Status(row.status),
         action=Action(row.action),
@@ -279,3 +284,52 @@ def status_change_values(class_id: int, change: StatusChange) -> dict[str, Any]:
         "by_user_id": change.by_user_id,
         "reason": change.reason,
     }
+
+
+def score_id_number_context(row_uuid: str) -> str:
+    return f"score_records.id_number:{row_uuid}"
+
+
+def score_record_to_domain(row: ScoreRecordRow, cipher: FieldCipher) -> ScoreRecord:
+    return ScoreRecord(
+        id=row.id,
+        class_id=row.class_id,
+        learner_name=row.learner_name,
+        id_number=_decrypt(
+            cipher,
+            row.id_number_enc,
+            context=score_id_number_context(row.row_uuid),
+            what=f"score_records.id_number of row {row.id}",
+        ),
+        score=None if row.score is None else _plain_hours(Decimal(row.score)),
+        passed=row.passed,
+        hours=_plain_hours(Decimal(row.hours)),
+        certificate_no=row.certificate_no,
+        remark=row.remark,
+    )
+
+
+def score_record_values(record: ScoreRecord, cipher: FieldCipher, row_uuid: str) -> dict[str, Any]:
+    """A whole row (for an insert or an update): the number encrypted for this row only."""
+    return {
+        "class_id": record.class_id,
+        "row_uuid": row_uuid,
+        "learner_name": record.learner_name,
+        "id_number_enc": cipher.encrypt(
+            record.id_number, context=score_id_number_context(row_uuid)
+        ),
+        "id_number_idx": cipher.blind_index(record.id_number, purpose=ID_NUMBER_PURPOSE),
+        "score": record.score,
+        "passed": bool(record.passed),
+        "hours": record.hours,
+        "certificate_no": record.certificate_no,
+        "remark": record.remark,
+    }
+
+
+def score_sheet_to_domain(row: ScoreSheetRow, history: Iterable[ScoreSheetChangeRow]) -> ScoreSheet:
+    return ScoreSheet(
+        class_id=row.class_id,
+        status=Status(row.status),
+        history=[status_change_to_domain(change) for change in history],
+    )

@@ -1,4 +1,4 @@
-"""SQLAlchemy tables: bases, people, roles, memberships, sessions, audit, classes, files.
+"""SQLAlchemy tables: bases, people, roles, memberships, sessions, audit, classes, files, scores.
 
 Rows are not domain objects: repositories map them (``storage.mappers``). Personal numbers are
 stored only as ciphertext plus, for look-ups, a keyed blind index. Every constraint has a
@@ -277,3 +277,58 @@ class StoredFileRow(Model):
     content_type: Mapped[str] = mapped_column(String)
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime]
+
+
+class ScoreRecordRow(Model):
+    """One learner's result in one class; the ID-card number encrypted, found by a blind index.
+
+    A learner is once per class and a certificate number once per class (NULLs don't clash).
+    """
+
+    __tablename__ = "score_records"
+    __table_args__ = (
+        UniqueConstraint("class_id", "id_number_idx"),
+        UniqueConstraint("class_id", "certificate_no"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("training_classes.id", ondelete="CASCADE"))
+    row_uuid: Mapped[str] = mapped_column(String(32), unique=True)
+    learner_name: Mapped[str] = mapped_column(String)
+    id_number_enc: Mapped[str] = mapped_column(Text)
+    id_number_idx: Mapped[str] = mapped_column(String(64))
+    score: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    hours: Mapped[Decimal] = mapped_column(Numeric(6, 1))
+    certificate_no: Mapped[str | None] = mapped_column(String(50))
+    remark: Mapped[str | None] = mapped_column(Text)
+
+
+class ScoreSheetRow(Model):
+    """The review state of a class's scores; no row yet means a draft nobody has submitted."""
+
+    __tablename__ = "score_sheets"
+
+    class_id: Mapped[int] = mapped_column(
+        ForeignKey("training_classes.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    submitted_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_score_sheets_status_submitted_at", "status", "submitted_at"),)
+
+
+class ScoreSheetChangeRow(Model):
+    """One step of a class's scores through review: append-only."""
+
+    __tablename__ = "score_sheet_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    class_id: Mapped[int] = mapped_column(
+        ForeignKey("score_sheets.class_id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -31,6 +31,7 @@ from storage.repositories import (
     SqlLoginFailureRepository,
     SqlMembershipRepository,
     SqlRoleRepository,
+    SqlScoreRepository,
     SqlSessionRepository,
     SqlUserRepository,
 )
@@ -53,6 +54,7 @@ class SqlUnitOfWork:
     audit: SqlAuditRepository
     classes: SqlClassRepository
     files: SqlFileRepository
+    scores: SqlScoreRepository
 
     def __init__(self, engine: AsyncEngine, cipher: FieldCipher, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -75,6 +77,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(session)
         self.classes = SqlClassRepository(session)
         self.files = SqlFileRepository(session)
+        self.scores = SqlScoreRepository(session, self._cipher)
         return self
 
     async def __aexit__(

@@ -23,7 +23,7 @@ from domain.permissions import Permission
 from domain.ports import UnitOfWork
 from domain.services import audit
 from domain.services.sessions import ensure_own_base, require
-from domain.workflow import Action, Status
+from domain.workflow import Action, Reviewable, Status
 
 NAME_MAX: Final = 100
 LOCATION_MAX: Final = 200
@@ -441,9 +441,9 @@ async def class_card(uow: UnitOfWork, actor: Actor, class_id: int) -> ClassCard:
     return ClassCard(training_class, await history_names(uow, training_class))
 
 
-async def history_names(uow: UnitOfWork, training_class: TrainingClass) -> dict[int, str]:
-    """Who did each step of a class's history (admins and reviewers), in one query."""
-    ids = sorted({c.by_user_id for c in training_class.history if c.by_user_id is not None})
+async def history_names(uow: UnitOfWork, item: Reviewable) -> dict[int, str]:
+    """Who did each step of a history (admins and reviewers), in one query."""
+    ids = sorted({c.by_user_id for c in item.history if c.by_user_id is not None})
     return {u.id: u.name for u in await uow.users.get_many(ids) if u.id is not None}
 
 

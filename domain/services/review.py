@@ -7,6 +7,7 @@ else is reported as not found, as another base's objects are to an admin.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -14,11 +15,20 @@ from domain import validators as v
 from domain.clock import Clock
 from domain.errors import Conflict, NotFound
 from domain.messages import N_
-from domain.model import Base, ReviewerActor, StoredFile, TrainingClass, User
+from domain.model import (
+    Base,
+    ReviewerActor,
+    ScoreCounts,
+    ScoreSheet,
+    StoredFile,
+    TrainingClass,
+    User,
+)
 from domain.passwords import check_password_policy
 from domain.permissions import Permission
 from domain.ports import BlobStore, PasswordHasher, UnitOfWork
-from domain.services import audit
+from domain.scoresheet import ClassHeading, ScoreWorkbooks
+from domain.services import audit, scores
 from domain.services.classes import history_names
 from domain.workflow import Action, Status
 
@@ -203,7 +213,11 @@ async def _decide(
 
 
 async def class_managers(uow: UnitOfWork, base_id: int) -> tuple[int, ...]:
-    """User ids of the base's admins who hold classes.manage, the super admin included."""
+    return await holders(uow, base_id, Permission.CLASSES_MANAGE)
+
+
+async def holders(uow: UnitOfWork, base_id: int, permission: Permission) -> tuple[int, ...]:
+    """User ids of the base's admins who hold ``permission``, the super admin included."""
     total = await uow.memberships.count_for_base(base_id)
     memberships = await uow.memberships.list_for_base(base_id, 0, max(total, 1))
     roles = {r.id: r for r in await uow.roles.list_for_base(base_id)}
@@ -211,8 +225,7 @@ async def class_managers(uow: UnitOfWork, base_id: int) -> tuple[int, ...]:
         sorted(
             m.user_id
             for m in memberships
-            if Permission.CLASSES_MANAGE
-            in m.effective_permissions(roles.get(m.role_id) if m.role_id else None)
+            if permission in m.effective_permissions(roles.get(m.role_id) if m.role_id else None)
         )
     )
 
@@ -228,3 +241,135 @@ async def _covered_base(
 
 def _item(training_class: TrainingClass, base: Base) -> ReviewItem:
     return ReviewItem(training_class, base.name, base.region)
+
+
+# --- scores (成绩报送) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoresItem:
+    """A class's submitted scores as the reviewer sees them."""
+
+    training_class: TrainingClass
+    sheet: ScoreSheet
+    base_name: str
+    base_region: str
+    counts: ScoreCounts
+    names: Mapping[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScoresDecision:
+    """An approval or a return of a class's scores, and the base's score managers to tell."""
+
+    training_class: TrainingClass
+    sheet: ScoreSheet
+    base_name: str
+    recipients: tuple[int, ...]
+
+    @property
+    def action(self) -> Action:
+        return self.sheet.history[-1].action
+
+    @property
+    def reason(self) -> str | None:
+        return self.sheet.history[-1].reason
+
+
+async def scores_queue(
+    uow: UnitOfWork, reviewer: ReviewerActor, *, offset: int = 0, limit: int = 10
+) -> tuple[list[ScoresItem], int]:
+    """Submitted scores of the reviewer's regions, longest waiting first, with the total."""
+    regions = None if reviewer.covers_all_regions else reviewer.regions
+    sheets = await uow.scores.list_submitted_sheets_for_regions(regions, offset=offset, limit=limit)
+    total = await uow.scores.count_submitted_sheets_for_regions(regions)
+    items = []
+    for sheet in sheets:  # a page of at most ``limit``: a few look-ups each is fine
+        training_class = await uow.classes.get(sheet.class_id)
+        if training_class is None:
+            continue
+        base = await _covered_base(uow, reviewer, training_class)
+        counts = await uow.scores.counts_for_class(sheet.class_id)
+        items.append(ScoresItem(training_class, sheet, base.name, base.region, counts))
+    return items, total
+
+
+async def get_scores_for_review(
+    uow: UnitOfWork, reviewer: ReviewerActor, class_id: int
+) -> ScoresItem:
+    """Submitted scores of a class of the reviewer's regions; anything else is not found."""
+    sheet = await uow.scores.get_sheet(class_id)
+    training_class = await uow.classes.get(class_id)
+    if sheet is None or training_class is None or sheet.status is not Status.SUBMITTED:
+        raise NotFound()
+    base = await _covered_base(uow, reviewer, training_class)
+    counts = await uow.scores.counts_for_class(class_id)
+    names = await history_names(uow, sheet)
+    return ScoresItem(training_class, sheet, base.name, base.region, counts, names)
+
+
+async def export_scores_for_review(
+    uow: UnitOfWork,
+    clock: Clock,
+    reviewer: ReviewerActor,
+    workbooks: ScoreWorkbooks,
+    class_id: int,
+) -> tuple[ClassHeading, bytes]:
+    """The submitted scores as the base would export them; written to the base's audit trail."""
+    item = await get_scores_for_review(uow, reviewer, class_id)
+    made_for = await scores.heading_of(uow, item.training_class)
+    rows = scores.export_rows(await uow.scores.list_for_class(class_id))
+    await audit.record(
+        uow,
+        clock,
+        action="score.export",
+        base_id=item.training_class.base_id,
+        actor_user_id=reviewer.user_id,
+        subject=f"#{class_id}",
+        new_value=str(len(rows)),
+    )
+    await uow.commit()
+    return made_for, await asyncio.to_thread(workbooks.export, made_for, rows)
+
+
+async def approve_scores(
+    uow: UnitOfWork, clock: Clock, reviewer: ReviewerActor, class_id: int
+) -> ScoresDecision:
+    return await _decide_scores(uow, clock, reviewer, class_id, Action.APPROVE, None)
+
+
+async def return_scores(
+    uow: UnitOfWork, clock: Clock, reviewer: ReviewerActor, class_id: int, reason: str
+) -> ScoresDecision:
+    """Returned scores unlock: the base corrects them and submits again."""
+    return await _decide_scores(uow, clock, reviewer, class_id, Action.RETURN, reason)
+
+
+async def _decide_scores(
+    uow: UnitOfWork,
+    clock: Clock,
+    reviewer: ReviewerActor,
+    class_id: int,
+    action: Action,
+    reason: str | None,
+) -> ScoresDecision:
+    sheet = await uow.scores.get_sheet_for_update(class_id)
+    training_class = await uow.classes.get(class_id)
+    if sheet is None or training_class is None or sheet.status is Status.DRAFT:
+        raise NotFound()
+    base = await _covered_base(uow, reviewer, training_class)
+    change = sheet.apply(action, clock.now(), reviewer.user_id, reason)
+    await uow.scores.save_sheet(sheet)
+    await audit.record(
+        uow,
+        clock,
+        action=f"score.{action.value}",
+        base_id=training_class.base_id,
+        actor_user_id=reviewer.user_id,
+        subject=f"#{class_id} {training_class.name}",
+        old_value=Status.SUBMITTED.value,
+        new_value=change.reason or sheet.status.value,
+    )
+    recipients = await holders(uow, training_class.base_id, Permission.SCORES_MANAGE)
+    await uow.commit()
+    return ScoresDecision(training_class, sheet, base.name, recipients)

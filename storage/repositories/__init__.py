@@ -9,6 +9,7 @@ from storage.repositories.accounts import (
 from storage.repositories.audit import SqlAuditRepository
 from storage.repositories.classes import SqlClassRepository
 from storage.repositories.files import SqlFileRepository
+from storage.repositories.scores import SqlScoreRepository
 from storage.repositories.sessions import SqlLoginFailureRepository, SqlSessionRepository
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "SqlLoginFailureRepository",
     "SqlMembershipRepository",
     "SqlRoleRepository",
+    "SqlScoreRepository",
     "SqlSessionRepository",
     "SqlUserRepository",
 ]
