@@ -20,6 +20,7 @@ from bot.i18n import Translator, pick_language
 from domain.clock import Clock
 from domain.model import Actor
 from domain.ports import BlobStore, PasswordHasher, UnitOfWork
+from domain.scoresheet import ScoreWorkbooks
 from domain.services.auth import LoginPolicy
 from domain.services.sessions import SessionPolicy, resolve_actor
 
@@ -41,6 +42,8 @@ class Services:
     release_connections: Callable[[], Awaitable[None]]
     blobs: BlobStore
     """The bytes of uploaded files (encrypted, by SHA-256); their records are in the database."""
+    workbooks: ScoreWorkbooks
+    """Score templates, imports, marked-up files and exports (``storage.spreadsheets``)."""
 
 
 def services(context: Ctx) -> Services:

@@ -33,7 +33,7 @@ from domain.errors import Invalid
 from domain.model import ClassCategory, TeachingMode, TrainingClass
 from domain.services import classes, files
 from domain.uploads import FileKind, check_announced_size
-from domain.workflow import Status
+from domain.workflow import Reviewable, Status
 
 DRAFT_KEY: Final = "draft:classes"
 PER_PAGE: Final = 8
@@ -253,7 +253,7 @@ async def card_text(update: Update, context: Ctx, card: classes.ClassCard) -> st
     return "\n\n".join(parts)
 
 
-def history_text(c: TrainingClass, names: Mapping[int, str], t: Translator) -> str:
+def history_text(c: Reviewable, names: Mapping[int, str], t: Translator) -> str:
     """办理记录: when, who, what, and the reviewer's reason; shared with the reviewer's card."""
     history = [t(N_("办理记录："))]
     for change in c.history:
