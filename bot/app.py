@@ -28,6 +28,7 @@ from bot.handlers import (
     register,
     review,
     roles,
+    scores,
 )
 from bot.i18n import N_, Translator
 from bot.persistence import SqlPersistence
@@ -53,6 +54,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("admins", N_("权限管理")),
     ("roles", N_("角色管理")),
     ("classes", N_("培训班管理")),
+    ("scores", N_("学员成绩管理")),
     ("audit", N_("操作记录（超级管理员）")),
     ("review", N_("待审核事项（主管部门审核员）")),
     ("base", N_("切换管理的基地")),
@@ -152,6 +154,7 @@ def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
     roles.register(app)
     audit.register(app)
     classes.register(app)
+    scores.register(app)
     review.register(app)
     menu.register(app)
     menu.register_fallbacks(app)
@@ -167,6 +170,7 @@ def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
         "admins": admins.open_list,
         "audit": audit.command,
         "classes": classes.show,
+        "scores": scores.show,
         "review": review.command,
     }
 

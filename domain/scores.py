@@ -13,15 +13,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Final, TypeVar
+from typing import Final
 
 from domain import validators as v
 from domain.errors import Invalid
 from domain.messages import N_
 from domain.model import ScoreRecord
 from domain.scoresheet import FAIL_WORD, PASS_WORD, Column, RawCell, SheetRow
-
-T = TypeVar("T")
 
 PASS_MARK: Final = Decimal(60)
 """A score of 60 or more is a pass: the usual mark of Chinese continuing-education assessments."""
@@ -106,51 +104,65 @@ def parse_certificate_no(raw: str) -> str:
     return text
 
 
+def _parsers(class_hours: Decimal, today: date) -> dict[Column, Callable[[RawCell], object]]:
+    """How each column's cell is read; the same for a file row and a value typed in the chat."""
+    return {
+        Column.NAME: lambda c: v.parse_name(c.text, field="learner_name"),
+        Column.ID_NUMBER: lambda c: _parse_id(c, today),
+        Column.SCORE: lambda c: v.parse_score(c.text),
+        Column.PASSED: lambda c: parse_passed(c.text),
+        Column.HOURS: lambda c: v.parse_hours(c.text, maximum=class_hours, allow_zero=True),
+        Column.CERTIFICATE_NO: lambda c: parse_certificate_no(c.text),
+        Column.REMARK: lambda c: (
+            v.parse_text(c.text, field="remark", max_length=REMARK_MAX_LENGTH) or None
+        ),
+    }
+
+
+def check_field(column: Column, text: str, class_hours: Decimal, today: date) -> None:
+    """One value typed in the chat, checked as it is typed; the whole learner again on saving."""
+    if text.strip():
+        _parsers(class_hours, today)[column](RawCell(text))
+
+
 def check_learner(
     cells: Mapping[Column, RawCell], class_hours: Decimal, today: date
 ) -> LearnerScore | dict[Column, Invalid]:
     """One row: the learner's score, or every wrong cell with its reason."""
     problems: dict[Column, Invalid] = {}
-
-    def read(column: Column, parse: Callable[[RawCell], T]) -> T | None:
+    values: dict[Column, object] = {}
+    for column, parse in _parsers(class_hours, today).items():
         cell = cells.get(column)
         if cell is None or not cell.text.strip():
-            return None
+            continue
         try:
-            return parse(cell)
+            values[column] = parse(cell)
         except Invalid as refused:
             problems[column] = refused
-            return None
-
-    name = read(Column.NAME, lambda c: v.parse_name(c.text, field="learner_name"))
-    id_number = read(Column.ID_NUMBER, lambda c: _parse_id(c, today))
-    score = read(Column.SCORE, lambda c: v.parse_score(c.text))
-    passed = read(Column.PASSED, lambda c: parse_passed(c.text))
-    hours = read(
-        Column.HOURS, lambda c: v.parse_hours(c.text, maximum=class_hours, allow_zero=True)
-    )
-    certificate = read(Column.CERTIFICATE_NO, lambda c: parse_certificate_no(c.text))
-    remark = read(
-        Column.REMARK,
-        lambda c: v.parse_text(c.text, field="remark", max_length=REMARK_MAX_LENGTH) or None,
-    )
+    name, id_number = values.get(Column.NAME), values.get(Column.ID_NUMBER)
+    score, passed = values.get(Column.SCORE), values.get(Column.PASSED)
+    hours = values.get(Column.HOURS)
     if name is None:
         problems.setdefault(Column.NAME, Invalid(Column.NAME.value, NAME_MISSING))
     if id_number is None:
         problems.setdefault(Column.ID_NUMBER, Invalid(Column.ID_NUMBER.value, ID_MISSING))
+    assert score is None or isinstance(score, Decimal)
+    assert passed is None or isinstance(passed, bool)
+    assert hours is None or isinstance(hours, Decimal)
     result = _result(score, passed, problems)
     if result is False and hours is not None and hours != 0:
         problems[Column.HOURS] = Invalid(Column.HOURS.value, HOURS_WHEN_FAILED)
-    if problems or name is None or id_number is None or result is None:
+    if problems or not isinstance(name, str) or not isinstance(id_number, str) or result is None:
         return problems
+    certificate, remark = values.get(Column.CERTIFICATE_NO), values.get(Column.REMARK)
     return LearnerScore(
         name=name,
         id_number=id_number,
         score=score,
         passed=result,
         hours=hours if hours is not None else (class_hours if result else Decimal(0)),
-        certificate_no=certificate,
-        remark=remark,
+        certificate_no=certificate if isinstance(certificate, str) else None,
+        remark=remark if isinstance(remark, str) else None,
     )
 
 

@@ -21,7 +21,7 @@ from domain.messages import N_
 from domain.model import Actor, ScoreCounts, ScoreRecord, ScoreSheet, TrainingClass
 from domain.permissions import Permission
 from domain.ports import UnitOfWork
-from domain.scores import ImportCheck, ImportPreview, LearnerScore, check_one
+from domain.scores import ImportCheck, ImportPreview, LearnerScore, check_learner, check_one
 from domain.scoresheet import (
     MARKER_PREFIX,
     ClassHeading,
@@ -155,31 +155,52 @@ async def template(
     return made_for, await asyncio.to_thread(workbooks.template, made_for)
 
 
-async def check_import(
-    uow: UnitOfWork,
-    actor: Actor,
+@dataclass(frozen=True)
+class ImportTarget:
+    """What checking a file needs from the database, read before the (long) check begins.
+
+    The check itself then runs with no transaction open, so a 100,000-row file never holds a
+    lock while it is read.
+    """
+
+    training_class: TrainingClass
+    heading: ClassHeading
+    existing: list[ScoreRecord]
+
+
+async def prepare_import(uow: UnitOfWork, actor: Actor, class_id: int) -> ImportTarget:
+    """Refuses early while the scores are locked; loads the class's current records."""
+    training_class = await scoring_class(uow, actor, class_id)
+    _ensure_editable(await sheet_of(uow, class_id))
+    return ImportTarget(
+        training_class,
+        await heading_of(uow, training_class),
+        await uow.scores.list_for_class(class_id),
+    )
+
+
+async def check_file(
+    target: ImportTarget,
     workbooks: ScoreWorkbooks,
     today: date,
-    class_id: int,
     data: bytes,
     filename: str | None,
     progress: ImportProgress | None = None,
 ) -> ImportPreview:
-    """Reads the whole file (in a worker thread) and says what importing it would change.
+    """Reads the whole file in a worker thread and says what importing it would change.
 
-    Refuses a file for another class's template, or while the scores are locked; stores nothing.
+    Refuses a file made from another class's template; stores nothing.
     """
-    training_class = await scoring_class(uow, actor, class_id)
-    _ensure_editable(await sheet_of(uow, class_id))
-    existing = await uow.scores.list_for_class(class_id)
     progress = progress or ImportProgress()
+    training_class = target.training_class
 
     def run() -> ImportPreview:
         opened = workbooks.open(data, filename)
-        if opened.marker is not None and opened.marker != f"{MARKER_PREFIX}{class_id}":
+        expected = f"{MARKER_PREFIX}{training_class.id}"
+        if opened.marker is not None and opened.marker != expected:
             raise Invalid(FILE, WRONG_CLASS_TEMPLATE, name=training_class.name)
         progress.total = opened.estimated_rows
-        checking = ImportCheck(existing, training_class.hours, today)
+        checking = ImportCheck(target.existing, training_class.hours, today)
         for row in opened.rows():
             checking.add(row)
             progress.checked = checking.rows_read
@@ -291,13 +312,21 @@ async def edit_learner(
     record = await uow.scores.get(record_id, class_id=class_id)
     if record is None:
         raise NotFound()
+    today = clock.now().date()
     merged = {**record_values(record), **values}
+    if Column.HOURS not in values and values.keys() & {Column.SCORE, Column.PASSED}:
+        # A new verdict gets the hours that go with it; the same verdict keeps the hours given.
+        trial = check_learner(
+            learner_cells({**merged, Column.HOURS: ""}), training_class.hours, today
+        )
+        if isinstance(trial, LearnerScore) and trial.passed != record.passed:
+            merged[Column.HOURS] = ""
     existing = await uow.scores.list_for_class(class_id)
     learner = check_one(
         learner_cells(merged),
         existing,
         training_class.hours,
-        clock.now().date(),
+        today,
         replacing_id_number=record.id_number,
     )
     updated = learner.to_record(class_id, record.id)

@@ -74,7 +74,7 @@ async def test_register_then_menu_password_change_and_logout(stack: Stack) -> No
         "退出登录",
     ):
         assert entry in person.buttons()
-    soon = texts(await person.press("学员成绩管理"))
+    soon = texts(await person.press("年度培训计划"))
     assert "正在建设中" in soon
 
     await person.say("/password")

@@ -1,4 +1,4 @@
-"""The rules of a learner's score: one row, and across a file (duplicates, certificates, changes)."""
+"""The rules of a learner's score: one row, and across a file (duplicates, certificates)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def an_id(serial: int) -> str:
 
 
 ID_A, ID_B, ID_C = an_id(11), an_id(12), an_id(13)
+FULL_WIDTH = str.maketrans("0123", "０１２３")
 
 
 def cells(**values: str | RawCell) -> dict[Column, RawCell]:
@@ -77,7 +78,7 @@ def test_pass_fail_alone_and_in_other_words() -> None:
 def test_messy_but_readable_values_are_accepted() -> None:
     typed = learner(
         name=" 王 五 ",
-        id_number=" " + ID_C[:6] + " " + ID_C[6:].lower().translate(str.maketrans("0123", "０１２３")),
+        id_number=" " + ID_C[:6] + " " + ID_C[6:].lower().translate(FULL_WIDTH),
         score="９０分",
         hours="12",
         certificate_no="hb-2026-001",
