@@ -44,6 +44,7 @@ from storage.filestore import LocalFileStore
 from storage.kv import PersistenceStore
 from storage.migrate import upgrade_engine
 from storage.passwords import Argon2PasswordHasher
+from storage.spreadsheets import OpenpyxlScoreWorkbooks
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger("cebot")
@@ -98,6 +99,7 @@ def build_application(settings: Settings, overrides: Overrides | None = None) ->
         prepare_database=partial(_migrate, engine, migrate),
         release_connections=engine.dispose,
         blobs=LocalFileStore(settings.data_dir / "files", cipher),
+        workbooks=OpenpyxlScoreWorkbooks(),
     )
     api_root = (overrides.bot_api_url or settings.bot_api_url).rstrip("/")
     persistence = SqlPersistence(PersistenceStore(engine, cipher))

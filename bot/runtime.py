@@ -42,7 +42,7 @@ class Services:
     release_connections: Callable[[], Awaitable[None]]
     blobs: BlobStore
     """The bytes of uploaded files (encrypted, by SHA-256); their records are in the database."""
-    workbooks: ScoreWorkbooks | None = None  # required once storage.spreadsheets lands
+    workbooks: ScoreWorkbooks
     """Score templates, imports, marked-up files and exports (``storage.spreadsheets``)."""
 
 

@@ -878,9 +878,7 @@ async def leave_to_sheet(update: Update, context: Ctx) -> int:
 
 
 def _workbooks(context: Ctx) -> ScoreWorkbooks:
-    workbooks = services(context).workbooks
-    assert workbooks is not None
-    return workbooks
+    return services(context).workbooks
 
 
 def _filename(kind: str, class_name: str) -> str:
