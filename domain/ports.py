@@ -178,8 +178,14 @@ class ScoreRepository(Protocol):
     async def add(self, record: ScoreRecord) -> ScoreRecord: ...
     async def update(self, record: ScoreRecord) -> None: ...
     async def delete(self, record_id: int, *, class_id: int) -> None: ...
-    async def replace_learners(self, class_id: int, records: Sequence[ScoreRecord]) -> None:
-        """The given learners' earlier records of the class are replaced by these; in bulk."""
+    async def replace_learners(
+        self, class_id: int, records: Sequence[ScoreRecord], replacing: Sequence[int] = ()
+    ) -> None:
+        """Deletes the records ``replacing`` (ids) and inserts ``records``, in bulk.
+
+        A learner already stored and not named in ``replacing`` makes the insert fail with
+        ``Conflict``: someone added them since the file was checked.
+        """
         ...
 
     async def get_sheet(self, class_id: int) -> ScoreSheet | None: ...

@@ -126,12 +126,18 @@ def check_field(column: Column, text: str, class_hours: Decimal, today: date) ->
 
 
 def check_learner(
-    cells: Mapping[Column, RawCell], class_hours: Decimal, today: date
+    cells: Mapping[Column, RawCell],
+    class_hours: Decimal,
+    today: date,
+    parsers: Mapping[Column, Callable[[RawCell], object]] | None = None,
 ) -> LearnerScore | dict[Column, Invalid]:
-    """One row: the learner's score, or every wrong cell with its reason."""
+    """One row: the learner's score, or every wrong cell with its reason.
+
+    ``parsers`` (from ``_parsers``) may be made once for a whole file.
+    """
     problems: dict[Column, Invalid] = {}
     values: dict[Column, object] = {}
-    for column, parse in _parsers(class_hours, today).items():
+    for column, parse in (parsers or _parsers(class_hours, today)).items():
         cell = cells.get(column)
         if cell is None or not cell.text.strip():
             continue
@@ -226,11 +232,12 @@ class ImportCheck:
         self._good: dict[int, LearnerScore] = {}
         self._problems: dict[int, dict[Column, Invalid]] = {}
         self._rows_by_learner: dict[str, list[int]] = {}
+        self._parsers = _parsers(class_hours, today)
         self.rows_read = 0
 
     def add(self, row: SheetRow) -> None:
         self.rows_read += 1
-        checked = check_learner(row.cells, self._class_hours, self._today)
+        checked = check_learner(row.cells, self._class_hours, self._today, self._parsers)
         if isinstance(checked, dict):
             self._problems[row.number] = checked
             id_cell = row.cells.get(Column.ID_NUMBER)

@@ -229,8 +229,12 @@ async def confirm_import(
     learners = preview.to_store
     if not learners:
         raise Invalid(FILE, NOTHING_TO_STORE)
-    await uow.scores.replace_learners(
-        class_id, [learner.to_record(class_id) for learner in learners]
+    await _guarded(
+        uow.scores.replace_learners(
+            class_id,
+            [learner.to_record(class_id) for learner in learners],
+            replacing=[old.id for old, _new in preview.changed if old.id is not None],
+        )
     )
     await audit.record_by(
         uow,

@@ -7,7 +7,7 @@ encrypted per row and found through the blind index.
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
@@ -91,7 +91,7 @@ class SqlScoreRepository:
         return mappers.score_record_to_domain(row, self._cipher) if row is not None else None
 
     async def add(self, record: ScoreRecord) -> ScoreRecord:
-        values = mappers.score_record_values(record, self._cipher, uuid.uuid4().hex)
+        values = mappers.score_record_values(record, self._cipher, secrets.token_hex(16))
         async with guarded_write(self._session):
             result = await self._session.execute(
                 insert(ScoreRecordRow).values(values).returning(ScoreRecordRow.id)
@@ -124,22 +124,24 @@ class SqlScoreRepository:
         if getattr(result, "rowcount", 0) == 0:
             raise NotFound()
 
-    async def replace_learners(self, class_id: int, records: Sequence[ScoreRecord]) -> None:
+    async def replace_learners(
+        self, class_id: int, records: Sequence[ScoreRecord], replacing: Sequence[int] = ()
+    ) -> None:
         values = [
-            mappers.score_record_values(record, self._cipher, uuid.uuid4().hex)
+            mappers.score_record_values(record, self._cipher, secrets.token_hex(16))
             for record in records
         ]
+        table = ScoreRecordRow.metadata.tables[ScoreRecordRow.__tablename__]
         async with guarded_write(self._session):
-            indexes = [v["id_number_idx"] for v in values]
-            for start in range(0, len(indexes), BATCH):
+            for start in range(0, len(replacing), BATCH):
                 await self._session.execute(
                     delete(ScoreRecordRow).where(
                         ScoreRecordRow.class_id == class_id,
-                        ScoreRecordRow.id_number_idx.in_(indexes[start : start + BATCH]),
+                        ScoreRecordRow.id.in_(replacing[start : start + BATCH]),
                     )
                 )
-            for start in range(0, len(values), BATCH):
-                await self._session.execute(insert(ScoreRecordRow), values[start : start + BATCH])
+            for start in range(0, len(values), BATCH):  # Core executemany: no ORM bookkeeping
+                await self._session.execute(table.insert(), values[start : start + BATCH])
 
     # --- the sheet -------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from domain import validators as v
-from domain.errors import Conflict, Invalid, InvalidTransition, NotFound, NotPermitted
+from domain.errors import Invalid, InvalidTransition, NotFound, NotPermitted
 from domain.model import Actor, ReviewerActor
 from domain.permissions import Permission
 from domain.scores import ImportCheck, ImportPreview
@@ -121,8 +121,9 @@ async def test_a_failure_while_storing_leaves_nothing_half_written(uow_factory, 
     # Someone adds another learner holding the last certificate after the preview was made.
     await add(uow_factory, clock, alice, class_id, learner(2600, "80", "ZS-2500"))
     async with uow_factory() as uow:
-        with pytest.raises(Conflict):
+        with pytest.raises(Invalid) as clashed:
             await scores.confirm_import(uow, clock, alice, class_id, preview)
+    assert clashed.value.key == scores.CLASHED
     assert [r.id_number for r in await stored(uow_factory, class_id)] == [an_id(2600)]
 
 
