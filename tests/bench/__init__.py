@@ -1,0 +1,6 @@
+"""Benchmarks, run by ``make bench`` (never by ``make test``): performance targets live here.
+
+``harness`` measures, prints the table and keeps the JSON; ``scores`` holds the rows for the
+import of learners' scores (issue 6); ``arrange`` and ``scorefile`` build what they measure.
+Kept free of imports so that ``memory_child`` starts as light as the code it measures allows.
+"""
