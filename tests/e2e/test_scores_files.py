@@ -90,23 +90,23 @@ async def test_template_round_trip_with_a_marked_file_then_confirm_and_export(
     assert headers == ["姓名", "身份证号", "成绩", "是否合格", "获得学时", "证书编号", "备注"]
 
     good = [
-        (f"学员{i}", learner_id(i), 60 + i % 40, None, None, f"ZS-{i}", None) for i in range(1, 41)
+        (f"学员{i}", learner_id(i), 60 + i % 40, None, None, f"ZS-{i}", None) for i in range(1, 998)
     ]
     wrong = [
-        ("张错", wrong_check_char(learner_id(41)), 80, None, None, None, None),
+        ("张错", wrong_check_char(learner_id(998)), 80, None, None, None, None),
         ("李数", 4.20101199001010e17, 80, None, None, None, None),
-        ("王不", learner_id(43), 45, "合格", None, None, None),
+        ("王不", learner_id(999), 45, "合格", None, None, None),
     ]
     first = fill(template, good + wrong)
     answer = await send(boss, first)
-    assert "共 43 行：新增 40 名，修改 0 名，不变 0 名，有错误 3 行" in answer
+    assert "共 1000 行：新增 997 名，修改 0 名，不变 0 名，有错误 3 行" in answer
     assert "校验位不正确" in answer and "Excel 当成了数字" in answer and "不一致" in answer
-    assert "确认导入 40 名学员" in boss.buttons()
+    assert "确认导入 997 名学员" in boss.buttons()
     marked = documents(boss)[-1].document.data
     marked_book = openpyxl.load_workbook(io.BytesIO(marked))
     marked_sheet = marked_book.worksheets[0]
     top = header_row(marked_sheet)
-    id_cell = marked_sheet.cell(row=top + 41, column=2)
+    id_cell = marked_sheet.cell(row=top + 998, column=2)
     assert id_cell.comment is not None and "校验位" in id_cell.comment.text
     assert id_cell.fill.fgColor.rgb.endswith("FFC7CE")
     assert marked_sheet.cell(row=top + 1, column=2).comment is None
@@ -115,18 +115,18 @@ async def test_template_round_trip_with_a_marked_file_then_confirm_and_export(
     # The admin fixes the three rows in the marked file and sends it back.
     fixed_book = openpyxl.load_workbook(io.BytesIO(marked))
     fixed_sheet = fixed_book.worksheets[0]
-    fixed_sheet.cell(row=top + 41, column=2, value=learner_id(41))
-    fixed_sheet.cell(row=top + 42, column=2, value=learner_id(42))
-    fixed_sheet.cell(row=top + 43, column=4, value="不合格")
+    fixed_sheet.cell(row=top + 998, column=2, value=learner_id(998))
+    fixed_sheet.cell(row=top + 999, column=2, value=learner_id(0))
+    fixed_sheet.cell(row=top + 1000, column=4, value="不合格")
     out = io.BytesIO()
     fixed_book.save(out)
     await boss.user.send_document(out.getvalue(), "成绩-改正.xlsx")
     await boss.settle()
     again = boss.last_text()
-    assert "新增 43 名" in again and "有错误 0 行" in again
-    done = texts(await boss.press("确认导入 43 名学员"))
-    assert "已导入 43 名学员的成绩" in done and "学员 43 名" in done
-    assert len(await stored_learners(stack, class_id)) == 43
+    assert "新增 1000 名" in again and "有错误 0 行" in again
+    done = texts(await boss.press("确认导入 1000 名学员"))
+    assert "已导入 1000 名学员的成绩" in done and "学员 1000 名" in done
+    assert len(await stored_learners(stack, class_id)) == 1000
 
     # A second file changes one score: shown as old → new, replaces only that learner.
     changed = fill(template, [("学员1", learner_id(1), 99, None, None, "ZS-1", None)])
@@ -137,7 +137,7 @@ async def test_template_round_trip_with_a_marked_file_then_confirm_and_export(
     )
     await boss.press("确认导入 1 名学员")
     records = {r.id_number: r for r in await stored_learners(stack, class_id)}
-    assert len(records) == 43 and records[learner_id(1)].score == Decimal(99)
+    assert len(records) == 1000 and records[learner_id(1)].score == Decimal(99)
 
     await boss.press("导出成绩")
     exported = documents(boss)[-1].document.data
