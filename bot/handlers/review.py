@@ -1,20 +1,29 @@
-"""/review (主管部门审核): the queue of submitted classes, a class's card, approve or return.
+"""/review (主管部门审核): what waits for the reviewer, kind by kind, and a decision on each.
+
+待审核事项 counts what waits in each of KINDS and opens that kind's queue (paged, longest waiting
+first); an item's card approves it or returns it with a reason. A new kind of submission (the
+annual plan, summary, materials) is one more ``Kind`` in KINDS, its card and its service calls.
 
 Only reviewers get here; every press resolves the reviewer afresh and lets the domain check that
-the class is submitted and of the reviewer's regions, so a forged or stale id changes nothing.
-After a decision the base's class managers are told at once, where they last logged in; someone
-who blocked the bot is skipped, the decision stays.
+the item is submitted and of the reviewer's regions, so a forged or stale id changes nothing.
+After a decision the base's admins who manage that kind are told at once, where they last logged
+in; someone who blocked the bot is skipped, the decision stays.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from enum import IntEnum
+from functools import partial
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -27,9 +36,12 @@ from bot.handlers import conversation
 from bot.handlers.classes import CARD as CLASS_CARD
 from bot.handlers.classes import history_text
 from bot.handlers.menu import REVIEW_QUEUE
+from bot.handlers.scores import SHEET as SCORE_SHEET
+from bot.handlers.scores import _filename as score_filename
 from bot.i18n import N_, Translator, pick_language
 from bot.keyboards import button, column, page_count, page_turns
 from bot.runtime import LANGUAGE_KEY, Ctx, reply, services, telegram_user_id, tr
+from domain.clock import Clock
 from domain.model import ReviewerActor, TrainingClass
 from domain.ports import UnitOfWork
 from domain.services import review
@@ -41,17 +53,93 @@ log = logging.getLogger("cebot.review")
 
 PAGE_SIZE = 8
 DRAFT_KEY = "draft:review"
+"""``{"kind": <Kind.key>, "class_id": <the item's id>}`` while a reason is asked for; a draft
+stored before there were kinds has no "kind" and means a class."""
 
+OVERVIEW = CallbackAction("rv:home")
+"""待审核事项: the count of each kind, one button to each queue."""
 QUEUE = CallbackAction("rv:q", ids=1)
-"""A page of the queue: the page number is the only id."""
+"""A page of the classes' queue: the page number is the only id."""
 OPEN = CallbackAction("rv:o", ids=1)
 APPROVE = CallbackAction("rv:ok", ids=1)
 RETURN = CallbackAction("rv:ret", ids=1)
 PLAN = CallbackAction("rv:plan", ids=1)
+SCORES_QUEUE = CallbackAction("rv:sq", ids=1)
+"""A page of the scores' queue; the other scores actions take the class's id."""
+SCORES_OPEN = CallbackAction("rv:so", ids=1)
+SCORES_APPROVE = CallbackAction("rv:sok", ids=1)
+SCORES_RETURN = CallbackAction("rv:sret", ids=1)
+SCORES_EXPORT = CallbackAction("rv:sx", ids=1)
 
 
 class State(IntEnum):
     REASON = 0
+
+
+Handler = Callable[[Update, Ctx], Coroutine[Any, Any, None]]
+Compose = Callable[[Translator], tuple[str, InlineKeyboardMarkup]]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a queue page and the button that opens the item."""
+
+    line: str
+    label: str
+    opens: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A decision, whatever it was on: what the reviewer is told and the base hears."""
+
+    kind: Kind
+    action: Action
+    item_id: int
+    """What ``kind.links_to`` opens: for classes and scores, the class's id."""
+    name: str
+    base_name: str
+    reason: str | None
+    recipients: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of thing reviewers decide on; the overview, queues and decisions work from it.
+
+    Texts are msgids: ``button`` takes {count}; ``heading`` {total} {page} {pages}; ``subject``
+    names an item ({name}) in the reviewer's prompt and confirmation; ``approved`` and
+    ``returned`` are the base's notices ({name}, {reason}), whose button ``link`` opens
+    ``links_to`` with the outcome's ``item_id``.
+    """
+
+    key: str
+    """Names the kind in a return's draft (DRAFT_KEY); stored, so never renamed."""
+    button: str
+    queue: CallbackAction
+    page: Callable[
+        [UnitOfWork, ReviewerActor, int, int, Translator], Awaitable[tuple[list[Entry], int]]
+    ]
+    """Entries from an offset, at most a limit (0 only counts), and the total waiting."""
+    heading: str
+    empty: str
+    hint: str
+    opens: CallbackAction
+    open: Handler
+    approves: CallbackAction
+    approve: Callable[[UnitOfWork, Clock, ReviewerActor, int], Awaitable[Outcome]]
+    returns: CallbackAction
+    check: Callable[[UnitOfWork, ReviewerActor, int], Awaitable[str]]
+    """The item's name when it is the reviewer's to decide on, else NotFound."""
+    give_back: Callable[[UnitOfWork, Clock, ReviewerActor, int, str], Awaitable[Outcome]]
+    subject: str | None
+    approved: str
+    returned: str
+    link: str
+    links_to: CallbackAction
+
+    def named(self, t: Translator, name: str) -> str:
+        return t(self.subject, name=name) if self.subject else name
 
 
 async def _reviewer(update: Update, context: Ctx, uow: UnitOfWork) -> ReviewerActor:
@@ -59,80 +147,26 @@ async def _reviewer(update: Update, context: Ctx, uow: UnitOfWork) -> ReviewerAc
     return await resolve_reviewer(uow, svc.clock, telegram_user_id(update), svc.session_policy)
 
 
-# --- the queue ---------------------------------------------------------------------------------
+# --- training classes --------------------------------------------------------------------------
 
 
-async def command(update: Update, context: Ctx) -> None:
-    """/review or the welcome button: the first page, as a new message."""
-    await _show_queue(update, context, 0)
-
-
-async def from_menu(update: Update, context: Ctx) -> None:
-    """待审核的培训班 in the reviewer's function list: the first page, in place."""
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    await _show_queue(update, context, 0)
-
-
-async def queue_page(update: Update, context: Ctx) -> None:
-    """◀ ▶ and 返回队列."""
-    assert update.callback_query is not None
-    page = QUEUE.parse_id(update.callback_query.data)
-    await update.callback_query.answer()
-    await _show_queue(update, context, page)
-
-
-async def _show_queue(update: Update, context: Ctx, page: int) -> None:
-    svc = services(context)
-    t = tr(update, context)
-    async with svc.uow() as uow:
-        reviewer = await _reviewer(update, context, uow)
-        items, total = await review.review_queue(
-            uow, reviewer, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+async def _class_page(
+    uow: UnitOfWork, reviewer: ReviewerActor, offset: int, limit: int, t: Translator
+) -> tuple[list[Entry], int]:
+    items, total = await review.review_queue(uow, reviewer, offset=offset, limit=limit)
+    entries = []
+    for number, item in enumerate(items, start=offset + 1):
+        c = item.training_class
+        line = t(
+            N_("{number}. {base} · {region} · {name} · 提交于 {at}"),
+            number=number,
+            base=item.base_name,
+            region=item.base_region,
+            name=c.name,
+            at=c.submitted_at or c.created_at,
         )
-        if not items and page > 0:  # the page emptied since: show the last one there is
-            page = max(0, -(-total // PAGE_SIZE) - 1)
-            items, total = await review.review_queue(
-                uow, reviewer, offset=page * PAGE_SIZE, limit=PAGE_SIZE
-            )
-        await uow.commit()
-    pages = page_count(total, PAGE_SIZE)
-    if not items:
-        await reply(
-            update, t(N_("目前没有待审核的培训班。")), edit=update.callback_query is not None
-        )
-        return
-    lines = [
-        t(
-            N_("待审核的培训班：共 {total} 个（第 {page}/{pages} 页），先提交的在前。"),
-            total=total,
-            page=page + 1,
-            pages=pages,
-        )
-    ]
-    for number, item in enumerate(items, start=page * PAGE_SIZE + 1):
-        lines.append(
-            t(
-                N_("{number}. {base} · {region} · {name} · 提交于 {at}"),
-                number=number,
-                base=item.base_name,
-                region=item.base_region,
-                name=item.training_class.name,
-                at=item.training_class.submitted_at or item.training_class.created_at,
-            )
-        )
-    lines.append(t(N_("点击培训班查看详情并审核。")))
-    grid: list[list[InlineKeyboardButton]] = [
-        [button(f"{n}. {item.training_class.name}"[:60], OPEN.encode(item.training_class.id or 0))]
-        for n, item in enumerate(items, start=page * PAGE_SIZE + 1)
-    ]
-    navigation = page_turns(page, page + 1 < pages, QUEUE.encode)
-    if navigation:
-        grid.append(navigation)
-    await reply(update, "\n".join(lines), InlineKeyboardMarkup(grid))
-
-
-# --- a class -----------------------------------------------------------------------------------
+        entries.append(Entry(line, f"{number}. {c.name}"[:60], OPEN.encode(c.id or 0)))
+    return entries, total
 
 
 async def open_class(update: Update, context: Ctx) -> None:
@@ -223,37 +257,319 @@ def _plan_text(c: TrainingClass, t: Translator) -> str:
     return t(N_("培训方案：（无）"))
 
 
+def _class_outcome(decision: review.Decision) -> Outcome:
+    c = decision.training_class
+    return Outcome(
+        CLASSES,
+        decision.action,
+        c.id or 0,
+        c.name,
+        decision.base_name,
+        decision.reason,
+        decision.recipients,
+    )
+
+
+async def _approve_class(
+    uow: UnitOfWork, clock: Clock, reviewer: ReviewerActor, class_id: int
+) -> Outcome:
+    return _class_outcome(await review.approve(uow, clock, reviewer, class_id))
+
+
+async def _return_class(
+    uow: UnitOfWork, clock: Clock, reviewer: ReviewerActor, class_id: int, reason: str
+) -> Outcome:
+    return _class_outcome(await review.return_class(uow, clock, reviewer, class_id, reason))
+
+
+async def _class_name(uow: UnitOfWork, reviewer: ReviewerActor, class_id: int) -> str:
+    return (await review.get_for_review(uow, reviewer, class_id)).training_class.name
+
+
+# --- learners' scores (成绩报送) ----------------------------------------------------------------
+
+
+async def _scores_page(
+    uow: UnitOfWork, reviewer: ReviewerActor, offset: int, limit: int, t: Translator
+) -> tuple[list[Entry], int]:
+    items, total = await review.scores_queue(uow, reviewer, offset=offset, limit=limit)
+    entries = []
+    for number, item in enumerate(items, start=offset + 1):
+        c = item.training_class
+        line = t(
+            N_("{number}. {base} · {region} · {name} · {learners} 名学员 · 提交于 {at}"),
+            number=number,
+            base=item.base_name,
+            region=item.base_region,
+            name=c.name,
+            learners=item.counts.learners,
+            at=item.sheet.submitted_at or t(N_("（无）")),
+        )
+        entries.append(Entry(line, f"{number}. {c.name}"[:60], SCORES_OPEN.encode(c.id or 0)))
+    return entries, total
+
+
+async def open_scores(update: Update, context: Ctx) -> None:
+    assert update.callback_query is not None
+    class_id = SCORES_OPEN.parse_id(update.callback_query.data)
+    svc = services(context)
+    async with svc.uow() as uow:
+        reviewer = await _reviewer(update, context, uow)
+        item = await review.get_scores_for_review(uow, reviewer, class_id)
+        await uow.commit()
+    await update.callback_query.answer()
+    t = tr(update, context)
+    keyboard = column(
+        [
+            button(t(N_("下载成绩表")), SCORES_EXPORT.encode(class_id)),
+            button(t(N_("审核通过")), SCORES_APPROVE.encode(class_id)),
+            button(t(N_("退回")), SCORES_RETURN.encode(class_id)),
+            button(t(N_("返回队列")), SCORES_QUEUE.encode(0)),
+        ]
+    )
+    await reply(update, _scores_card_text(item, t), keyboard)
+
+
+def _scores_card_text(item: review.ScoresItem, t: Translator) -> str:
+    c, counts = item.training_class, item.counts
+    text = t(
+        N_(
+            "学员成绩审核（{status}）\n"
+            "继续教育基地：{base}（{region}）\n"
+            "培训班名称：{name}\n"
+            "培训日期：{start} 至 {end}\n"
+            "学时：{hours}\n"
+            "学员 {learners} 名：合格 {passed} 名，不合格 {failed} 名，共授予 {awarded} 学时"
+        ),
+        status=t(item.sheet.status.label),
+        base=item.base_name,
+        region=item.base_region,
+        name=c.name,
+        start=c.start_date,
+        end=c.end_date,
+        hours=c.hours,
+        learners=counts.learners,
+        passed=counts.passed,
+        failed=counts.failed,
+        awarded=counts.hours,
+    )
+    return "\n\n".join([text, history_text(item.sheet, item.names, t)])
+
+
+async def download_scores(update: Update, context: Ctx) -> None:
+    """下载成绩表: the export the base would make, full ID numbers; written to the base's trail."""
+    assert update.callback_query is not None and update.effective_chat is not None
+    class_id = SCORES_EXPORT.parse_id(update.callback_query.data)
+    svc = services(context)
+    async with svc.uow() as uow:
+        reviewer = await _reviewer(update, context, uow)
+        made_for, data = await review.export_scores_for_review(
+            uow, svc.clock, reviewer, svc.workbooks, class_id
+        )
+    await update.callback_query.answer()
+    t = tr(update, context)
+    await update.effective_chat.send_document(
+        data,
+        filename=score_filename(t(N_("成绩")), made_for.class_name),
+        caption=t(N_("“{name}”的成绩（含完整身份证号码，请妥善保管）。"), name=made_for.class_name),
+    )
+
+
+def _scores_outcome(decision: review.ScoresDecision) -> Outcome:
+    c = decision.training_class
+    return Outcome(
+        SCORES,
+        decision.action,
+        c.id or 0,
+        c.name,
+        decision.base_name,
+        decision.reason,
+        decision.recipients,
+    )
+
+
+async def _approve_scores(
+    uow: UnitOfWork, clock: Clock, reviewer: ReviewerActor, class_id: int
+) -> Outcome:
+    return _scores_outcome(await review.approve_scores(uow, clock, reviewer, class_id))
+
+
+async def _return_scores(
+    uow: UnitOfWork, clock: Clock, reviewer: ReviewerActor, class_id: int, reason: str
+) -> Outcome:
+    return _scores_outcome(await review.return_scores(uow, clock, reviewer, class_id, reason))
+
+
+async def _scores_name(uow: UnitOfWork, reviewer: ReviewerActor, class_id: int) -> str:
+    return (await review.get_scores_for_review(uow, reviewer, class_id)).training_class.name
+
+
+# --- the kinds ---------------------------------------------------------------------------------
+
+CLASSES = Kind(
+    key="class",
+    button=N_("培训班（{count}）"),
+    queue=QUEUE,
+    page=_class_page,
+    heading=N_("待审核的培训班：共 {total} 个（第 {page}/{pages} 页），先提交的在前。"),
+    empty=N_("目前没有待审核的培训班。"),
+    hint=N_("点击培训班查看详情并审核。"),
+    opens=OPEN,
+    open=open_class,
+    approves=APPROVE,
+    approve=_approve_class,
+    returns=RETURN,
+    check=_class_name,
+    give_back=_return_class,
+    subject=None,
+    approved=N_("审核结果：您基地的培训班“{name}”已通过主管部门审核。"),
+    returned=N_(
+        "审核结果：您基地的培训班“{name}”已被主管部门退回。\n退回原因：{reason}\n请修改后重新提交。"
+    ),
+    link=N_("查看培训班"),
+    links_to=CLASS_CARD,
+)
+SCORES = Kind(
+    key="scores",
+    button=N_("学员成绩（{count}）"),
+    queue=SCORES_QUEUE,
+    page=_scores_page,
+    heading=N_("待审核的学员成绩：共 {total} 个培训班（第 {page}/{pages} 页），先报送的在前。"),
+    empty=N_("目前没有待审核的学员成绩。"),
+    hint=N_("点击培训班查看成绩并审核。"),
+    opens=SCORES_OPEN,
+    open=open_scores,
+    approves=SCORES_APPROVE,
+    approve=_approve_scores,
+    returns=SCORES_RETURN,
+    check=_scores_name,
+    give_back=_return_scores,
+    subject=N_("{name}的学员成绩"),
+    approved=N_("审核结果：您基地培训班“{name}”的学员成绩已通过主管部门审核。"),
+    returned=N_(
+        "审核结果：您基地培训班“{name}”的学员成绩已被主管部门退回。\n"
+        "退回原因：{reason}\n请修改后重新报送。"
+    ),
+    link=N_("查看成绩"),
+    links_to=SCORE_SHEET,
+)
+KINDS: tuple[Kind, ...] = (CLASSES, SCORES)
+"""What reviewers decide on, in the overview's order."""
+KINDS_BY_KEY = {kind.key: kind for kind in KINDS}
+
+
+def _pressed(update: Update, actions: Callable[[Kind], CallbackAction]) -> Kind:
+    """The kind whose button (``actions(kind)``) was pressed; the handler's pattern matched one."""
+    return next(kind for kind in KINDS if _is(actions(kind), update))
+
+
+def _is(action: CallbackAction, update: Update) -> bool:
+    data = update.callback_query.data if update.callback_query else None
+    return data is not None and data.startswith(action.prefix + ":")
+
+
+# --- the overview and the queues ---------------------------------------------------------------
+
+
+async def command(update: Update, context: Ctx) -> None:
+    """/review or the welcome button: the overview, as a new message."""
+    await _show_overview(update, context)
+
+
+async def from_menu(update: Update, context: Ctx) -> None:
+    """The reviewer's function list, or 返回 under a queue: the overview, in place."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await _show_overview(update, context)
+
+
+async def _show_overview(update: Update, context: Ctx) -> None:
+    svc = services(context)
+    t = tr(update, context)
+    async with svc.uow() as uow:
+        reviewer = await _reviewer(update, context, uow)
+        counts = [(kind, (await kind.page(uow, reviewer, 0, 0, t))[1]) for kind in KINDS]
+        await uow.commit()
+    total = sum(count for _, count in counts)
+    if not total:
+        await reply(update, t(N_("目前没有待审核的事项。")))
+        return
+    keyboard = column(
+        [button(t(kind.button, count=count), kind.queue.encode(0)) for kind, count in counts]
+    )
+    await reply(update, t(N_("待审核事项：共 {total} 项，请选择："), total=total), keyboard)
+
+
+async def queue_page(update: Update, context: Ctx) -> None:
+    """A kind's button in the overview, ◀ ▶ and 返回队列."""
+    assert update.callback_query is not None
+    kind = _pressed(update, lambda k: k.queue)
+    page = kind.queue.parse_id(update.callback_query.data)
+    await update.callback_query.answer()
+    await _show_queue(update, context, kind, page)
+
+
+async def _show_queue(update: Update, context: Ctx, kind: Kind, page: int) -> None:
+    svc = services(context)
+    t = tr(update, context)
+    async with svc.uow() as uow:
+        reviewer = await _reviewer(update, context, uow)
+        entries, total = await kind.page(uow, reviewer, page * PAGE_SIZE, PAGE_SIZE, t)
+        if not entries and page > 0:  # the page emptied since: show the last one there is
+            page = page_count(total, PAGE_SIZE) - 1
+            entries, total = await kind.page(uow, reviewer, page * PAGE_SIZE, PAGE_SIZE, t)
+        await uow.commit()
+    back = [button(t(N_("返回")), OVERVIEW.encode())]
+    if not entries:
+        await reply(update, t(kind.empty), InlineKeyboardMarkup([back]))
+        return
+    pages = page_count(total, PAGE_SIZE)
+    lines = [
+        t(kind.heading, total=total, page=page + 1, pages=pages),
+        *(entry.line for entry in entries),
+        t(kind.hint),
+    ]
+    grid: list[list[InlineKeyboardButton]] = [[button(e.label, e.opens)] for e in entries]
+    navigation = page_turns(page, page + 1 < pages, kind.queue.encode)
+    if navigation:
+        grid.append(navigation)
+    grid.append(back)
+    await reply(update, "\n".join(lines), InlineKeyboardMarkup(grid))
+
+
 # --- decisions ---------------------------------------------------------------------------------
 
 
 async def approve(update: Update, context: Ctx) -> None:
     assert update.callback_query is not None
-    class_id = APPROVE.parse_id(update.callback_query.data)
+    kind = _pressed(update, lambda k: k.approves)
+    class_id = kind.approves.parse_id(update.callback_query.data)
     svc = services(context)
     async with svc.uow() as uow:
         reviewer = await _reviewer(update, context, uow)
-        decision = await review.approve(uow, svc.clock, reviewer, class_id)
+        outcome = await kind.approve(uow, svc.clock, reviewer, class_id)
     await update.callback_query.answer()
-    await _decided(update, context, decision)
+    await _decided(update, context, outcome)
 
 
 async def ask_reason(update: Update, context: Ctx) -> int:
-    """退回: the class is checked before the reviewer types anything."""
+    """退回: the item is checked before the reviewer types anything."""
     assert update.callback_query is not None and context.user_data is not None
-    class_id = RETURN.parse_id(update.callback_query.data)
+    kind = _pressed(update, lambda k: k.returns)
+    class_id = kind.returns.parse_id(update.callback_query.data)
     svc = services(context)
     async with svc.uow() as uow:
         reviewer = await _reviewer(update, context, uow)
-        item = await review.get_for_review(uow, reviewer, class_id)
+        name = await kind.check(uow, reviewer, class_id)
         await uow.commit()
     await update.callback_query.answer()
-    context.user_data[DRAFT_KEY] = {"class_id": class_id}
+    context.user_data[DRAFT_KEY] = {"kind": kind.key, "class_id": class_id}
     t = tr(update, context)
     await reply(
         update,
         t(
             N_("退回“{name}”：请输入退回原因（必填，最多 500 个字），发送 /cancel 取消。"),
-            name=item.training_class.name,
+            name=kind.named(t, name),
         ),
         edit=False,
     )
@@ -265,82 +581,70 @@ async def typed_reason(update: Update, context: Ctx) -> int:
     assert update.message is not None and update.message.text is not None
     assert context.user_data is not None
     draft = context.user_data.get(DRAFT_KEY) or {}
+    kind = KINDS_BY_KEY.get(draft.get("kind", CLASSES.key))  # a draft from before kinds: a class
     class_id = draft.get("class_id")
-    if not isinstance(class_id, int):
+    if kind is None or not isinstance(class_id, int):
         context.user_data.pop(DRAFT_KEY, None)
         await command(update, context)
         return ConversationHandler.END
     svc = services(context)
     async with svc.uow() as uow:
         reviewer = await _reviewer(update, context, uow)
-        decision = await review.return_class(
-            uow, svc.clock, reviewer, class_id, update.message.text
-        )
+        outcome = await kind.give_back(uow, svc.clock, reviewer, class_id, update.message.text)
     context.user_data.pop(DRAFT_KEY, None)
-    await _decided(update, context, decision)
+    await _decided(update, context, outcome)
     return ConversationHandler.END
 
 
-async def leave_to_queue(update: Update, context: Ctx) -> int:
-    """A queue or class button while a reason is asked for: the return is abandoned."""
-    conversation.drop_drafts(context)
-    assert update.callback_query is not None
-    if _is(OPEN, update):
-        await open_class(update, context)
-    else:
-        await queue_page(update, context)
-    return ConversationHandler.END
+def _leaving(callback: Handler) -> Callable[[Update, Ctx], Coroutine[Any, Any, int]]:
+    """A way out of the reason step (the overview, a queue, an item): the return is abandoned."""
+
+    async def leave(update: Update, context: Ctx) -> int:
+        conversation.drop_drafts(context)
+        await callback(update, context)
+        return ConversationHandler.END
+
+    return leave
 
 
-def _is(action: CallbackAction, update: Update) -> bool:
-    data = update.callback_query.data if update.callback_query else None
-    return data is not None and data.startswith(action.prefix + ":")
-
-
-async def _decided(update: Update, context: Ctx, decision: review.Decision) -> None:
+async def _decided(update: Update, context: Ctx, outcome: Outcome) -> None:
     t = tr(update, context)
-    name = decision.training_class.name
-    if decision.action is Action.APPROVE:
+    name = outcome.kind.named(t, outcome.name)
+    if outcome.action is Action.APPROVE:
         text = t(
             N_("已审核通过：{name}（{base}）。已通知该基地的管理员。"),
             name=name,
-            base=decision.base_name,
+            base=outcome.base_name,
         )
     else:
         text = t(
             N_("已退回：{name}（{base}）。退回原因：{reason}\n已通知该基地的管理员。"),
             name=name,
-            base=decision.base_name,
-            reason=decision.reason or "",
+            base=outcome.base_name,
+            reason=outcome.reason or "",
         )
-    await reply(update, text, column([button(t(N_("返回队列")), QUEUE.encode(0))]), edit=False)
-    await notify(context, decision)
+    back = column([button(t(N_("返回队列")), outcome.kind.queue.encode(0))])
+    await reply(update, text, back, edit=False)
+    await notify(context, outcome.recipients, partial(_notice, outcome))
 
 
-async def notify(context: Ctx, decision: review.Decision) -> None:
+def _notice(outcome: Outcome, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    kind = outcome.kind
+    if outcome.action is Action.APPROVE:
+        text = t(kind.approved, name=outcome.name)
+    else:
+        text = t(kind.returned, name=outcome.name, reason=outcome.reason or "")
+    return text, column([button(t(kind.link), kind.links_to.encode(outcome.item_id))])
+
+
+async def notify(context: Ctx, recipients: Sequence[int], compose: Compose) -> None:
     """Each recipient in their own language; a failure to reach one never undoes anything."""
     svc = services(context)
     async with svc.uow(readonly=True) as uow:
-        targets = await notification_targets(uow, decision.recipients)
+        targets = await notification_targets(uow, recipients)
     for chat_id in targets:
         chosen = context.application.user_data.get(chat_id, {}).get(LANGUAGE_KEY)
-        t = Translator(pick_language(chosen, None), svc.settings.timezone)
-        if decision.action is Action.APPROVE:
-            text = t(
-                N_("审核结果：您基地的培训班“{name}”已通过主管部门审核。"),
-                name=decision.training_class.name,
-            )
-        else:
-            text = t(
-                N_(
-                    "审核结果：您基地的培训班“{name}”已被主管部门退回。\n退回原因：{reason}\n请修改后重新提交。"
-                ),
-                name=decision.training_class.name,
-                reason=decision.reason or "",
-            )
-        keyboard = column(
-            [button(t(N_("查看培训班")), CLASS_CARD.encode(decision.training_class.id or 0))]
-        )
+        text, keyboard = compose(Translator(pick_language(chosen, None), svc.settings.timezone))
         try:
             await context.bot.send_message(chat_id, text, reply_markup=keyboard)
         except Forbidden:
@@ -349,18 +653,31 @@ async def notify(context: Ctx, decision: review.Decision) -> None:
             log.warning("review notice not delivered to user=%s: %s", chat_id, exc)
 
 
+# --- wiring ------------------------------------------------------------------------------------
+
+
+def _navigation() -> list[tuple[CallbackAction, Handler]]:
+    """Buttons that only show something: the overview, each kind's queue and its items."""
+    found: list[tuple[CallbackAction, Handler]] = [(OVERVIEW, from_menu)]
+    for kind in KINDS:
+        found += [(kind.queue, queue_page), (kind.opens, kind.open)]
+    return found
+
+
 def build() -> ConversationHandler:  # type: ignore[type-arg]
     text = filters.TEXT & ~filters.COMMAND
+    leaving: list[BaseHandler] = [  # type: ignore[type-arg]
+        CallbackQueryHandler(_leaving(callback), pattern=action.pattern)
+        for action, callback in _navigation()
+    ]
     return ConversationHandler(
         name="review",
         persistent=True,
-        entry_points=[CallbackQueryHandler(ask_reason, pattern=RETURN.pattern)],
+        entry_points=[
+            CallbackQueryHandler(ask_reason, pattern=kind.returns.pattern) for kind in KINDS
+        ],
         states={
-            State.REASON: [
-                MessageHandler(text, typed_reason),
-                CallbackQueryHandler(leave_to_queue, pattern=QUEUE.pattern),
-                CallbackQueryHandler(leave_to_queue, pattern=OPEN.pattern),
-            ],
+            State.REASON: [MessageHandler(text, typed_reason), *leaving],
             **conversation.timeout_handlers(),
         },
         fallbacks=conversation.fallbacks(),
@@ -373,7 +690,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(build())
     app.add_handler(CommandHandler("review", command))
     app.add_handler(CallbackQueryHandler(from_menu, pattern=f"^{REVIEW_QUEUE}$"))
+    for action, callback in _navigation():
+        app.add_handler(CallbackQueryHandler(callback, pattern=action.pattern))
+    for kind in KINDS:
+        app.add_handler(CallbackQueryHandler(approve, pattern=kind.approves.pattern))
     app.add_handler(CallbackQueryHandler(download_plan, pattern=PLAN.pattern))
-    app.add_handler(CallbackQueryHandler(queue_page, pattern=QUEUE.pattern))
-    app.add_handler(CallbackQueryHandler(open_class, pattern=OPEN.pattern))
-    app.add_handler(CallbackQueryHandler(approve, pattern=APPROVE.pattern))
+    app.add_handler(CallbackQueryHandler(download_scores, pattern=SCORES_EXPORT.pattern))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain.permissions import Permission
 from domain.services import classes as c
 from domain.services import review
@@ -93,10 +95,14 @@ async def test_reviewer_approves_and_returns_and_the_base_hears_at_once(stack: S
     welcome = texts(await checker.say("/logout") + await login_again(checker))
     assert "主管部门审核员" in welcome and "待审核的培训班" in checker.buttons()
 
-    queue = texts(await checker.press("待审核的培训班"))
+    overview = texts(await checker.press("待审核的培训班"))
+    assert "待审核事项" in overview
+    assert checker.buttons() == ["培训班（2）", "学员成绩（0）"]
+    queue = texts(await checker.press("培训班（2）"))
     assert "共 2 个" in queue
     assert queue.index(CLASS_ONE) < queue.index(CLASS_TWO)  # longest waiting first
     assert "武汉职业培训学院 · 武汉市" in queue
+    assert checker.buttons() == [f"1. {CLASS_ONE}", f"2. {CLASS_TWO}", "返回"]
 
     card = texts(await checker.press(CLASS_ONE))
     assert CLASS_ONE in card and "专业科目" in card and "线下" in card
@@ -114,7 +120,9 @@ async def test_reviewer_approves_and_returns_and_the_base_hears_at_once(stack: S
     assert [b.text for b in notice[0].reply_markup.buttons] == ["查看培训班"]
     assert await class_status(stack, first) is Status.APPROVED
 
-    queue = texts(await checker.say("/review"))
+    assert "共 1 项" in texts(await checker.say("/review"))
+    assert checker.buttons() == ["培训班（1）", "学员成绩（0）"]
+    queue = texts(await checker.press("培训班（1）"))
     assert "共 1 个" in queue and CLASS_ONE not in queue
     await checker.press(CLASS_TWO)
     asked = texts(await checker.press("退回"))
@@ -134,9 +142,11 @@ async def test_reviewer_approves_and_returns_and_the_base_hears_at_once(stack: S
     assert await class_status(stack, second) is Status.RETURNED
 
     assert "目前没有待审核的培训班" in texts(await checker.press("返回队列"))
+    assert checker.buttons() == ["返回"]
+    assert "目前没有待审核的事项" in texts(await checker.press("返回"))
 
 
-async def login_again(person: Person) -> list:
+async def login_again(person: Person) -> list[Any]:
     await person.say("/login")
     await person.say(ID_WUHAN_REVIEWER)
     return await person.say(CHANGED)
@@ -158,6 +168,7 @@ async def test_a_manager_who_blocked_the_bot_is_skipped(stack: Stack) -> None:
     class_id = await submitted_class(stack, CLASS_ONE)
     checker = await reviewer(stack)
     await checker.say("/review")
+    await checker.press("培训班（1）")
     await checker.press(CLASS_ONE)
     boss_before = len(boss.user.messages)
     done = texts(await checker.press("审核通过"))
@@ -175,7 +186,7 @@ async def test_other_region_sees_nothing_and_forged_presses_change_nothing(stack
         stack, telegram_id=6006, id_number=ID_YICHANG_REVIEWER, regions=("宜昌市",)
     )
     queue = texts(await outsider.say("/review"))
-    assert "目前没有待审核的培训班" in queue and CLASS_ONE not in queue
+    assert "目前没有待审核的事项" in queue and CLASS_ONE not in queue
     screen = outsider.user.messages[-1].message_id
     for data in (f"rv:o:{class_id}", f"rv:ok:{class_id}", f"rv:ret:{class_id}"):
         refused = texts(await outsider.press_data(screen, data))
@@ -220,7 +231,8 @@ async def test_reviewer_reads_the_plan_file_and_the_notice_opens_the_class(stack
     home = texts(await checker.press("打开功能列表"))
     assert "主管部门审核员" in home and "请先选择" not in home
     assert checker.buttons() == ["待审核的培训班", "修改密码", "退出登录"]
-    assert "共 1 个" in texts(await checker.press("待审核的培训班"))
+    await checker.press("待审核的培训班")
+    assert "共 1 个" in texts(await checker.press("培训班（1）"))
 
     card = texts(await checker.press(CLASS_ONE))
     assert "下载培训方案" in card and "王芳 提交审核" in card  # who submitted, by name
@@ -250,6 +262,7 @@ async def test_a_returned_class_is_corrected_and_resubmitted_then_approved(stack
     class_id = await submitted_class(stack, CLASS_ONE)
     checker = await reviewer(stack)
     await checker.say("/review")
+    await checker.press("培训班（1）")
     await checker.press(CLASS_ONE)
     await checker.press("退回")
     await checker.say("学时与课程安排不符")
@@ -265,7 +278,8 @@ async def test_a_returned_class_is_corrected_and_resubmitted_then_approved(stack
     card = texts(await boss.press("提交审核"))
     assert "状态：待审核" in card and "学时：36" in card
 
-    queue = texts(await checker.say("/review"))
+    await checker.say("/review")
+    queue = texts(await checker.press("培训班（1）"))
     assert "共 1 个" in queue and CLASS_ONE in queue
     card = texts(await checker.press(CLASS_ONE))
     assert "学时：36" in card and "退回（原因：学时与课程安排不符）" in card
