@@ -21,7 +21,7 @@ from telegram.ext import (
 from bot.callbacks import CallbackAction
 from bot.errors import describe
 from bot.handlers import conversation
-from bot.handlers.menu import REVIEW_QUEUE
+from bot.handlers.menu import REVIEW_HOME
 from bot.i18n import N_
 from bot.keyboards import button, column
 from bot.runtime import Ctx, delete_user_message, reply, services, telegram_user_id, tr
@@ -106,13 +106,10 @@ async def typed_password(update: Update, context: Ctx) -> int:
         await reply(
             update,
             t(
-                N_(
-                    "登录成功，欢迎您，{name}！您是主管部门审核员，"
-                    "发送 /review 查看待审核的培训班。"
-                ),
+                N_("登录成功，欢迎您，{name}！您是主管部门审核员，发送 /review 查看待审核事项。"),
                 name=outcome.user.name,
             ),
-            column([button(t(N_("待审核的培训班")), REVIEW_QUEUE)]),
+            column([button(t(N_("待审核事项")), REVIEW_HOME)]),
             edit=False,
         )
     elif outcome.needs_base_choice and not reviewer_only:

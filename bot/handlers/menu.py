@@ -93,15 +93,15 @@ def menu_text(actor: Actor, t: Translator, base_name: str) -> str:
     return "\n".join(lines)
 
 
-REVIEW_QUEUE = MENU_OPEN.encode("review")
-"""The reviewer's way to the queue; bot/handlers/review.py claims it."""
+REVIEW_HOME = MENU_OPEN.encode("review")
+"""The reviewer's way in (待审核事项); bot/handlers/review.py claims it."""
 
 
 def reviewer_menu(reviewer: ReviewerActor, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
     text = t(N_("功能列表\n{name}（主管部门审核员）"), name=reviewer.user_name)
     keyboard = column(
         [
-            button(t(N_("待审核的培训班")), REVIEW_QUEUE),
+            button(t(N_("待审核事项")), REVIEW_HOME),
             button(t(N_("修改密码")), "pw:start"),
             button(t(N_("退出登录")), "logout"),
         ]

@@ -35,9 +35,9 @@ from bot.callbacks import CallbackAction
 from bot.handlers import conversation
 from bot.handlers.classes import CARD as CLASS_CARD
 from bot.handlers.classes import history_text
-from bot.handlers.menu import REVIEW_QUEUE
+from bot.handlers.menu import REVIEW_HOME
 from bot.handlers.scores import SHEET as SCORE_SHEET
-from bot.handlers.scores import _filename as score_filename
+from bot.handlers.scores import attachment_name
 from bot.i18n import N_, Translator, pick_language
 from bot.keyboards import button, column, page_count, page_turns
 from bot.runtime import LANGUAGE_KEY, Ctx, reply, services, telegram_user_id, tr
@@ -370,7 +370,7 @@ async def download_scores(update: Update, context: Ctx) -> None:
     t = tr(update, context)
     await update.effective_chat.send_document(
         data,
-        filename=score_filename(t(N_("成绩")), made_for.class_name),
+        filename=attachment_name(t(N_("成绩")), made_for.class_name),
         caption=t(N_("“{name}”的成绩（含完整身份证号码，请妥善保管）。"), name=made_for.class_name),
     )
 
@@ -689,7 +689,7 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(build())
     app.add_handler(CommandHandler("review", command))
-    app.add_handler(CallbackQueryHandler(from_menu, pattern=f"^{REVIEW_QUEUE}$"))
+    app.add_handler(CallbackQueryHandler(from_menu, pattern=f"^{REVIEW_HOME}$"))
     for action, callback in _navigation():
         app.add_handler(CallbackQueryHandler(callback, pattern=action.pattern))
     for kind in KINDS:

@@ -233,7 +233,7 @@ async def on_template(update: Update, context: Ctx) -> None:
     await update.callback_query.answer()
     await update.effective_chat.send_document(
         data,
-        filename=_filename(t(N_("成绩模板")), made_for.class_name),
+        filename=attachment_name(t(N_("成绩模板")), made_for.class_name),
         caption=t(
             N_(
                 "“{name}”的成绩模板。请在电脑或手机上填写（身份证号列已设为文本，请勿改动表头），"
@@ -255,7 +255,7 @@ async def on_export(update: Update, context: Ctx) -> None:
     await update.callback_query.answer()
     await update.effective_chat.send_document(
         data,
-        filename=_filename(t(N_("成绩")), made_for.class_name),
+        filename=attachment_name(t(N_("成绩")), made_for.class_name),
         caption=t(N_("“{name}”的成绩（含完整身份证号码，请妥善保管）。"), name=made_for.class_name),
     )
 
@@ -727,7 +727,7 @@ async def on_file(update: Update, context: Ctx) -> int:
         marked = await scores.annotate(_workbooks(context), heading, data, doc.file_name, explained)
         await update.effective_chat.send_document(
             marked,
-            filename=_filename(t(N_("成绩-错误标注")), heading.class_name),
+            filename=attachment_name(t(N_("成绩-错误标注")), heading.class_name),
             caption=t(N_("有错误的单元格已标红，并在批注中说明原因。改正后把文件再发给我即可。")),
         )
     return State.IMPORT_CONFIRM
@@ -881,7 +881,7 @@ def _workbooks(context: Ctx) -> ScoreWorkbooks:
     return services(context).workbooks
 
 
-def _filename(kind: str, class_name: str) -> str:
+def attachment_name(kind: str, class_name: str) -> str:
     safe = "".join(ch for ch in class_name if ch not in '\\/:*?"<>|')[:60]
     return f"{kind}-{safe}.xlsx"
 

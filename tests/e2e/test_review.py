@@ -93,9 +93,9 @@ async def test_reviewer_approves_and_returns_and_the_base_hears_at_once(stack: S
     checker = await reviewer(stack)
 
     welcome = texts(await checker.say("/logout") + await login_again(checker))
-    assert "主管部门审核员" in welcome and "待审核的培训班" in checker.buttons()
+    assert "主管部门审核员" in welcome and "待审核事项" in checker.buttons()
 
-    overview = texts(await checker.press("待审核的培训班"))
+    overview = texts(await checker.press("待审核事项"))
     assert "待审核事项" in overview
     assert checker.buttons() == ["培训班（2）", "学员成绩（0）"]
     queue = texts(await checker.press("培训班（2）"))
@@ -230,8 +230,8 @@ async def test_reviewer_reads_the_plan_file_and_the_notice_opens_the_class(stack
     # The forced first change of password leads to the reviewer's own function list.
     home = texts(await checker.press("打开功能列表"))
     assert "主管部门审核员" in home and "请先选择" not in home
-    assert checker.buttons() == ["待审核的培训班", "修改密码", "退出登录"]
-    await checker.press("待审核的培训班")
+    assert checker.buttons() == ["待审核事项", "修改密码", "退出登录"]
+    await checker.press("待审核事项")
     assert "共 1 个" in texts(await checker.press("培训班（1）"))
 
     card = texts(await checker.press(CLASS_ONE))
