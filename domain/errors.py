@@ -84,3 +84,14 @@ class InvalidTransition(DomainError):
         self.current = current
         self.action = action
         super().__init__(None, current=current, action=action)
+
+
+class StoredFileDamaged(DomainError):
+    """A stored file is missing or no longer the bytes that were uploaded: reported, never sent.
+
+    The ``BlobStore`` adapter raises it (storage's ``FileStoreError`` is one), so every path that
+    fetches a file refuses a damaged one, whichever service asked, and the bot, which may not
+    know storage's exceptions, answers it like any domain error.
+    """
+
+    default_key = N_("这个文件在服务器上已损坏或被改动，无法发送。请重新上传，或联系平台管理员。")

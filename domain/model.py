@@ -6,7 +6,7 @@ here in their normalised plaintext form; encryption at rest is storage's busines
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -232,18 +232,6 @@ class ScoreCounts:
     hours: Decimal = Decimal(0)
 
 
-class SubmissionKind(StrEnum):
-    PLAN = "plan"
-    SUMMARY = "summary"
-    MATERIAL = "material"
-
-
-class MaterialKind(StrEnum):
-    STUDY_GUIDE = "study_guide"
-    WORK_NOTICE = "work_notice"
-    OTHER = "other"
-
-
 @dataclass(frozen=True, kw_only=True)
 class StoredFile:
     """A file kept by the file store, addressed by its content's SHA-256."""
@@ -258,9 +246,95 @@ class StoredFile:
     uploaded_at: datetime
 
 
+class SubmissionKind(StrEnum):
+    """年度报送: what a base files for a year: one plan, one summary, any number of materials."""
+
+    PLAN = "plan"
+    SUMMARY = "summary"
+    MATERIAL = "material"
+
+    @property
+    def label(self) -> str:
+        return {
+            SubmissionKind.PLAN: N_("年度培训计划"),
+            SubmissionKind.SUMMARY: N_("年度工作总结"),
+            SubmissionKind.MATERIAL: N_("年度工作材料"),
+        }[self]
+
+    @property
+    def permission(self) -> Permission:
+        """Who may file it, and who is told of the reviewer's decision."""
+        return {
+            SubmissionKind.PLAN: Permission.PLANS_MANAGE,
+            SubmissionKind.SUMMARY: Permission.SUMMARIES_MANAGE,
+            SubmissionKind.MATERIAL: Permission.MATERIALS_MANAGE,
+        }[self]
+
+    @property
+    def once_a_year(self) -> bool:
+        """Exactly one per base and year (a unique index says so too); materials are many."""
+        return self is not SubmissionKind.MATERIAL
+
+
+class MaterialKind(StrEnum):
+    STUDY_GUIDE = "study_guide"
+    WORK_NOTICE = "work_notice"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            MaterialKind.STUDY_GUIDE: N_("学习指南"),
+            MaterialKind.WORK_NOTICE: N_("工作通知"),
+            MaterialKind.OTHER: N_("其他"),
+        }[self]
+
+
+class FileEnd(StrEnum):
+    """Why a file of a submission stopped being current; it stays in the history either way."""
+
+    REPLACED = "replaced"
+    REMOVED = "removed"
+
+    @property
+    def label(self) -> str:
+        return {FileEnd.REPLACED: N_("已被替换"), FileEnd.REMOVED: N_("已移除")}[self]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmissionFile:
+    """One file of a submission, current or kept in its history.
+
+    ``number`` is the version of a plan or summary (1, 2, 3… in upload order) and, for a
+    material, the file's place in the list: a replacement takes the place of the file it
+    replaces, a file added goes after every file the material ever had.
+    """
+
+    id: int | None = None
+    stored: StoredFile
+    number: int
+    added_by: int
+    added_at: datetime
+    ended_at: datetime | None = None
+    ended_by: int | None = None
+    end: FileEnd | None = None
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_at is None
+
+    def ended(self, end: FileEnd, at: datetime, by_user_id: int) -> SubmissionFile:
+        return replace(self, ended_at=at, ended_by=by_user_id, end=end)
+
+
 @dataclass(kw_only=True)
 class AnnualSubmission(Reviewable):
-    """A base's training plan, work summary or one work material for a year."""
+    """A base's training plan or work summary for a year, or one of its work materials.
+
+    ``files`` holds every file the submission ever had, current or not, in the order they were
+    added: the history of versions is part of the submission. The methods below only keep that
+    list consistent; who may change it, and when, is the service's business.
+    """
 
     id: int | None = None
     base_id: int
@@ -268,8 +342,74 @@ class AnnualSubmission(Reviewable):
     kind: SubmissionKind
     title: str = ""
     material_kind: MaterialKind | None = None
-    file_ids: list[int] = field(default_factory=list)
+    files: list[SubmissionFile] = field(default_factory=list)
     created_at: datetime
+    updated_at: datetime | None = None
+
+    @property
+    def current_files(self) -> list[SubmissionFile]:
+        """What a reviewer gets: for a material in list order, for a plan the one version."""
+        return sorted((f for f in self.files if f.is_current), key=lambda f: f.number)
+
+    @property
+    def current_version(self) -> SubmissionFile | None:
+        """The newest version of a plan or summary (None before the first upload)."""
+        current = self.current_files
+        return current[-1] if current else None
+
+    @property
+    def versions(self) -> list[SubmissionFile]:
+        """Every version, newest first."""
+        return sorted(self.files, key=lambda f: (f.number, f.added_at), reverse=True)
+
+    def version(self, number: int) -> SubmissionFile | None:
+        return next((f for f in self.files if f.number == number), None)
+
+    def file(self, entry_id: int) -> SubmissionFile | None:
+        return next((f for f in self.files if f.id == entry_id), None)
+
+    def add_version(self, stored: StoredFile, at: datetime, by_user_id: int) -> SubmissionFile:
+        """A plan's or summary's new version: it becomes current, the previous one is replaced."""
+        self.files = [
+            f.ended(FileEnd.REPLACED, at, by_user_id) if f.is_current else f for f in self.files
+        ]
+        return self._append(stored, self._next_number(), at, by_user_id)
+
+    def add_file(self, stored: StoredFile, at: datetime, by_user_id: int) -> SubmissionFile:
+        """A material's further file, placed after every file it ever had."""
+        return self._append(stored, self._next_number(), at, by_user_id)
+
+    def replace_file(
+        self, entry: SubmissionFile, stored: StoredFile, at: datetime, by_user_id: int
+    ) -> SubmissionFile:
+        """``entry`` (current) leaves the list for the history; the new file takes its place."""
+        self._end(entry, FileEnd.REPLACED, at, by_user_id)
+        return self._append(stored, entry.number, at, by_user_id)
+
+    def remove_file(self, entry: SubmissionFile, at: datetime, by_user_id: int) -> SubmissionFile:
+        """``entry`` (current) is no longer current; returns it as ended."""
+        return self._end(entry, FileEnd.REMOVED, at, by_user_id)
+
+    def _next_number(self) -> int:
+        return max((f.number for f in self.files), default=0) + 1
+
+    def _append(
+        self, stored: StoredFile, number: int, at: datetime, by_user_id: int
+    ) -> SubmissionFile:
+        entry = SubmissionFile(stored=stored, number=number, added_by=by_user_id, added_at=at)
+        self.files.append(entry)
+        self.updated_at = at
+        return entry
+
+    def _end(
+        self, entry: SubmissionFile, end: FileEnd, at: datetime, by_user_id: int
+    ) -> SubmissionFile:
+        if entry not in self.files or not entry.is_current:
+            raise ValueError(f"file entry {entry.id} is not a current file of this submission")
+        ended = entry.ended(end, at, by_user_id)
+        self.files = [ended if f == entry else f for f in self.files]
+        self.updated_at = at
+        return ended
 
 
 class DeadlineKind(StrEnum):

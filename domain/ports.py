@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from domain.model import (
+    AnnualSubmission,
     AuditEvent,
     Base,
     LoginSession,
@@ -22,6 +23,7 @@ from domain.model import (
     ScoreSheet,
     SessionEnd,
     StoredFile,
+    SubmissionKind,
     TrainingClass,
     User,
 )
@@ -221,8 +223,71 @@ class BlobStore(Protocol):
         ...
 
     async def get(self, sha256: str) -> bytes:
-        """The bytes, verified against their name."""
+        """The bytes, verified against their name.
+
+        A blob that is absent, no longer decrypts or no longer hashes to its name raises
+        ``domain.errors.StoredFileDamaged`` (or a subclass), never anything of the adapter's own:
+        the domain and the bot cannot name storage's exceptions, and a damaged file must be
+        reported to the user, not sent and not mistaken for a crash.
+        """
         ...
+
+
+class SubmissionRepository(Protocol):
+    """Annual plans, summaries and materials, each with its files and its history of states.
+
+    A submission is always handed out whole: its files (current and earlier, each with its stored
+    file's record) and its history. ``update`` relies on that: it appends the history entries and
+    the files not stored yet (no id) and records the end of files that were current. At most one
+    plan and one summary per base and year: ``add`` raises ``Conflict`` for a second one.
+    """
+
+    async def add(self, submission: AnnualSubmission) -> AnnualSubmission: ...
+    async def get(self, submission_id: int) -> AnnualSubmission | None: ...
+    async def get_for_update(self, submission_id: int) -> AnnualSubmission | None:
+        """Locks the submission row until commit: a change never races another one."""
+        ...
+
+    async def find(
+        self, base_id: int, year: int, kind: SubmissionKind, *, lock: bool = False
+    ) -> AnnualSubmission | None:
+        """The plan or summary of a base and year (``lock``: as ``get_for_update``)."""
+        ...
+
+    async def update(self, submission: AnnualSubmission) -> AnnualSubmission:
+        """Writes the fields, appends what is new; returns the submission as now stored."""
+        ...
+
+    async def delete(self, submission_id: int) -> None:
+        """With its history and its file entries; the stored files themselves stay."""
+        ...
+
+    async def list_for_base(
+        self,
+        base_id: int,
+        *,
+        kind: SubmissionKind,
+        year: int | None = None,
+        offset: int = 0,
+        limit: int = 10,
+    ) -> list[AnnualSubmission]:
+        """Newest first."""
+        ...
+
+    async def count_for_base(
+        self, base_id: int, *, kind: SubmissionKind, year: int | None = None
+    ) -> int: ...
+    async def years_for_base(self, base_id: int, kind: SubmissionKind) -> list[int]:
+        """The years the base has submissions of ``kind`` in, latest first."""
+        ...
+
+    async def list_submitted_for_regions(
+        self, regions: Sequence[str] | None, *, offset: int = 0, limit: int = 10
+    ) -> list[AnnualSubmission]:
+        """Submitted ones of bases in ``regions`` (None: every region), longest waiting first."""
+        ...
+
+    async def count_submitted_for_regions(self, regions: Sequence[str] | None) -> int: ...
 
 
 class UnitOfWork(Protocol):
@@ -238,6 +303,7 @@ class UnitOfWork(Protocol):
     classes: ClassRepository
     files: FileRepository
     scores: ScoreRepository
+    submissions: SubmissionRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

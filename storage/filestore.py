@@ -17,13 +17,25 @@ import tempfile
 from pathlib import Path
 from typing import Final, Protocol
 
+from domain.errors import StoredFileDamaged
 from storage.crypto import DecryptionError, FieldCipher
 
 _SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
 
 
-class FileStoreError(Exception):
-    """Base of what a file store raises about the stored content."""
+class FileStoreError(StoredFileDamaged):
+    """Base of what a file store raises about the stored content.
+
+    It is the domain's ``StoredFileDamaged``, as the ``BlobStore`` port requires: whoever fetched
+    the file, the user is told politely and nothing is sent. ``detail`` names the blob for logs.
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__()
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.detail
 
 
 class FileMissingError(FileStoreError):

@@ -12,15 +12,21 @@ from decimal import Decimal
 from typing import Any
 
 from domain.model import (
+    AnnualSubmission,
     AuditEvent,
     Base,
     ClassCategory,
+    FileEnd,
     LoginSession,
+    MaterialKind,
     Membership,
     Role,
     ScoreRecord,
     ScoreSheet,
     SessionEnd,
+    StoredFile,
+    SubmissionFile,
+    SubmissionKind,
     TeachingMode,
     TrainingClass,
     User,
@@ -29,6 +35,7 @@ from domain.permissions import parse_permissions
 from domain.workflow import Action, Status, StatusChange
 from storage.crypto import DecryptionError, FieldCipher
 from storage.models import (
+    AnnualSubmissionRow,
     AuditEventRow,
     BaseRow,
     ClassStatusChangeRow,
@@ -38,6 +45,9 @@ from storage.models import (
     ScoreRecordRow,
     ScoreSheetChangeRow,
     ScoreSheetRow,
+    StoredFileRow,
+    SubmissionFileRow,
+    SubmissionStatusChangeRow,
     TrainingClassRow,
     UserRow,
 )
@@ -333,3 +343,98 @@ def score_sheet_to_domain(row: ScoreSheetRow, history: Iterable[ScoreSheetChange
         status=Status(row.status),
         history=[status_change_to_domain(change) for change in history],
     )
+
+
+def stored_file_to_domain(row: StoredFileRow) -> StoredFile:
+    return StoredFile(
+        id=row.id,
+        sha256=row.sha256,
+        size=row.size,
+        original_name=row.original_name,
+        safe_name=row.safe_name,
+        content_type=row.content_type,
+        uploaded_by=row.uploaded_by,
+        uploaded_at=row.uploaded_at,
+    )
+
+
+def submission_file_to_domain(row: SubmissionFileRow, stored: StoredFileRow) -> SubmissionFile:
+    return SubmissionFile(
+        id=row.id,
+        stored=stored_file_to_domain(stored),
+        number=row.number,
+        added_by=row.added_by,
+        added_at=row.added_at,
+        ended_at=row.ended_at,
+        ended_by=row.ended_by,
+        end=FileEnd(row.end) if row.end is not None else None,
+    )
+
+
+def submission_file_values(submission_id: int, entry: SubmissionFile) -> dict[str, Any]:
+    """One row of ``submission_files`` for an insert."""
+    return {
+        "submission_id": submission_id,
+        "file_id": entry.stored.id,
+        "number": entry.number,
+        "added_by": entry.added_by,
+        "added_at": entry.added_at,
+        "ended_at": entry.ended_at,
+        "ended_by": entry.ended_by,
+        "end": entry.end.value if entry.end is not None else None,
+    }
+
+
+def submission_to_domain(
+    row: AnnualSubmissionRow,
+    history: Iterable[SubmissionStatusChangeRow],
+    files: Iterable[tuple[SubmissionFileRow, StoredFileRow]],
+) -> AnnualSubmission:
+    return AnnualSubmission(
+        id=row.id,
+        base_id=row.base_id,
+        year=row.year,
+        kind=SubmissionKind(row.kind),
+        title=row.title,
+        material_kind=MaterialKind(row.material_kind) if row.material_kind else None,
+        files=[submission_file_to_domain(entry, stored) for entry, stored in files],
+        status=Status(row.status),
+        history=[submission_change_to_domain(change) for change in history],
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def submission_to_row(submission: AnnualSubmission, row: AnnualSubmissionRow) -> None:
+    """The history and the files are rows of their own: the repository appends them."""
+    row.base_id = submission.base_id
+    row.year = submission.year
+    row.kind = submission.kind.value
+    row.title = submission.title
+    row.material_kind = submission.material_kind.value if submission.material_kind else None
+    row.status = submission.status.value
+    row.submitted_at = submission.submitted_at
+    row.created_at = submission.created_at
+    row.updated_at = submission.updated_at or submission.created_at
+
+
+def submission_change_to_domain(row: SubmissionStatusChangeRow) -> StatusChange:
+    return StatusChange(
+        status=Status(row.status),
+        action=Action(row.action),
+        at=row.at,
+        by_user_id=row.by_user_id,
+        reason=row.reason,
+    )
+
+
+def submission_change_values(submission_id: int, change: StatusChange) -> dict[str, Any]:
+    """One row of ``submission_status_changes`` for a bulk insert."""
+    return {
+        "submission_id": submission_id,
+        "status": change.status.value,
+        "action": change.action.value,
+        "at": change.at,
+        "by_user_id": change.by_user_id,
+        "reason": change.reason,
+    }

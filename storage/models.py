@@ -332,3 +332,89 @@ class ScoreSheetChangeRow(Model):
     at: Mapped[datetime]
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AnnualSubmissionRow(Model):
+    """年度报送: a plan, a summary or one material of a base for a year.
+
+    One plan and one summary per base and year is a database fact (a partial unique index);
+    materials are as many as the base files. ``title`` is empty and ``material_kind`` NULL for a
+    plan or summary. ``submitted_at`` mirrors the latest submission, for the queue's order.
+    """
+
+    __tablename__ = "annual_submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    base_id: Mapped[int] = mapped_column(ForeignKey("bases.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String)
+    material_kind: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    submitted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_annual_submissions_base_id_kind_year_id", "base_id", "kind", "year", id.desc()),
+        Index("ix_annual_submissions_status_submitted_at", "status", "submitted_at"),
+        Index(
+            "uq_annual_submissions_once_a_year",
+            "base_id",
+            "year",
+            "kind",
+            unique=True,
+            sqlite_where=kind.in_(("plan", "summary")),
+            postgresql_where=kind.in_(("plan", "summary")),
+        ),
+    )
+
+
+class SubmissionStatusChangeRow(Model):
+    """One step of a submission through review: append-only, gone with its submission."""
+
+    __tablename__ = "submission_status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("annual_submissions.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SubmissionFileRow(Model):
+    """A file of a submission: a plan's version or one of a material's files, current or not.
+
+    ``number`` is the version (plan, summary) or the place in the list (material); a file stops
+    being current when ``ended_at`` is set (``end``: replaced or removed) and stays as history.
+    Two current files never share a place (a partial unique index).
+    """
+
+    __tablename__ = "submission_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("annual_submissions.id", ondelete="CASCADE"), index=True
+    )
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    added_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None] = mapped_column()
+    ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    end: Mapped[str | None] = mapped_column(String(16))
+
+    __table_args__ = (
+        Index(
+            "uq_submission_files_one_current",
+            "submission_id",
+            "number",
+            unique=True,
+            sqlite_where=ended_at.is_(None),
+            postgresql_where=ended_at.is_(None),
+        ),
+    )

@@ -33,6 +33,7 @@ from storage.repositories import (
     SqlRoleRepository,
     SqlScoreRepository,
     SqlSessionRepository,
+    SqlSubmissionRepository,
     SqlUserRepository,
 )
 from storage.repositories._common import conflict
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
     classes: SqlClassRepository
     files: SqlFileRepository
     scores: SqlScoreRepository
+    submissions: SqlSubmissionRepository
 
     def __init__(self, engine: AsyncEngine, cipher: FieldCipher, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -78,6 +80,7 @@ class SqlUnitOfWork:
         self.classes = SqlClassRepository(session)
         self.files = SqlFileRepository(session)
         self.scores = SqlScoreRepository(session, self._cipher)
+        self.submissions = SqlSubmissionRepository(session)
         return self
 
     async def __aexit__(

@@ -11,6 +11,7 @@ from storage.repositories.classes import SqlClassRepository
 from storage.repositories.files import SqlFileRepository
 from storage.repositories.scores import SqlScoreRepository
 from storage.repositories.sessions import SqlLoginFailureRepository, SqlSessionRepository
+from storage.repositories.submissions import SqlSubmissionRepository
 
 __all__ = [
     "SqlAuditRepository",
@@ -22,5 +23,6 @@ __all__ = [
     "SqlRoleRepository",
     "SqlScoreRepository",
     "SqlSessionRepository",
+    "SqlSubmissionRepository",
     "SqlUserRepository",
 ]
