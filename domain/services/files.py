@@ -8,9 +8,10 @@ without its bytes.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
 from domain.clock import Clock
-from domain.errors import NotFound
+from domain.errors import NotFound, StoredFileDamaged
 from domain.model import Actor, StoredFile
 from domain.ports import BlobStore, UnitOfWork
 from domain.services import audit
@@ -30,10 +31,14 @@ async def store_upload(
     filename: str | None,
     *,
     allowed: frozenset[FileKind] = ALL_KINDS,
+    commit: bool = True,
 ) -> StoredFile:
     """Checks ``data`` (off the event loop: a 20 MB Office file takes a while), stores, records.
 
     Raises ``Invalid("file", ...)`` with the reason when the file is refused: nothing is stored.
+    Nothing touches the database before the check has passed, so a caller that leaves the commit
+    to itself (``commit=False``, to record the file with what it belongs to, all or nothing)
+    holds no lock while a large file is read.
     """
     checked = await asyncio.to_thread(check_upload, data, filename, allowed=allowed)
     sha256 = await blobs.put(data)
@@ -54,7 +59,8 @@ async def store_upload(
     await audit.record_by(
         uow, clock, actor, "file.upload", f"#{stored.id} {checked.safe_name}", new_value=sha256
     )
-    await uow.commit()
+    if commit:
+        await uow.commit()
     return stored
 
 
@@ -74,3 +80,69 @@ async def describe_file(uow: UnitOfWork, actor: Actor, file_id: int) -> StoredFi
     if stored is None:
         raise NotFound()
     return stored
+
+
+_HASH_IN_THREAD_BYTES = 256 * 1024
+
+
+async def read_verified(blobs: BlobStore, stored: StoredFile) -> bytes:
+    """The bytes the record names, checked once more against the record's SHA-256.
+
+    The store already verifies a blob against its own name (and raises ``StoredFileDamaged``);
+    this catches a store that answered with some other blob, so what is sent is what the record
+    says was uploaded, whichever backend keeps the bytes.
+    """
+    data = await blobs.get(stored.sha256)
+    if len(data) >= _HASH_IN_THREAD_BYTES:
+        digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
+    else:
+        digest = hashlib.sha256(data).hexdigest()
+    if digest != stored.sha256 or len(data) != stored.size:
+        raise StoredFileDamaged()
+    return data
+
+
+async def download(
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    clock: Clock,
+    stored: StoredFile,
+    *,
+    base_id: int,
+    actor_user_id: int,
+    action: str,
+    subject: str,
+    detail: str | None = None,
+) -> bytes:
+    """A recorded file's verified bytes; the download goes to the base's audit trail, committed.
+
+    ``base_id`` is the base the file belongs to (a reviewer's download is written there too).
+    A damaged file is not sent: the attempt is recorded as ``file.damaged`` and committed, so the
+    super admin can see it in the trail, and ``StoredFileDamaged`` tells the user.
+    """
+    try:
+        data = await read_verified(blobs, stored)
+    except StoredFileDamaged:
+        await audit.record(
+            uow,
+            clock,
+            action="file.damaged",
+            base_id=base_id,
+            actor_user_id=actor_user_id,
+            subject=f"#{stored.id} {stored.safe_name}",
+            old_value=subject,
+            new_value=stored.sha256,
+        )
+        await uow.commit()
+        raise
+    await audit.record(
+        uow,
+        clock,
+        action=action,
+        base_id=base_id,
+        actor_user_id=actor_user_id,
+        subject=subject,
+        new_value=detail,
+    )
+    await uow.commit()
+    return data

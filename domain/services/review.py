@@ -16,6 +16,7 @@ from domain.clock import Clock
 from domain.errors import Conflict, NotFound
 from domain.messages import N_
 from domain.model import (
+    AnnualSubmission,
     Base,
     ReviewerActor,
     ScoreCounts,
@@ -28,7 +29,7 @@ from domain.passwords import check_password_policy
 from domain.permissions import Permission
 from domain.ports import BlobStore, PasswordHasher, UnitOfWork
 from domain.scoresheet import ClassHeading, ScoreWorkbooks
-from domain.services import audit, scores
+from domain.services import audit, files, scores, submissions
 from domain.services.classes import history_names
 from domain.workflow import Action, Status
 
@@ -373,3 +374,145 @@ async def _decide_scores(
     recipients = await holders(uow, training_class.base_id, Permission.SCORES_MANAGE)
     await uow.commit()
     return ScoresDecision(training_class, sheet, base.name, recipients)
+
+
+# --- annual submissions (年度培训计划 · 年度工作总结 · 年度工作材料) ----------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionItem:
+    """A submitted plan, summary or material as the reviewer sees it, with its base."""
+
+    submission: AnnualSubmission
+    base_name: str
+    base_region: str
+    names: Mapping[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SubmissionDecision:
+    """An approval or a return, and whom to tell: the base's admins who manage that kind."""
+
+    submission: AnnualSubmission
+    base_name: str
+    recipients: tuple[int, ...]
+
+    @property
+    def action(self) -> Action:
+        return self.submission.history[-1].action
+
+    @property
+    def reason(self) -> str | None:
+        return self.submission.history[-1].reason
+
+
+async def submissions_queue(
+    uow: UnitOfWork, reviewer: ReviewerActor, *, offset: int = 0, limit: int = 10
+) -> tuple[list[SubmissionItem], int]:
+    """Submitted plans, summaries and materials of the reviewer's regions, oldest first."""
+    regions = None if reviewer.covers_all_regions else reviewer.regions
+    found = await uow.submissions.list_submitted_for_regions(regions, offset=offset, limit=limit)
+    total = await uow.submissions.count_submitted_for_regions(regions)
+    bases = {b.id: b for b in await uow.bases.get_many(sorted({s.base_id for s in found}))}
+    return [
+        SubmissionItem(s, bases[s.base_id].name, bases[s.base_id].region)
+        for s in found
+        if s.base_id in bases
+    ], total
+
+
+async def get_submission_for_review(
+    uow: UnitOfWork, reviewer: ReviewerActor, submission_id: int
+) -> SubmissionItem:
+    """A submitted one of the reviewer's regions, with everyone's names; else not found."""
+    submission = await uow.submissions.get(submission_id)
+    if submission is None or submission.status is not Status.SUBMITTED:
+        raise NotFound()
+    base = await _covered_base_of(uow, reviewer, submission.base_id)
+    return SubmissionItem(
+        submission, base.name, base.region, await submissions.names_for(uow, submission)
+    )
+
+
+async def open_submission_file(
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    clock: Clock,
+    reviewer: ReviewerActor,
+    submission_id: int,
+    entry_id: int,
+) -> tuple[AnnualSubmission, StoredFile, bytes]:
+    """A file of a submission under review (current or earlier), verified.
+
+    The download is written to the base's audit trail; a damaged file raises
+    ``StoredFileDamaged`` and the attempt is written there too.
+    """
+    item = await get_submission_for_review(uow, reviewer, submission_id)
+    submission = item.submission
+    entry = submission.file(entry_id)
+    if entry is None:
+        raise NotFound()
+    data = await files.download(
+        uow,
+        blobs,
+        clock,
+        entry.stored,
+        base_id=submission.base_id,
+        actor_user_id=reviewer.user_id,
+        action="submission.download",
+        subject=submissions.subject_of(submission),
+        detail=submissions.describe_entry(submission, entry),
+    )
+    return submission, entry.stored, data
+
+
+async def approve_submission(
+    uow: UnitOfWork, clock: Clock, reviewer: ReviewerActor, submission_id: int
+) -> SubmissionDecision:
+    return await _decide_submission(uow, clock, reviewer, submission_id, Action.APPROVE, None)
+
+
+async def return_submission(
+    uow: UnitOfWork, clock: Clock, reviewer: ReviewerActor, submission_id: int, reason: str
+) -> SubmissionDecision:
+    """退回 with a reason the base will read (required, at most 500 characters)."""
+    return await _decide_submission(uow, clock, reviewer, submission_id, Action.RETURN, reason)
+
+
+async def _decide_submission(
+    uow: UnitOfWork,
+    clock: Clock,
+    reviewer: ReviewerActor,
+    submission_id: int,
+    action: Action,
+    reason: str | None,
+) -> SubmissionDecision:
+    """A draft is the base's own business (not found); a decided one refuses a second decision."""
+    submission = await uow.submissions.get_for_update(submission_id)
+    if submission is None or submission.status is Status.DRAFT:
+        raise NotFound()
+    base = await _covered_base_of(uow, reviewer, submission.base_id)
+    now = clock.now()
+    change = submission.apply(action, now, reviewer.user_id, reason)
+    submission.updated_at = now
+    submission = await uow.submissions.update(submission)
+    await audit.record(
+        uow,
+        clock,
+        action=f"submission.{action.value}",
+        base_id=submission.base_id,
+        actor_user_id=reviewer.user_id,
+        subject=submissions.subject_of(submission),
+        old_value=Status.SUBMITTED.value,
+        new_value=change.reason or submission.status.value,
+    )
+    recipients = await holders(uow, submission.base_id, submission.kind.permission)
+    await uow.commit()
+    return SubmissionDecision(submission, base.name, recipients)
+
+
+async def _covered_base_of(uow: UnitOfWork, reviewer: ReviewerActor, base_id: int) -> Base:
+    base = await uow.bases.get(base_id)
+    if base is None or not reviewer.covers(base.region):
+        raise NotFound()
+    return base
