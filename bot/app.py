@@ -29,6 +29,7 @@ from bot.handlers import (
     review,
     roles,
     scores,
+    submissions,
 )
 from bot.i18n import N_, Translator
 from bot.persistence import SqlPersistence
@@ -56,6 +57,9 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("roles", N_("角色管理")),
     ("classes", N_("培训班管理")),
     ("scores", N_("学员成绩管理")),
+    ("plan", N_("年度培训计划")),
+    ("summary", N_("年度工作总结")),
+    ("materials", N_("年度工作材料报送")),
     ("audit", N_("操作记录（超级管理员）")),
     ("review", N_("待审核事项（主管部门审核员）")),
     ("base", N_("切换管理的基地")),
@@ -157,6 +161,7 @@ def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
     audit.register(app)
     classes.register(app)
     scores.register(app)
+    submissions.register(app)
     review.register(app)
     menu.register(app)
     menu.register_fallbacks(app)
@@ -173,6 +178,9 @@ def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
         "audit": audit.command,
         "classes": classes.show,
         "scores": scores.show,
+        "plan": submissions.show_plan,
+        "summary": submissions.show_summary,
+        "materials": submissions.show_materials,
         "review": review.command,
     }
 

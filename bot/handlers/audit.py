@@ -44,6 +44,27 @@ ACTION_LABELS: dict[str, str] = {
     "class.return": N_("培训班被退回"),
     "file.upload": N_("上传文件"),
     "file.download": N_("下载文件"),
+    "file.damaged": N_("文件损坏，未能发送"),
+    "score.import": N_("导入学员成绩"),
+    "score.export": N_("导出学员成绩"),
+    "score.add": N_("添加学员成绩"),
+    "score.update": N_("修改学员成绩"),
+    "score.delete": N_("删除学员成绩"),
+    "score.submit": N_("报送学员成绩"),
+    "score.withdraw": N_("撤回成绩报送"),
+    "score.approve": N_("学员成绩审核通过"),
+    "score.return": N_("学员成绩被退回"),
+    "submission.create": N_("新增年度报送"),
+    "submission.upload": N_("上传年度报送文件"),
+    "submission.download": N_("下载年度报送文件"),
+    "submission.replace": N_("替换年度报送文件"),
+    "submission.remove_file": N_("移除年度报送文件"),
+    "submission.edit": N_("修改年度工作材料"),
+    "submission.delete": N_("删除年度工作材料"),
+    "submission.submit": N_("提交年度报送"),
+    "submission.withdraw": N_("撤回年度报送"),
+    "submission.approve": N_("年度报送审核通过"),
+    "submission.return": N_("年度报送被退回"),
 }
 KIND_LABELS: dict[str, str] = {
     "base": N_("基地"),
@@ -53,6 +74,8 @@ KIND_LABELS: dict[str, str] = {
     "role": N_("角色"),
     "class": N_("培训班"),
     "file": N_("文件"),
+    "score": N_("学员成绩"),
+    "submission": N_("年度报送"),
 }
 
 

@@ -16,7 +16,7 @@ from telegram.ext import (
 from bot.callbacks import CallbackAction
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.keyboards import button, column, rows
-from bot.runtime import LANGUAGE_KEY, Ctx, acting, reply, services, telegram_user_id, tr
+from bot.runtime import LANGUAGE_KEY, Ctx, reply, services, telegram_user_id, tr
 from domain.errors import NotPermitted
 from domain.model import Actor, ReviewerActor
 from domain.permissions import Permission
@@ -29,12 +29,11 @@ LANGUAGE_SET = CallbackAction("lang", words=1)
 
 @dataclass(frozen=True)
 class Module:
-    """A function of the manual's list (功能列表); ``command`` is where it lives once built."""
+    """A function of the manual's list (功能列表); its feature claims ``menu:open:<key>``."""
 
     key: str
     label: str
     permission: Permission
-    command: str | None = None
 
 
 MODULES: tuple[Module, ...] = (
@@ -68,7 +67,6 @@ HELP = N_(
 )
 HINT = N_("我没有理解这条消息。请使用下方命令或按钮操作，发送 /help 查看全部命令。")
 UNSUPPORTED = N_("暂不支持这种类型的消息。请发送文字或使用按钮，发送 /help 查看全部命令。")
-COMING_SOON = N_("“{module}”功能正在建设中，即将上线。")
 
 
 def menu_keyboard(actor: Actor, t: Translator) -> InlineKeyboardMarkup:
@@ -121,20 +119,6 @@ async def show_menu(update: Update, context: Ctx) -> None:
         await reply(update, *reviewer_menu(home, t))
         return
     await reply(update, menu_text(home, t, base.name if base else ""), menu_keyboard(home, t))
-
-
-async def open_module(update: Update, context: Ctx) -> None:
-    """A module button; the permission is checked again on arrival."""
-    assert update.callback_query is not None
-    module = MODULES_BY_KEY.get(MENU_OPEN.parse_word(update.callback_query.data))
-    t = tr(update, context)
-    async with acting(update, context) as (_uow, actor):
-        pass  # the guard alone: who is pressing, with which permissions now
-    if module is None or not actor.can(module.permission):
-        raise NotPermitted()
-    await update.callback_query.answer()
-    back = column([button(t(N_("返回功能列表")), MENU_SHOW.encode())])
-    await reply(update, t(COMING_SOON, module=t(module.label)), back)
 
 
 async def start(update: Update, context: Ctx) -> None:
@@ -192,7 +176,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("menu", show_menu))
     app.add_handler(CommandHandler("language", choose_language))
     app.add_handler(CallbackQueryHandler(show_menu, pattern=MENU_SHOW.pattern))
-    app.add_handler(CallbackQueryHandler(open_module, pattern=MENU_OPEN.pattern))
     app.add_handler(CallbackQueryHandler(set_language, pattern=LANGUAGE_SET.pattern))
 
 

@@ -57,7 +57,17 @@ async def record_by(
     )
 
 
-AUDIT_KINDS: tuple[str, ...] = ("base", "user", "profile", "admin", "role", "class", "file")
+AUDIT_KINDS: tuple[str, ...] = (
+    "base",
+    "user",
+    "profile",
+    "admin",
+    "role",
+    "class",
+    "score",
+    "submission",
+    "file",
+)
 """Kinds to filter by: the first part of an action name (``admin.remove`` is of kind ``admin``)."""
 
 

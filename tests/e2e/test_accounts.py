@@ -74,8 +74,8 @@ async def test_register_then_menu_password_change_and_logout(stack: Stack) -> No
         "退出登录",
     ):
         assert entry in person.buttons()
-    soon = texts(await person.press("年度培训计划"))
-    assert "正在建设中" in soon
+    plan = texts(await person.press("年度培训计划"))
+    assert "年度培训计划 · 2026 年" in plan
 
     await person.say("/password")
     await person.say(PASSWORD)
