@@ -31,7 +31,7 @@ from domain.ports import BlobStore, PasswordHasher, UnitOfWork
 from domain.scoresheet import ClassHeading, ScoreWorkbooks
 from domain.services import audit, files, scores, submissions
 from domain.services.classes import history_names
-from domain.workflow import Action, Status
+from domain.workflow import Action, Reviewable, Status
 
 ALL_REGIONS = "*"
 """How the audit trail writes "every region" for a reviewer created without regions."""
@@ -47,8 +47,24 @@ class ReviewItem:
     names: Mapping[int, str] = field(default_factory=dict)
 
 
+class _Decided:
+    """The reviewer's step just taken, read from the reviewed object's history."""
+
+    @property
+    def reviewed(self) -> Reviewable:
+        raise NotImplementedError
+
+    @property
+    def action(self) -> Action:
+        return self.reviewed.history[-1].action
+
+    @property
+    def reason(self) -> str | None:
+        return self.reviewed.history[-1].reason
+
+
 @dataclass(frozen=True)
-class Decision:
+class Decision(_Decided):
     """An approval or a return, and whom to tell: the base's admins who manage classes."""
 
     training_class: TrainingClass
@@ -56,12 +72,8 @@ class Decision:
     recipients: tuple[int, ...]
 
     @property
-    def action(self) -> Action:
-        return self.training_class.history[-1].action
-
-    @property
-    def reason(self) -> str | None:
-        return self.training_class.history[-1].reason
+    def reviewed(self) -> Reviewable:
+        return self.training_class
 
 
 def parse_regions(raw: Sequence[str]) -> tuple[str, ...]:
@@ -260,7 +272,7 @@ class ScoresItem:
 
 
 @dataclass(frozen=True)
-class ScoresDecision:
+class ScoresDecision(_Decided):
     """An approval or a return of a class's scores, and the base's score managers to tell."""
 
     training_class: TrainingClass
@@ -269,12 +281,8 @@ class ScoresDecision:
     recipients: tuple[int, ...]
 
     @property
-    def action(self) -> Action:
-        return self.sheet.history[-1].action
-
-    @property
-    def reason(self) -> str | None:
-        return self.sheet.history[-1].reason
+    def reviewed(self) -> Reviewable:
+        return self.sheet
 
 
 async def scores_queue(
@@ -390,7 +398,7 @@ class SubmissionItem:
 
 
 @dataclass(frozen=True)
-class SubmissionDecision:
+class SubmissionDecision(_Decided):
     """An approval or a return, and whom to tell: the base's admins who manage that kind."""
 
     submission: AnnualSubmission
@@ -398,12 +406,8 @@ class SubmissionDecision:
     recipients: tuple[int, ...]
 
     @property
-    def action(self) -> Action:
-        return self.submission.history[-1].action
-
-    @property
-    def reason(self) -> str | None:
-        return self.submission.history[-1].reason
+    def reviewed(self) -> Reviewable:
+        return self.submission
 
 
 async def submissions_queue(
