@@ -274,7 +274,10 @@ def training_class_to_row(training_class: TrainingClass, row: TrainingClassRow) 
     row.updated_at = training_class.updated_at or training_class.created_at
 
 
-def status_change_to_domain(row: ClassStatusChangeRow | ScoreSheetChangeRow) -> StatusChange:
+def status_change_to_domain(
+    row: ClassStatusChangeRow | ScoreSheetChangeRow | SubmissionStatusChangeRow,
+) -> StatusChange:
+    """A step of any review history: classes, score sheets and submissions share the columns."""
     return StatusChange(
         status=Status(row.status),
         action=Action(row.action),
@@ -285,7 +288,7 @@ def status_change_to_domain(row: ClassStatusChangeRow | ScoreSheetChangeRow) -> 
 
 
 def status_change_values(class_id: int, change: StatusChange) -> dict[str, Any]:
-    """One row of ``class_status_changes`` for a bulk insert."""
+    """One row of ``class_status_changes`` (or ``score_sheet_changes``) for a bulk insert."""
     return {
         "class_id": class_id,
         "status": change.status.value,
@@ -399,7 +402,7 @@ def submission_to_domain(
         material_kind=MaterialKind(row.material_kind) if row.material_kind else None,
         files=[submission_file_to_domain(entry, stored) for entry, stored in files],
         status=Status(row.status),
-        history=[submission_change_to_domain(change) for change in history],
+        history=[status_change_to_domain(change) for change in history],
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -418,23 +421,8 @@ def submission_to_row(submission: AnnualSubmission, row: AnnualSubmissionRow) ->
     row.updated_at = submission.updated_at or submission.created_at
 
 
-def submission_change_to_domain(row: SubmissionStatusChangeRow) -> StatusChange:
-    return StatusChange(
-        status=Status(row.status),
-        action=Action(row.action),
-        at=row.at,
-        by_user_id=row.by_user_id,
-        reason=row.reason,
-    )
-
-
 def submission_change_values(submission_id: int, change: StatusChange) -> dict[str, Any]:
     """One row of ``submission_status_changes`` for a bulk insert."""
-    return {
-        "submission_id": submission_id,
-        "status": change.status.value,
-        "action": change.action.value,
-        "at": change.at,
-        "by_user_id": change.by_user_id,
-        "reason": change.reason,
-    }
+    values = status_change_values(submission_id, change)
+    values["submission_id"] = values.pop("class_id")
+    return values
