@@ -430,6 +430,39 @@ class Deadline:
     days_after_end: int | None = None
 
 
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutboxMessage:
+    """A message to push to one person (a reminder, a reviewer's decision), written before sending.
+
+    ``(user_id, subject, occasion)`` is unique: writing the same reminder twice stores it once.
+    ``text_key`` and ``params`` are a catalogue msgid and its values, translated at send time into
+    the recipient's language; ``button`` is a label msgid and its callback data.
+    """
+
+    id: int | None = None
+    user_id: int
+    subject: str
+    occasion: str
+    kind: str
+    """``reminder:<deadline kind>`` or ``decision:<what>``: muting and reporting go by it."""
+    text_key: str
+    params: dict[str, str] = field(default_factory=dict)
+    button_key: str | None = None
+    button_data: str | None = None
+    state: OutboxState = OutboxState.PENDING
+    attempts: int = 0
+    not_before: datetime
+    created_at: datetime
+    sent_at: datetime | None = None
+    last_error: str | None = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class AuditEvent:
     """One change made through the bot: who, which base, what, when, old and new value."""

@@ -7,7 +7,7 @@ Repositories never commit: the unit of work does, once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -15,8 +15,12 @@ from domain.model import (
     AnnualSubmission,
     AuditEvent,
     Base,
+    Deadline,
+    DeadlineKind,
     LoginSession,
     Membership,
+    OutboxMessage,
+    OutboxState,
     Role,
     ScoreCounts,
     ScoreRecord,
@@ -290,6 +294,51 @@ class SubmissionRepository(Protocol):
     async def count_submitted_for_regions(self, regions: Sequence[str] | None) -> int: ...
 
 
+class DeadlineRepository(Protocol):
+    """The operator's deadlines: one per year and kind."""
+
+    async def set(self, deadline: Deadline) -> Deadline:
+        """Inserts or replaces the deadline of ``(year, kind)``."""
+        ...
+
+    async def list(self, *, year: int | None = None) -> list[Deadline]: ...
+
+
+class MuteRepository(Protocol):
+    """Who muted reminders of which deadline kind (``/deadlines``)."""
+
+    async def mute(self, user_id: int, kind: DeadlineKind) -> None: ...
+    async def unmute(self, user_id: int, kind: DeadlineKind) -> None: ...
+    async def for_user(self, user_id: int) -> set[DeadlineKind]: ...
+    async def all(self) -> set[tuple[int, DeadlineKind]]: ...
+
+
+class OutboxRepository(Protocol):
+    """Messages waiting to be pushed, written in the transaction of what they report."""
+
+    async def add_many(self, messages: Sequence[OutboxMessage]) -> int:
+        """Stores the messages whose ``(user_id, subject, occasion)`` is new; returns how many."""
+        ...
+
+    async def claim(self, now: datetime, *, limit: int, lease: timedelta) -> list[OutboxMessage]:
+        """Pending messages due at ``now`` that no other dispatcher holds, held for ``lease``.
+
+        On PostgreSQL ``FOR UPDATE SKIP LOCKED``: several dispatchers never claim the same row.
+        """
+        ...
+
+    async def mark_sent(self, message_id: int, at: datetime) -> None: ...
+    async def mark_failed(self, message_id: int, error: str) -> None:
+        """Final: the recipient blocked the bot, or the message can never be delivered."""
+        ...
+
+    async def retry_later(self, message_id: int, at: datetime, error: str) -> None:
+        """Back to pending from ``at`` on, with one more attempt counted."""
+        ...
+
+    async def counts(self) -> dict[OutboxState, int]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow:`` rolls back unless ``commit()`` was awaited."""
 
@@ -304,6 +353,9 @@ class UnitOfWork(Protocol):
     files: FileRepository
     scores: ScoreRepository
     submissions: SubmissionRepository
+    deadlines: DeadlineRepository
+    mutes: MuteRepository
+    outbox: OutboxRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
