@@ -1,0 +1,49 @@
+"""The outbox's sender over python-telegram-bot: each message in its recipient's language.
+
+Telegram's errors become the dispatcher's: 403 (blocked, deactivated) and any 400 ("chat not
+found", a message Telegram refuses) are final, 429 says how long to wait, a network error or a 5xx
+is worth a retry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.i18n import Translator, pick_language
+from bot.keyboards import button, column
+from bot.runtime import LANGUAGE_KEY, Services
+from domain.model import OutboxMessage
+from scheduler import dispatch
+
+
+class TelegramSender:
+    def __init__(self, app: Any, services: Services) -> None:
+        self._app = app
+        self._services = services
+
+    def translator(self, chat_id: int) -> Translator:
+        chosen = self._app.user_data.get(chat_id, {}).get(LANGUAGE_KEY)
+        return Translator(pick_language(chosen, None), self._services.settings.timezone)
+
+    async def send(self, chat_id: int, message: OutboxMessage) -> None:
+        t = self.translator(chat_id)
+        # Parameter values may be msgids themselves (a module's name): translated, never formatted.
+        params = {key: t(value) for key, value in message.params.items()}
+        text = t(message.text_key, **params)
+        markup = None
+        if message.button_key and message.button_data:
+            markup = column([button(t(message.button_key), message.button_data)])
+        try:
+            await self._app.bot.send_message(chat_id, text, reply_markup=markup)
+        except Forbidden as refused:
+            raise dispatch.Blocked(str(refused)) from refused
+        except RetryAfter as wait:
+            seconds = wait.retry_after
+            delay = seconds.total_seconds() if hasattr(seconds, "total_seconds") else float(seconds)
+            raise dispatch.RetryAfter(delay) from wait
+        except BadRequest as bad:  # "chat not found", or a message Telegram will never take
+            raise dispatch.Blocked(str(bad)) from bad
+        except (NetworkError, TelegramError) as failure:
+            raise dispatch.Transient(str(failure)) from failure

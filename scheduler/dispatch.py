@@ -1,0 +1,143 @@
+"""Sending what the outbox holds: claim, send at Telegram's pace, mark, one message at a time.
+
+Telegram has no idempotency key, so a crash between a send and its mark sends that one message
+again after the lease runs out: delivery is at-least-once, and the window is one message wide
+(each mark is committed right after its send, never in a batch). A 429 holds the chat (or
+everyone) for ``retry_after`` and puts the message back; a network error or a 5xx backs off
+exponentially; a 403 (the user blocked the bot) fails the message for good.
+
+The sender is a port: ``bot/`` adapts python-telegram-bot to it and maps Telegram's errors to the
+exceptions below, so nothing here knows Telegram.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from domain.clock import Clock
+from domain.model import OutboxMessage
+from domain.ports import UnitOfWork
+from scheduler.pacing import Pacer
+
+log = logging.getLogger("cebot.dispatch")
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+BACKOFF_FIRST = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=1)
+
+
+class Blocked(Exception):
+    """The recipient blocked the bot or deleted the chat: never try this message again."""
+
+
+class RetryAfter(Exception):
+    def __init__(self, seconds: float, *, everyone: bool = False) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+        self.everyone = everyone
+
+
+class Transient(Exception):
+    """A network error or a 5xx: worth another try later."""
+
+
+class Sender(Protocol):
+    async def send(self, chat_id: int, message: OutboxMessage) -> None: ...
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.failed + self.retried
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min … at most an hour: a Telegram outage is ridden out, not hammered."""
+    factor: int = 2 ** min(max(attempts, 0), 20)
+    return min(BACKOFF_FIRST * factor, BACKOFF_MAX)
+
+
+async def dispatch_once(
+    units: Callable[[], UnitOfWork],
+    clock: Clock,
+    sender: Sender,
+    pacer: Pacer,
+    *,
+    limit: int = 100,
+) -> DispatchReport:
+    """Claims up to ``limit`` due messages and sends each; returns what happened."""
+    report = DispatchReport()
+    async with units() as uow:
+        claimed = await uow.outbox.claim(clock.now(), limit=limit, lease=LEASE)
+        chats = await uow.sessions.latest_telegram_user_ids(sorted({m.user_id for m in claimed}))
+        await uow.commit()
+    for message in claimed:
+        await _send_one(units, clock, sender, pacer, message, chats.get(message.user_id), report)
+    return report
+
+
+async def _send_one(
+    units: Callable[[], UnitOfWork],
+    clock: Clock,
+    sender: Sender,
+    pacer: Pacer,
+    message: OutboxMessage,
+    chat_id: int | None,
+    report: DispatchReport,
+) -> None:
+    message_id = message.id or 0
+    if chat_id is None:  # never logged in since: nowhere to write
+        await _failed(units, message_id, "no chat")
+        report.failed += 1
+        return
+    await pacer.turn(chat_id)
+    try:
+        await sender.send(chat_id, message)
+    except Blocked as blocked:
+        await _failed(units, message_id, str(blocked) or "blocked")
+        report.failed += 1
+    except RetryAfter as wait:
+        if wait.everyone:
+            pacer.hold_all(wait.seconds)
+        else:
+            pacer.hold(chat_id, wait.seconds)
+        await _later(units, message_id, clock.now() + timedelta(seconds=wait.seconds), "429")
+        report.retried += 1
+    except Transient as failure:
+        report.errors.append(str(failure))
+        if message.attempts + 1 >= MAX_ATTEMPTS:
+            await _failed(units, message_id, str(failure))
+            report.failed += 1
+        else:
+            await _later(units, message_id, clock.now() + backoff(message.attempts), str(failure))
+            report.retried += 1
+    else:
+        async with units() as uow:
+            await uow.outbox.mark_sent(message_id, clock.now())
+            await uow.commit()
+        report.sent += 1
+
+
+async def _failed(units: Callable[[], UnitOfWork], message_id: int, error: str) -> None:
+    async with units() as uow:
+        await uow.outbox.mark_failed(message_id, error[:500])
+        await uow.commit()
+
+
+async def _later(
+    units: Callable[[], UnitOfWork], message_id: int, at: datetime, error: str
+) -> None:
+    async with units() as uow:
+        await uow.outbox.retry_later(message_id, at, error[:500])
+        await uow.commit()
