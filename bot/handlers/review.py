@@ -1,8 +1,9 @@
 """/review (主管部门审核): what waits for the reviewer, kind by kind, and a decision on each.
 
-待审核事项 counts what waits in each of KINDS and opens that kind's queue (paged, longest waiting
-first); an item's card approves it or returns it with a reason. A new kind of submission (the
-annual plan, summary, materials) is one more ``Kind`` in KINDS, its card and its service calls.
+待审核事项 counts what waits in each of KINDS (training classes, learners' scores, annual
+submissions) and opens that kind's queue (paged, longest waiting first); an item's card approves it
+or returns it with a reason. A new kind is one more ``Kind`` in KINDS, its card and its service
+calls.
 
 Only reviewers get here; every press resolves the reviewer afresh and lets the domain check that
 the item is submitted and of the reviewer's regions, so a forged or stale id changes nothing.
@@ -38,23 +39,41 @@ from bot.handlers.classes import history_text
 from bot.handlers.menu import REVIEW_HOME
 from bot.handlers.scores import SHEET as SCORE_SHEET
 from bot.handlers.scores import attachment_name
+from bot.handlers.submissions import MATERIAL as SUBMITTED_MATERIAL
+from bot.handlers.submissions import OVERVIEW as SUBMITTED_ANNUAL
 from bot.i18n import N_, Translator, pick_language
 from bot.keyboards import button, column, page_count, page_turns
 from bot.runtime import LANGUAGE_KEY, Ctx, reply, services, telegram_user_id, tr
 from domain.clock import Clock
-from domain.model import ReviewerActor, TrainingClass
+from domain.model import (
+    AnnualSubmission,
+    ReviewerActor,
+    SubmissionFile,
+    SubmissionKind,
+    TrainingClass,
+)
 from domain.ports import UnitOfWork
 from domain.services import review
 from domain.services.notify import notification_targets
 from domain.services.sessions import resolve_reviewer
+from domain.uploads import human_size
 from domain.workflow import Action
 
 log = logging.getLogger("cebot.review")
 
 PAGE_SIZE = 8
 DRAFT_KEY = "draft:review"
-"""``{"kind": <Kind.key>, "class_id": <the item's id>}`` while a reason is asked for; a draft
-stored before there were kinds has no "kind" and means a class."""
+"""``{"kind": <Kind.key>, "item_id": <the item's id>}`` while a reason is asked for. Drafts stored
+before kept the id as "class_id", and those from before there were kinds have no "kind" (a class):
+both are still read."""
+FILES_SHOWN = 40
+"""A submission card lists (and offers to download) at most this many current files…"""
+EARLIER_SHOWN = 6
+"""…and names at most this many earlier versions, replaced or removed files."""
+BUTTON_NAME_MAX = 28
+"""Characters of a file's name on its download button; longer names keep their extension."""
+MAX_TEXT = 4096
+"""Telegram's limit on a message's text: a card longer than this is cut, never refused."""
 
 OVERVIEW = CallbackAction("rv:home")
 """待审核事项: the count of each kind, one button to each queue."""
@@ -70,6 +89,13 @@ SCORES_OPEN = CallbackAction("rv:so", ids=1)
 SCORES_APPROVE = CallbackAction("rv:sok", ids=1)
 SCORES_RETURN = CallbackAction("rv:sret", ids=1)
 SCORES_EXPORT = CallbackAction("rv:sx", ids=1)
+SUBMISSIONS_QUEUE = CallbackAction("rv:aq", ids=1)
+"""A page of the annual submissions' queue; the other actions take the submission's id."""
+SUBMISSION_OPEN = CallbackAction("rv:ao", ids=1)
+SUBMISSION_APPROVE = CallbackAction("rv:aok", ids=1)
+SUBMISSION_RETURN = CallbackAction("rv:aret", ids=1)
+SUBMISSION_FILE = CallbackAction("rv:af", ids=2)
+"""A file of a submission: (submission id, file entry id); the service checks they belong."""
 
 
 class State(IntEnum):
@@ -78,6 +104,9 @@ class State(IntEnum):
 
 Handler = Callable[[Update, Ctx], Coroutine[Any, Any, None]]
 Compose = Callable[[Translator], tuple[str, InlineKeyboardMarkup]]
+Naming = Callable[[Translator], dict[str, Any]]
+"""An item's placeholders for its kind's texts, in the reader's language ({name} for a class;
+{year} and {what} for a submission): a notice goes out in each recipient's own language."""
 
 
 @dataclass(frozen=True)
@@ -95,9 +124,9 @@ class Outcome:
 
     kind: Kind
     action: Action
-    item_id: int
-    """What ``kind.links_to`` opens: for classes and scores, the class's id."""
-    name: str
+    naming: Naming
+    link: str
+    """The callback data of the notice's button (``kind.link``): the item in the base's screens."""
     base_name: str
     reason: str | None
     recipients: tuple[int, ...]
@@ -108,9 +137,9 @@ class Kind:
     """One kind of thing reviewers decide on; the overview, queues and decisions work from it.
 
     Texts are msgids: ``button`` takes {count}; ``heading`` {total} {page} {pages}; ``subject``
-    names an item ({name}) in the reviewer's prompt and confirmation; ``approved`` and
-    ``returned`` are the base's notices ({name}, {reason}), whose button ``link`` opens
-    ``links_to`` with the outcome's ``item_id``.
+    names an item in the reviewer's prompt and confirmation (None: its {name} as it is);
+    ``approved`` and ``returned`` are the base's notices ({reason} and the item's ``Naming``),
+    whose button ``link`` opens the outcome's ``link``.
     """
 
     key: str
@@ -129,17 +158,17 @@ class Kind:
     approves: CallbackAction
     approve: Callable[[UnitOfWork, Clock, ReviewerActor, int], Awaitable[Outcome]]
     returns: CallbackAction
-    check: Callable[[UnitOfWork, ReviewerActor, int], Awaitable[str]]
-    """The item's name when it is the reviewer's to decide on, else NotFound."""
+    check: Callable[[UnitOfWork, ReviewerActor, int], Awaitable[Naming]]
+    """The item's naming when it is the reviewer's to decide on, else NotFound."""
     give_back: Callable[[UnitOfWork, Clock, ReviewerActor, int, str], Awaitable[Outcome]]
     subject: str | None
     approved: str
     returned: str
     link: str
-    links_to: CallbackAction
 
-    def named(self, t: Translator, name: str) -> str:
-        return t(self.subject, name=name) if self.subject else name
+    def named(self, t: Translator, naming: Naming) -> str:
+        words = naming(t)
+        return t(self.subject, **words) if self.subject else str(words["name"])
 
 
 async def _reviewer(update: Update, context: Ctx, uow: UnitOfWork) -> ReviewerActor:
@@ -257,13 +286,18 @@ def _plan_text(c: TrainingClass, t: Translator) -> str:
     return t(N_("培训方案：（无）"))
 
 
+def _called(name: str) -> Naming:
+    """A class's naming: its name, the same in every language."""
+    return lambda _t: {"name": name}
+
+
 def _class_outcome(decision: review.Decision) -> Outcome:
     c = decision.training_class
     return Outcome(
         CLASSES,
         decision.action,
-        c.id or 0,
-        c.name,
+        _called(c.name),
+        CLASS_CARD.encode(c.id or 0),
         decision.base_name,
         decision.reason,
         decision.recipients,
@@ -282,8 +316,8 @@ async def _return_class(
     return _class_outcome(await review.return_class(uow, clock, reviewer, class_id, reason))
 
 
-async def _class_name(uow: UnitOfWork, reviewer: ReviewerActor, class_id: int) -> str:
-    return (await review.get_for_review(uow, reviewer, class_id)).training_class.name
+async def _class_name(uow: UnitOfWork, reviewer: ReviewerActor, class_id: int) -> Naming:
+    return _called((await review.get_for_review(uow, reviewer, class_id)).training_class.name)
 
 
 # --- learners' scores (成绩报送) ----------------------------------------------------------------
@@ -380,8 +414,8 @@ def _scores_outcome(decision: review.ScoresDecision) -> Outcome:
     return Outcome(
         SCORES,
         decision.action,
-        c.id or 0,
-        c.name,
+        _called(c.name),
+        SCORE_SHEET.encode(c.id or 0),
         decision.base_name,
         decision.reason,
         decision.recipients,
@@ -400,8 +434,207 @@ async def _return_scores(
     return _scores_outcome(await review.return_scores(uow, clock, reviewer, class_id, reason))
 
 
-async def _scores_name(uow: UnitOfWork, reviewer: ReviewerActor, class_id: int) -> str:
-    return (await review.get_scores_for_review(uow, reviewer, class_id)).training_class.name
+async def _scores_name(uow: UnitOfWork, reviewer: ReviewerActor, class_id: int) -> Naming:
+    item = await review.get_scores_for_review(uow, reviewer, class_id)
+    return _called(item.training_class.name)
+
+
+# --- annual submissions (年度培训计划 · 年度工作总结 · 年度工作材料) ----------------------------
+
+
+def _submission_naming(submission: AnnualSubmission) -> Naming:
+    """{year}, and {what}: the kind, and for a material its title too."""
+
+    def words(t: Translator) -> dict[str, Any]:
+        what = t(submission.kind.label)
+        if submission.kind is SubmissionKind.MATERIAL:
+            what = t(N_("{kind}：{title}"), kind=what, title=submission.title)
+        return {"year": submission.year, "what": what}
+
+    return words
+
+
+def _submission_link(submission: AnnualSubmission) -> str:
+    """Where the base's notice leads: the year's plan or summary, or the material's card."""
+    if submission.kind is SubmissionKind.MATERIAL:
+        return SUBMITTED_MATERIAL.encode(submission.id or 0)
+    return SUBMITTED_ANNUAL.encode(submission.year, submission.kind.value)
+
+
+async def _submissions_page(
+    uow: UnitOfWork, reviewer: ReviewerActor, offset: int, limit: int, t: Translator
+) -> tuple[list[Entry], int]:
+    items, total = await review.submissions_queue(uow, reviewer, offset=offset, limit=limit)
+    entries = []
+    for number, item in enumerate(items, start=offset + 1):
+        s = item.submission
+        kind = t(s.kind.label)
+        at = s.submitted_at or s.created_at
+        common = {"number": number, "base": item.base_name, "region": item.base_region}
+        if s.kind is SubmissionKind.MATERIAL:
+            line = t(
+                N_("{number}. {base} · {region} · {year} {kind} · {title} · 提交于 {at}"),
+                year=s.year,
+                kind=kind,
+                title=s.title,
+                at=at,
+                **common,
+            )
+            label = f"{number}. {s.title}"
+        else:
+            line = t(
+                N_("{number}. {base} · {region} · {year} {kind} · 提交于 {at}"),
+                year=s.year,
+                kind=kind,
+                at=at,
+                **common,
+            )
+            label = f"{number}. {s.year} {kind}"
+        entries.append(Entry(line, label[:60], SUBMISSION_OPEN.encode(s.id or 0)))
+    return entries, total
+
+
+async def open_submission(update: Update, context: Ctx) -> None:
+    assert update.callback_query is not None
+    submission_id = SUBMISSION_OPEN.parse_id(update.callback_query.data)
+    svc = services(context)
+    async with svc.uow() as uow:
+        reviewer = await _reviewer(update, context, uow)
+        item = await review.get_submission_for_review(uow, reviewer, submission_id)
+        await uow.commit()
+    await update.callback_query.answer()
+    t = tr(update, context)
+    downloads = [
+        button(
+            t(N_("下载：{name}"), name=_short(entry.stored.original_name)),
+            SUBMISSION_FILE.encode(submission_id, entry.id or 0),
+        )
+        for entry in item.submission.current_files[:FILES_SHOWN]
+    ]
+    keyboard = column(
+        [
+            *downloads,
+            button(t(N_("审核通过")), SUBMISSION_APPROVE.encode(submission_id)),
+            button(t(N_("退回")), SUBMISSION_RETURN.encode(submission_id)),
+            button(t(N_("返回队列")), SUBMISSIONS_QUEUE.encode(0)),
+        ]
+    )
+    await reply(update, _submission_card_text(item, t), keyboard)
+
+
+def _submission_card_text(item: review.SubmissionItem, t: Translator) -> str:
+    s = item.submission
+    head = [
+        t(
+            N_(
+                "年度报送审核（{status}）\n继续教育基地：{base}（{region}）\n年度：{year}\n类别：{kind}"
+            ),
+            status=t(s.status.label),
+            base=item.base_name,
+            region=item.base_region,
+            year=s.year,
+            kind=t(s.kind.label),
+        )
+    ]
+    if s.kind is SubmissionKind.MATERIAL:
+        head.append(
+            t(
+                N_("材料标题：{title}\n材料类型：{material_kind}"),
+                title=s.title,
+                material_kind=t(s.material_kind.label) if s.material_kind else t(N_("（无）")),
+            )
+        )
+    parts = ["\n".join(head), _files_text(s, t), history_text(s, item.names, t)]
+    text = "\n\n".join(part for part in parts if part)
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def _files_text(s: AnnualSubmission, t: Translator) -> str:
+    """The current file(s), downloadable from the buttons; earlier ones named only."""
+    current = s.current_files
+    lines = [t(N_("当前文件（点击下方按钮下载）：")) if current else t(N_("当前文件：（无）"))]
+    lines += [f"{n}. {_file_text(f, t)}" for n, f in enumerate(current[:FILES_SHOWN], start=1)]
+    if len(current) > FILES_SHOWN:
+        lines.append(t(N_("……另有 {count} 个文件未列出。"), count=len(current) - FILES_SHOWN))
+    earlier = [f for f in s.versions if not f.is_current]
+    if earlier:
+        lines.append(t(N_("早先的版本（仅列出文件名）：")))
+        for f in earlier[:EARLIER_SHOWN]:
+            if s.kind.once_a_year:
+                lines.append(
+                    t(N_("· 第 {number} 版 {name}"), number=f.number, name=f.stored.original_name)
+                )
+            else:
+                lines.append(f"· {f.stored.original_name}")
+        if len(earlier) > EARLIER_SHOWN:
+            lines.append(t(N_("……另有 {count} 个文件未列出。"), count=len(earlier) - EARLIER_SHOWN))
+    return "\n".join(lines)
+
+
+def _file_text(entry: SubmissionFile, t: Translator) -> str:
+    return t(
+        N_("{name}（{size}）"), name=entry.stored.original_name, size=human_size(entry.stored.size)
+    )
+
+
+def _short(name: str, limit: int = BUTTON_NAME_MAX) -> str:
+    """A file name that fits on a button, its extension kept: 2026年度…计划.pdf."""
+    if len(name) <= limit:
+        return name
+    dot = name.rfind(".")
+    tail = name[dot:] if dot > 0 and len(name) - dot <= 8 else ""
+    return name[: limit - len(tail) - 1] + "…" + tail
+
+
+async def download_submission_file(update: Update, context: Ctx) -> None:
+    """下载：a current file as the base uploaded it, verified; written to the base's trail."""
+    assert update.callback_query is not None and update.effective_chat is not None
+    submission_id, entry_id = SUBMISSION_FILE.parse(update.callback_query.data)
+    assert isinstance(submission_id, int) and isinstance(entry_id, int)
+    svc = services(context)
+    async with svc.uow() as uow:
+        reviewer = await _reviewer(update, context, uow)
+        submission, stored, data = await review.open_submission_file(
+            uow, svc.blobs, svc.clock, reviewer, submission_id, entry_id
+        )
+    await update.callback_query.answer()
+    t = tr(update, context)
+    await update.effective_chat.send_document(
+        data,
+        filename=stored.original_name,
+        caption=SUBMISSIONS.named(t, _submission_naming(submission)),
+    )
+
+
+def _submission_outcome(decision: review.SubmissionDecision) -> Outcome:
+    s = decision.submission
+    return Outcome(
+        SUBMISSIONS,
+        decision.action,
+        _submission_naming(s),
+        _submission_link(s),
+        decision.base_name,
+        decision.reason,
+        decision.recipients,
+    )
+
+
+async def _approve_submission(
+    uow: UnitOfWork, clock: Clock, reviewer: ReviewerActor, submission_id: int
+) -> Outcome:
+    return _submission_outcome(await review.approve_submission(uow, clock, reviewer, submission_id))
+
+
+async def _return_submission(
+    uow: UnitOfWork, clock: Clock, reviewer: ReviewerActor, submission_id: int, reason: str
+) -> Outcome:
+    decision = await review.return_submission(uow, clock, reviewer, submission_id, reason)
+    return _submission_outcome(decision)
+
+
+async def _submission_name(uow: UnitOfWork, reviewer: ReviewerActor, submission_id: int) -> Naming:
+    item = await review.get_submission_for_review(uow, reviewer, submission_id)
+    return _submission_naming(item.submission)
 
 
 # --- the kinds ---------------------------------------------------------------------------------
@@ -427,7 +660,6 @@ CLASSES = Kind(
         "审核结果：您基地的培训班“{name}”已被主管部门退回。\n退回原因：{reason}\n请修改后重新提交。"
     ),
     link=N_("查看培训班"),
-    links_to=CLASS_CARD,
 )
 SCORES = Kind(
     key="scores",
@@ -451,9 +683,31 @@ SCORES = Kind(
         "退回原因：{reason}\n请修改后重新报送。"
     ),
     link=N_("查看成绩"),
-    links_to=SCORE_SHEET,
 )
-KINDS: tuple[Kind, ...] = (CLASSES, SCORES)
+SUBMISSIONS = Kind(
+    key="submission",
+    button=N_("年度报送（{count}）"),
+    queue=SUBMISSIONS_QUEUE,
+    page=_submissions_page,
+    heading=N_("待审核的年度报送：共 {total} 份（第 {page}/{pages} 页），先提交的在前。"),
+    empty=N_("目前没有待审核的年度报送。"),
+    hint=N_("点击一份报送查看文件并审核。"),
+    opens=SUBMISSION_OPEN,
+    open=open_submission,
+    approves=SUBMISSION_APPROVE,
+    approve=_approve_submission,
+    returns=SUBMISSION_RETURN,
+    check=_submission_name,
+    give_back=_return_submission,
+    subject=N_("{year} 年{what}"),
+    approved=N_("审核结果：您基地{year}年的“{what}”已通过主管部门审核。"),
+    returned=N_(
+        "审核结果：您基地{year}年的“{what}”已被主管部门退回。\n"
+        "退回原因：{reason}\n请修改后重新提交。"
+    ),
+    link=N_("查看"),
+)
+KINDS: tuple[Kind, ...] = (CLASSES, SCORES, SUBMISSIONS)
 """What reviewers decide on, in the overview's order."""
 KINDS_BY_KEY = {kind.key: kind for kind in KINDS}
 
@@ -543,11 +797,11 @@ async def _show_queue(update: Update, context: Ctx, kind: Kind, page: int) -> No
 async def approve(update: Update, context: Ctx) -> None:
     assert update.callback_query is not None
     kind = _pressed(update, lambda k: k.approves)
-    class_id = kind.approves.parse_id(update.callback_query.data)
+    item_id = kind.approves.parse_id(update.callback_query.data)
     svc = services(context)
     async with svc.uow() as uow:
         reviewer = await _reviewer(update, context, uow)
-        outcome = await kind.approve(uow, svc.clock, reviewer, class_id)
+        outcome = await kind.approve(uow, svc.clock, reviewer, item_id)
     await update.callback_query.answer()
     await _decided(update, context, outcome)
 
@@ -556,20 +810,20 @@ async def ask_reason(update: Update, context: Ctx) -> int:
     """退回: the item is checked before the reviewer types anything."""
     assert update.callback_query is not None and context.user_data is not None
     kind = _pressed(update, lambda k: k.returns)
-    class_id = kind.returns.parse_id(update.callback_query.data)
+    item_id = kind.returns.parse_id(update.callback_query.data)
     svc = services(context)
     async with svc.uow() as uow:
         reviewer = await _reviewer(update, context, uow)
-        name = await kind.check(uow, reviewer, class_id)
+        naming = await kind.check(uow, reviewer, item_id)
         await uow.commit()
     await update.callback_query.answer()
-    context.user_data[DRAFT_KEY] = {"kind": kind.key, "class_id": class_id}
+    context.user_data[DRAFT_KEY] = {"kind": kind.key, "item_id": item_id}
     t = tr(update, context)
     await reply(
         update,
         t(
             N_("退回“{name}”：请输入退回原因（必填，最多 500 个字），发送 /cancel 取消。"),
-            name=kind.named(t, name),
+            name=kind.named(t, naming),
         ),
         edit=False,
     )
@@ -582,15 +836,15 @@ async def typed_reason(update: Update, context: Ctx) -> int:
     assert context.user_data is not None
     draft = context.user_data.get(DRAFT_KEY) or {}
     kind = KINDS_BY_KEY.get(draft.get("kind", CLASSES.key))  # a draft from before kinds: a class
-    class_id = draft.get("class_id")
-    if kind is None or not isinstance(class_id, int):
+    item_id = draft.get("item_id", draft.get("class_id"))  # "class_id": a draft stored before
+    if kind is None or not isinstance(item_id, int):
         context.user_data.pop(DRAFT_KEY, None)
         await command(update, context)
         return ConversationHandler.END
     svc = services(context)
     async with svc.uow() as uow:
         reviewer = await _reviewer(update, context, uow)
-        outcome = await kind.give_back(uow, svc.clock, reviewer, class_id, update.message.text)
+        outcome = await kind.give_back(uow, svc.clock, reviewer, item_id, update.message.text)
     context.user_data.pop(DRAFT_KEY, None)
     await _decided(update, context, outcome)
     return ConversationHandler.END
@@ -609,7 +863,7 @@ def _leaving(callback: Handler) -> Callable[[Update, Ctx], Coroutine[Any, Any, i
 
 async def _decided(update: Update, context: Ctx, outcome: Outcome) -> None:
     t = tr(update, context)
-    name = outcome.kind.named(t, outcome.name)
+    name = outcome.kind.named(t, outcome.naming)
     if outcome.action is Action.APPROVE:
         text = t(
             N_("已审核通过：{name}（{base}）。已通知该基地的管理员。"),
@@ -630,11 +884,12 @@ async def _decided(update: Update, context: Ctx, outcome: Outcome) -> None:
 
 def _notice(outcome: Outcome, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
     kind = outcome.kind
+    words = outcome.naming(t)
     if outcome.action is Action.APPROVE:
-        text = t(kind.approved, name=outcome.name)
+        text = t(kind.approved, **words)
     else:
-        text = t(kind.returned, name=outcome.name, reason=outcome.reason or "")
-    return text, column([button(t(kind.link), kind.links_to.encode(outcome.item_id))])
+        text = t(kind.returned, reason=outcome.reason or "", **words)
+    return text, column([button(t(kind.link), outcome.link)])
 
 
 async def notify(context: Ctx, recipients: Sequence[int], compose: Compose) -> None:
@@ -696,3 +951,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         app.add_handler(CallbackQueryHandler(approve, pattern=kind.approves.pattern))
     app.add_handler(CallbackQueryHandler(download_plan, pattern=PLAN.pattern))
     app.add_handler(CallbackQueryHandler(download_scores, pattern=SCORES_EXPORT.pattern))
+    app.add_handler(CallbackQueryHandler(download_submission_file, pattern=SUBMISSION_FILE.pattern))

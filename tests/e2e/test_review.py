@@ -97,7 +97,7 @@ async def test_reviewer_approves_and_returns_and_the_base_hears_at_once(stack: S
 
     overview = texts(await checker.press("待审核事项"))
     assert "待审核事项" in overview
-    assert checker.buttons() == ["培训班（2）", "学员成绩（0）"]
+    assert checker.buttons() == ["培训班（2）", "学员成绩（0）", "年度报送（0）"]
     queue = texts(await checker.press("培训班（2）"))
     assert "共 2 个" in queue
     assert queue.index(CLASS_ONE) < queue.index(CLASS_TWO)  # longest waiting first
@@ -121,7 +121,7 @@ async def test_reviewer_approves_and_returns_and_the_base_hears_at_once(stack: S
     assert await class_status(stack, first) is Status.APPROVED
 
     assert "共 1 项" in texts(await checker.say("/review"))
-    assert checker.buttons() == ["培训班（1）", "学员成绩（0）"]
+    assert checker.buttons() == ["培训班（1）", "学员成绩（0）", "年度报送（0）"]
     queue = texts(await checker.press("培训班（1）"))
     assert "共 1 个" in queue and CLASS_ONE not in queue
     await checker.press(CLASS_TWO)

@@ -100,7 +100,7 @@ async def test_overview_counts_both_kinds_and_approved_scores_reach_the_score_ma
 
     overview = texts(await checker.say("/review"))
     assert "待审核事项：共 2 项" in overview
-    assert checker.buttons() == ["培训班（1）", "学员成绩（1）"]
+    assert checker.buttons() == ["培训班（1）", "学员成绩（1）", "年度报送（0）"]
 
     queue = texts(await checker.press("学员成绩（1）"))
     assert "待审核的学员成绩：共 1 个培训班（第 1/1 页）" in queue
@@ -134,7 +134,7 @@ async def test_overview_counts_both_kinds_and_approved_scores_reach_the_score_ma
     assert "目前没有待审核的学员成绩" in texts(await checker.press("返回队列"))
     assert checker.buttons() == ["返回"]
     assert "待审核事项：共 1 项" in texts(await checker.press("返回"))
-    assert checker.buttons() == ["培训班（1）", "学员成绩（0）"]
+    assert checker.buttons() == ["培训班（1）", "学员成绩（0）", "年度报送（0）"]
     assert await class_status(stack, class_id) is Status.APPROVED  # the class itself untouched
 
 
@@ -153,7 +153,7 @@ async def test_returned_scores_unlock_and_the_base_reads_the_reason_in_its_langu
 
     asked = texts(await checker.press("退回"))
     assert f"退回“{CLASS_ONE}的学员成绩”：请输入退回原因" in asked
-    assert stack.app.user_data[REVIEWER][DRAFT_KEY] == {"kind": "scores", "class_id": class_id}
+    assert stack.app.user_data[REVIEWER][DRAFT_KEY] == {"kind": "scores", "item_id": class_id}
     refused = texts(await checker.say("字" * 501))
     assert "500" in refused and "请重新输入" in refused
     assert await sheet_status(stack, class_id) is Status.SUBMITTED
@@ -229,7 +229,7 @@ async def test_a_draft_from_before_kinds_still_returns_its_class(stack: Stack) -
     await checker.press("培训班（1）")
     await checker.press(CLASS_ONE)
     await checker.press("退回")
-    assert stack.app.user_data[REVIEWER][DRAFT_KEY] == {"kind": "class", "class_id": class_id}
+    assert stack.app.user_data[REVIEWER][DRAFT_KEY] == {"kind": "class", "item_id": class_id}
     stack.app.user_data[REVIEWER][DRAFT_KEY] = {"class_id": class_id}  # as stored before
     assert "已退回" in texts(await checker.say("学时与课程安排不符"))
     assert await class_status(stack, class_id) is Status.RETURNED
