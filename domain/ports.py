@@ -7,7 +7,8 @@ Repositories never commit: the unit of work does, once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -339,6 +340,45 @@ class OutboxRepository(Protocol):
     async def counts(self) -> dict[OutboxState, int]: ...
 
 
+@dataclass(frozen=True, kw_only=True)
+class ClassScoresState:
+    """An approved class of a year as reminder planning sees it: does it still owe its scores?"""
+
+    class_id: int
+    base_id: int
+    year: int
+    name: str
+    end_date: date
+    scores_in: bool
+    """The score sheet is submitted or approved."""
+
+
+class PlanningReadRepository(Protocol):
+    """What reminder planning reads, for every base at once: one query each, never one a base.
+
+    Read-only and wide on purpose: ``scheduler.gather`` turns these into the planner's input.
+    """
+
+    async def base_names(self) -> dict[int, str]:
+        """Every base's name by id."""
+        ...
+
+    async def memberships_with_roles(self) -> list[tuple[Membership, Role | None]]:
+        """Every membership of every base with its role (None for none, e.g. a super admin)."""
+        ...
+
+    async def annual_done(self, years: Sequence[int]) -> set[tuple[int, int, SubmissionKind]]:
+        """``(base id, year, kind)`` for what is submitted or approved.
+
+        A plan or summary counts itself; materials count once at least one material is in.
+        """
+        ...
+
+    async def approved_classes(self, years: Sequence[int]) -> list[ClassScoresState]:
+        """The approved classes of ``years``, each with whether its scores are in."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow:`` rolls back unless ``commit()`` was awaited."""
 
@@ -356,6 +396,7 @@ class UnitOfWork(Protocol):
     deadlines: DeadlineRepository
     mutes: MuteRepository
     outbox: OutboxRepository
+    planning: PlanningReadRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

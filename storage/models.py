@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Dialect,
@@ -417,4 +418,70 @@ class SubmissionFileRow(Model):
             sqlite_where=ended_at.is_(None),
             postgresql_where=ended_at.is_(None),
         ),
+    )
+
+
+class DeadlineRow(Model):
+    """截止时间 set by the operator: one per year and kind.
+
+    The annual kinds fall due at ``due_at``; a class's scores ``days_after_end`` days after the
+    class ends. Exactly one of the two is set (a check constraint says so).
+    """
+
+    __tablename__ = "deadlines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime | None] = mapped_column()
+    days_after_end: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("year", "kind"),
+        CheckConstraint("(due_at IS NULL) <> (days_after_end IS NULL)", name="one_due"),
+    )
+
+
+class ReminderMuteRow(Model):
+    """That a person muted reminders of one deadline kind (``/deadlines``)."""
+
+    __tablename__ = "reminder_mutes"
+    __table_args__ = (UniqueConstraint("user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+
+
+class OutboxRow(Model):
+    """A message to push, written before it is sent: reminders and reviewers' decisions.
+
+    ``(user_id, subject, occasion)`` is unique, so writing the same reminder twice stores it once.
+    A dispatcher claims pending rows due by ``not_before`` and holds them until ``claimed_until``
+    (the lease): a dispatcher that dies mid-batch lets its rows go when the lease runs out.
+    ``params`` maps placeholder names to strings, as JSON.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    subject: Mapped[str] = mapped_column(String)
+    occasion: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    text_key: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict[str, str]] = mapped_column(JSON)
+    button_key: Mapped[str | None] = mapped_column(Text)
+    button_data: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    not_before: Mapped[datetime]
+    claimed_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "subject", "occasion"),
+        Index("ix_outbox_state_not_before", "state", "not_before"),
     )

@@ -27,9 +27,13 @@ from storage.repositories import (
     SqlAuditRepository,
     SqlBaseRepository,
     SqlClassRepository,
+    SqlDeadlineRepository,
     SqlFileRepository,
     SqlLoginFailureRepository,
     SqlMembershipRepository,
+    SqlMuteRepository,
+    SqlOutboxRepository,
+    SqlPlanningReadRepository,
     SqlRoleRepository,
     SqlScoreRepository,
     SqlSessionRepository,
@@ -57,6 +61,10 @@ class SqlUnitOfWork:
     files: SqlFileRepository
     scores: SqlScoreRepository
     submissions: SqlSubmissionRepository
+    deadlines: SqlDeadlineRepository
+    mutes: SqlMuteRepository
+    outbox: SqlOutboxRepository
+    planning: SqlPlanningReadRepository
 
     def __init__(self, engine: AsyncEngine, cipher: FieldCipher, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -81,6 +89,10 @@ class SqlUnitOfWork:
         self.files = SqlFileRepository(session)
         self.scores = SqlScoreRepository(session, self._cipher)
         self.submissions = SqlSubmissionRepository(session)
+        self.deadlines = SqlDeadlineRepository(session)
+        self.mutes = SqlMuteRepository(session)
+        self.outbox = SqlOutboxRepository(session)
+        self.planning = SqlPlanningReadRepository(session)
         return self
 
     async def __aexit__(

@@ -9,6 +9,12 @@ from storage.repositories.accounts import (
 from storage.repositories.audit import SqlAuditRepository
 from storage.repositories.classes import SqlClassRepository
 from storage.repositories.files import SqlFileRepository
+from storage.repositories.planning import SqlPlanningReadRepository
+from storage.repositories.reminders import (
+    SqlDeadlineRepository,
+    SqlMuteRepository,
+    SqlOutboxRepository,
+)
 from storage.repositories.scores import SqlScoreRepository
 from storage.repositories.sessions import SqlLoginFailureRepository, SqlSessionRepository
 from storage.repositories.submissions import SqlSubmissionRepository
@@ -17,9 +23,13 @@ __all__ = [
     "SqlAuditRepository",
     "SqlBaseRepository",
     "SqlClassRepository",
+    "SqlDeadlineRepository",
     "SqlFileRepository",
     "SqlLoginFailureRepository",
     "SqlMembershipRepository",
+    "SqlMuteRepository",
+    "SqlOutboxRepository",
+    "SqlPlanningReadRepository",
     "SqlRoleRepository",
     "SqlScoreRepository",
     "SqlSessionRepository",
