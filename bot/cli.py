@@ -9,16 +9,20 @@ import logging
 import os
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from telegram.ext import Application
 
 from bot.config import ConfigError, Settings
 from bot.runtime import SERVICES_KEY
+from domain.model import Deadline
 from domain.validators import mask_id_number
 
 if TYPE_CHECKING:
+    from domain.clock import Clock
+    from scheduler.planning import ReminderRules
     from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger("cebot")
@@ -48,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database operations")
     db.add_argument("action", choices=["upgrade"], help="upgrade: migrate to the latest schema")
     _reviewer_arguments(commands)
+    _deadline_arguments(commands)
+    reminders = commands.add_parser("reminders", help="plan reminders now: show them or send them")
+    how = reminders.add_mutually_exclusive_group(required=True)
+    how.add_argument("--dry-run", action="store_true", help="print who would be reminded of what")
+    how.add_argument("--send-now", action="store_true", help="plan, then send through the Bot API")
     return parser
 
 
@@ -79,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "reviewer":
             return asyncio.run(_reviewer(settings, args))
+        if args.command == "deadline":
+            return asyncio.run(_deadline(settings, args))
+        if args.command == "reminders":
+            return asyncio.run(_reminders(settings, send=args.send_now))
     except ConfigError as exc:
         print(f"cebot: {exc}", file=sys.stderr)
         return 2
@@ -95,9 +108,11 @@ async def _prepare(app: Application) -> None:  # type: ignore[type-arg]
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_application
+    from bot.scheduling import install_jobs
 
     app = build_application(settings)
     asyncio.run(_prepare(app))
+    install_jobs(app)
     if args.webhook_url:
         import os
 
@@ -142,8 +157,9 @@ def _initial_password() -> str | None:
     return first if first == second else None
 
 
-async def _reviewer(settings: Settings, args: argparse.Namespace) -> int:
-    """``cebot reviewer add|list``: reviewers belong to no base, so only the operator makes them."""
+@asynccontextmanager
+async def _operator_units(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
+    """Units of work for an operator's command, on the configured database."""
     from storage.crypto import FieldCipher, load_keyring
     from storage.db import is_sqlite, make_engine
     from storage.migrate import upgrade_engine
@@ -154,12 +170,74 @@ async def _reviewer(settings: Settings, args: argparse.Namespace) -> int:
         if is_sqlite(engine):  # as ``cebot run`` does: an embedded database migrates itself
             await upgrade_engine(engine)
         cipher = FieldCipher(load_keyring(settings.secret_keys, settings.data_dir, logger=log))
-        uow = UnitOfWorkFactory(engine, cipher)
+        yield UnitOfWorkFactory(engine, cipher)
+    finally:
+        await engine.dispose()
+
+
+async def _reviewer(settings: Settings, args: argparse.Namespace) -> int:
+    """``cebot reviewer add|list``: reviewers belong to no base, so only the operator makes them."""
+    async with _operator_units(settings) as uow:
         if args.reviewer_action == "add":
             return await _add_reviewer(uow, args)
         return await _list_reviewers(uow)
-    finally:
-        await engine.dispose()
+
+
+def _deadline_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    deadline = commands.add_parser("deadline", help="the year's deadlines: set or list")
+    actions = deadline.add_subparsers(dest="deadline_action", required=True)
+    put = actions.add_parser("set", help="set (or replace) the deadline of a year and kind")
+    put.add_argument("--year", type=int, required=True)
+    put.add_argument(
+        "--kind",
+        required=True,
+        choices=["annual_plan", "annual_summary", "annual_materials", "class_scores"],
+    )
+    put.add_argument("--due", help="annual kinds: 2026-12-31T17:00, in CEBOT_TIMEZONE")
+    put.add_argument("--days-after-end", type=int, help="class_scores: days after a class ends")
+    listing = actions.add_parser("list", help="list the deadlines")
+    listing.add_argument("--year", type=int)
+
+
+async def _deadline(settings: Settings, args: argparse.Namespace) -> int:
+    from domain.clock import SystemClock
+    from domain.errors import DomainError
+    from domain.model import DeadlineKind
+    from domain.services import deadlines
+
+    async with _operator_units(settings) as units:
+        try:
+            if args.deadline_action == "set":
+                due = deadlines.parse_due(args.due, settings.timezone) if args.due else None
+                async with units() as uow:
+                    stored = await deadlines.set_deadline(
+                        uow,
+                        SystemClock(),
+                        year=args.year,
+                        kind=DeadlineKind(args.kind),
+                        due_at=due,
+                        days_after_end=args.days_after_end,
+                    )
+                print(f"deadline set: {_deadline_line(stored, settings)}")
+                return 0
+        except DomainError as refused:
+            print(f"cebot: {refused.key.format(**refused.params)}", file=sys.stderr)
+            return 1
+        async with units(readonly=True) as uow:
+            found = await deadlines.list_deadlines(uow, year=args.year)
+        if not found:
+            print("no deadlines set")
+        for item in found:
+            print(_deadline_line(item, settings))
+        return 0
+
+
+def _deadline_line(deadline: Deadline, settings: Settings) -> str:
+    if deadline.due_at is not None:
+        when = deadline.due_at.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M")
+    else:
+        when = f"{deadline.days_after_end} days after each class ends"
+    return f"{deadline.year} {deadline.kind.value}: {when}"
 
 
 async def _add_reviewer(uow_factory: UnitOfWorkFactory, args: argparse.Namespace) -> int:
@@ -207,6 +285,58 @@ async def _list_reviewers(uow_factory: UnitOfWorkFactory) -> int:
     for user in sorted(users, key=lambda u: u.id or 0):
         regions = "、".join(user.reviewer_regions) or "全省"
         print(f"#{user.id} {user.name} {mask_id_number(user.id_number)} {user.mobile} {regions}")
+    return 0
+
+
+async def _reminders(settings: Settings, *, send: bool) -> int:
+    """``--dry-run`` writes nothing; ``--send-now`` plans into the outbox and empties it once."""
+    from domain.clock import SystemClock
+    from scheduler import gather
+    from scheduler.planning import ReminderRules, plan
+
+    clock = SystemClock()
+    rules = ReminderRules(timezone=settings.timezone)
+    if not send:
+        async with _operator_units(settings) as units, units(readonly=True) as uow:
+            now = clock.now()
+            years = gather.years_around(now, rules)
+            deadlines = [d for d in await uow.deadlines.list() if d.year in years]
+            found = await gather.gather(uow, deadlines, rules)
+            due = plan(found.obligations, found.holders, await uow.mutes.all(), now, rules)
+        if rules.is_quiet(now):
+            print("quiet hours: nothing is sent now; the morning run sends what is due")
+        for reminder in due:
+            base = found.base_names.get(reminder.base_id, "")
+            print(
+                f"user #{reminder.user_id} ({base}): {reminder.subject} {reminder.occasion}, "
+                f"{reminder.days_left} days left"
+            )
+        print(f"{len(due)} reminders due")
+        return 0
+    return await _send_reminders(settings, clock, rules)
+
+
+async def _send_reminders(settings: Settings, clock: Clock, rules: ReminderRules) -> int:
+    from bot.app import build_application, prepare_database
+    from bot.reminders import TelegramSender
+    from scheduler import gather
+    from scheduler.dispatch import dispatch_once
+    from scheduler.pacing import Pacer
+
+    app = build_application(settings)
+    await prepare_database(app)
+    services = app.bot_data[SERVICES_KEY]
+    async with app:
+        async with services.uow() as uow:
+            added = await gather.enqueue_due(uow, clock, rules)
+        print(f"{added} new reminders planned")
+        pacer, sent, failed = Pacer(), 0, 0
+        while True:
+            report = await dispatch_once(services.uow, clock, TelegramSender(app, services), pacer)
+            sent, failed = sent + report.sent, failed + report.failed
+            if report.handled == 0 or report.sent + report.failed == 0:
+                break
+    print(f"{sent} sent, {failed} failed")
     return 0
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from domain.model import DeadlineKind
@@ -80,8 +81,12 @@ class Reminder:
     """Whole local days until the deadline's day; negative when overdue."""
 
 
+@lru_cache(maxsize=4096)
 def occasions(due_at: datetime, rules: ReminderRules) -> list[tuple[str, datetime]]:
-    """Every occasion of one deadline with its moment, in time order."""
+    """Every occasion of one deadline with its moment, in time order.
+
+    Cached: thousands of bases share a handful of deadlines. Callers must not change the list.
+    """
     zone = rules.timezone
     due_day = due_at.astimezone(zone).date()
 

@@ -1,0 +1,68 @@
+"""The reminder jobs inside ``cebot run``: plan every few minutes, dispatch continuously.
+
+python-telegram-bot's JobQueue is APScheduler 3 (AsyncIOScheduler) tied to the application's
+life. What matters lives in the outbox, not in APScheduler: a restart or a missed run (machine
+asleep) simply plans again and finds the same unique rows. Both jobs coalesce missed runs into
+one and accept any lateness (APScheduler 3's default ``misfire_grace_time`` of one second would
+silently skip a late run), and never overlap themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from bot.reminders import TelegramSender
+from bot.runtime import SERVICES_KEY, Services
+from scheduler import gather
+from scheduler.dispatch import dispatch_once
+from scheduler.pacing import Pacer
+from scheduler.planning import ReminderRules
+
+log = logging.getLogger("cebot.scheduling")
+
+PLAN_EVERY = timedelta(minutes=5)
+DISPATCH_EVERY = timedelta(seconds=5)
+JOB_OPTIONS = {"coalesce": True, "misfire_grace_time": None, "max_instances": 1}
+PACER_KEY = "cebot.pacer"
+
+
+def rules_of(services: Services) -> ReminderRules:
+    return ReminderRules(timezone=services.settings.timezone)
+
+
+async def plan_job(context: Any) -> None:
+    svc: Services = context.application.bot_data[SERVICES_KEY]
+    async with svc.uow() as uow:
+        added = await gather.enqueue_due(uow, svc.clock, rules_of(svc))
+    if added:
+        log.info("reminders planned: %d new", added)
+
+
+async def dispatch_job(context: Any) -> None:
+    app = context.application
+    svc: Services = app.bot_data[SERVICES_KEY]
+    pacer = app.bot_data.setdefault(PACER_KEY, Pacer())
+    report = await dispatch_once(svc.uow, svc.clock, TelegramSender(app, svc), pacer)
+    if report.handled:
+        log.info(
+            "outbox: %d sent, %d retried, %d failed", report.sent, report.retried, report.failed
+        )
+
+
+def install_jobs(app: Any) -> None:
+    """Only ``cebot run`` schedules; the console and the tests drive the same functions."""
+    queue = app.job_queue
+    if queue is None:  # python-telegram-bot installed without the job-queue extra
+        raise RuntimeError("python-telegram-bot[job-queue] is required for reminders")
+    queue.run_repeating(
+        plan_job, interval=PLAN_EVERY, first=10, name="reminders.plan", job_kwargs=JOB_OPTIONS
+    )
+    queue.run_repeating(
+        dispatch_job,
+        interval=DISPATCH_EVERY,
+        first=5,
+        name="outbox.dispatch",
+        job_kwargs=JOB_OPTIONS,
+    )

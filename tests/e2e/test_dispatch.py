@@ -1,0 +1,94 @@
+"""The outbox emptied through the real Bot API stack: sent once, 5xx retried, blocked fails."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.reminders import TelegramSender
+from domain.model import OutboxMessage, OutboxState
+from domain.services.sessions import resolve_actor
+from scheduler.dispatch import dispatch_once
+from scheduler.pacing import Pacer
+from tests.e2e.conftest import Stack
+from tests.e2e.setup import services_of
+from tests.e2e.test_accounts import admin, register
+
+
+async def boss_user_id(stack: Stack) -> int:
+    person = admin(stack)
+    await register(person)
+    await person.press("确认注册")
+    svc = services_of(stack)
+    async with svc.uow() as uow:
+        return (await resolve_actor(uow, svc.clock, 1001, svc.session_policy)).user_id
+
+
+def reminder(user_id: int, occasion: str, now) -> OutboxMessage:  # type: ignore[no-untyped-def]
+    return OutboxMessage(
+        user_id=user_id,
+        subject="annual_plan:2026",
+        occasion=occasion,
+        kind="reminder:annual_plan",
+        text_key="截止提醒：{what}将于 {due} 截止。",
+        params={"what": "年度培训计划", "due": "2026-12-31 17:00"},
+        button_key="立即处理",
+        button_data="menu:open:plan",
+        not_before=now,
+        created_at=now,
+    )
+
+
+async def dispatch(stack: Stack):  # type: ignore[no-untyped-def]
+    svc = services_of(stack)
+    pacer = Pacer(per_chat_interval=0.0)
+    return await dispatch_once(svc.uow, svc.clock, TelegramSender(stack.app, svc), pacer)
+
+
+async def outbox_states(stack: Stack) -> dict[OutboxState, int]:
+    svc = services_of(stack)
+    async with svc.uow(readonly=True) as uow:
+        return await uow.outbox.counts()
+
+
+async def test_each_message_is_sent_once_with_its_button(stack: Stack) -> None:
+    user_id = await boss_user_id(stack)
+    svc = services_of(stack)
+    now = svc.clock.now()
+    async with svc.uow() as uow:
+        added = await uow.outbox.add_many([reminder(user_id, "before:7", now)] * 2)
+        await uow.commit()
+    assert added == 1
+    before = len(stack.emu.user(user_id=1001).messages)
+    report = await dispatch(stack)
+    assert (report.sent, report.failed, report.retried) == (1, 0, 0)
+    boss = stack.emu.user(user_id=1001)
+    (notice,) = [m for m in boss.messages[before:] if m.from_bot]
+    assert "截止提醒：年度培训计划将于 2026-12-31 17:00 截止" in notice.text
+    assert [(b.text, b.callback_data) for b in notice.reply_markup.buttons] == [
+        ("立即处理", "menu:open:plan")
+    ]
+    assert (await dispatch(stack)).handled == 0
+    assert (await outbox_states(stack)).get(OutboxState.SENT) == 1
+
+
+async def test_a_server_error_is_retried_later_and_a_blocked_user_fails(stack: Stack) -> None:
+    user_id = await boss_user_id(stack)
+    svc = services_of(stack)
+    now = svc.clock.now()
+    async with svc.uow() as uow:
+        await uow.outbox.add_many([reminder(user_id, "before:3", now)])
+        await uow.commit()
+    stack.emu.fail_next("sendMessage", "500")
+    report = await dispatch(stack)
+    assert report.retried == 1 and report.sent == 0
+    assert (await dispatch(stack)).handled == 0  # not due again until the back-off passed
+    svc.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
+    assert (await dispatch(stack)).sent == 1
+
+    stack.emu.user(user_id=1001).block()
+    async with svc.uow() as uow:
+        await uow.outbox.add_many([reminder(user_id, "before:1", svc.clock.now())])
+        await uow.commit()
+    report = await dispatch(stack)
+    assert report.failed == 1
+    assert (await outbox_states(stack)).get(OutboxState.FAILED) == 1
