@@ -178,7 +178,9 @@ async def on_years(update: Update, context: Ctx) -> None:
         years = await s.submission_years(uow, svc.clock, actor, kind)
     await update.callback_query.answer()
     this_year = s.this_year(svc.clock)
-    choices = sorted({*years, this_year + 1}, reverse=True)
+    # This year first, then the coming one (plans are often filed ahead), then earlier years.
+    earlier = sorted({y for y in years if y < this_year}, reverse=True)
+    choices = [this_year, this_year + 1, *earlier]
     if kind is SubmissionKind.MATERIAL:
         buttons = [button(str(y), MLIST.encode(y, 0)) for y in choices]
     else:
