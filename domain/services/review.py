@@ -146,7 +146,7 @@ async def get_for_review(uow: UnitOfWork, reviewer: ReviewerActor, class_id: int
     training_class = await uow.classes.get(class_id)
     if training_class is None or training_class.status is not Status.SUBMITTED:
         raise NotFound()
-    base = await _covered_base(uow, reviewer, training_class)
+    base = await _covered_base(uow, reviewer, training_class.base_id)
     return ReviewItem(
         training_class, base.name, base.region, await history_names(uow, training_class)
     )
@@ -205,28 +205,48 @@ async def _decide(
     training_class = await uow.classes.get_for_update(class_id)
     if training_class is None or training_class.status is Status.DRAFT:
         raise NotFound()
-    base = await _covered_base(uow, reviewer, training_class)
+    base = await _covered_base(uow, reviewer, training_class.base_id)
     now = clock.now()
     change = training_class.apply(action, now, reviewer.user_id, reason)
     training_class.updated_at = now
     await uow.classes.update(training_class)
-    await audit.record(
+    recipients = await _recorded(
         uow,
         clock,
-        action=f"class.{action.value}",
-        base_id=training_class.base_id,
-        actor_user_id=reviewer.user_id,
-        subject=f"#{training_class.id} {training_class.name}",
-        old_value=Status.SUBMITTED.value,
-        new_value=change.reason or training_class.status.value,
+        reviewer,
+        f"class.{action.value}",
+        training_class.base_id,
+        f"#{training_class.id} {training_class.name}",
+        change.reason or training_class.status.value,
+        Permission.CLASSES_MANAGE,
     )
-    recipients = await class_managers(uow, training_class.base_id)
-    await uow.commit()
     return Decision(training_class, base.name, recipients)
 
 
-async def class_managers(uow: UnitOfWork, base_id: int) -> tuple[int, ...]:
-    return await holders(uow, base_id, Permission.CLASSES_MANAGE)
+async def _recorded(
+    uow: UnitOfWork,
+    clock: Clock,
+    reviewer: ReviewerActor,
+    action: str,
+    base_id: int,
+    subject: str,
+    outcome: str,
+    told: Permission,
+) -> tuple[int, ...]:
+    """Every decision's tail: the base's audit entry, whom to tell, and the commit."""
+    await audit.record(
+        uow,
+        clock,
+        action=action,
+        base_id=base_id,
+        actor_user_id=reviewer.user_id,
+        subject=subject,
+        old_value=Status.SUBMITTED.value,
+        new_value=outcome,
+    )
+    recipients = await holders(uow, base_id, told)
+    await uow.commit()
+    return recipients
 
 
 async def holders(uow: UnitOfWork, base_id: int, permission: Permission) -> tuple[int, ...]:
@@ -243,10 +263,9 @@ async def holders(uow: UnitOfWork, base_id: int, permission: Permission) -> tupl
     )
 
 
-async def _covered_base(
-    uow: UnitOfWork, reviewer: ReviewerActor, training_class: TrainingClass
-) -> Base:
-    base = await uow.bases.get(training_class.base_id)
+async def _covered_base(uow: UnitOfWork, reviewer: ReviewerActor, base_id: int) -> Base:
+    """The base of what is reviewed, when it lies in the reviewer's regions; else not found."""
+    base = await uow.bases.get(base_id)
     if base is None or not reviewer.covers(base.region):
         raise NotFound()
     return base
@@ -292,12 +311,13 @@ async def scores_queue(
     regions = None if reviewer.covers_all_regions else reviewer.regions
     sheets = await uow.scores.list_submitted_sheets_for_regions(regions, offset=offset, limit=limit)
     total = await uow.scores.count_submitted_sheets_for_regions(regions)
+    # The query already kept the reviewer's regions; a page holds at most ``limit`` classes.
+    found = [(sheet, await uow.classes.get(sheet.class_id)) for sheet in sheets]
+    pairs = [(sheet, c) for sheet, c in found if c is not None]
+    bases = {b.id: b for b in await uow.bases.get_many(sorted({c.base_id for _s, c in pairs}))}
     items = []
-    for sheet in sheets:  # a page of at most ``limit``: a few look-ups each is fine
-        training_class = await uow.classes.get(sheet.class_id)
-        if training_class is None:
-            continue
-        base = await _covered_base(uow, reviewer, training_class)
+    for sheet, training_class in pairs:
+        base = bases[training_class.base_id]
         counts = await uow.scores.counts_for_class(sheet.class_id)
         items.append(ScoresItem(training_class, sheet, base.name, base.region, counts))
     return items, total
@@ -311,7 +331,7 @@ async def get_scores_for_review(
     training_class = await uow.classes.get(class_id)
     if sheet is None or training_class is None or sheet.status is not Status.SUBMITTED:
         raise NotFound()
-    base = await _covered_base(uow, reviewer, training_class)
+    base = await _covered_base(uow, reviewer, training_class.base_id)
     counts = await uow.scores.counts_for_class(class_id)
     names = await history_names(uow, sheet)
     return ScoresItem(training_class, sheet, base.name, base.region, counts, names)
@@ -366,21 +386,19 @@ async def _decide_scores(
     training_class = await uow.classes.get(class_id)
     if sheet is None or training_class is None or sheet.status is Status.DRAFT:
         raise NotFound()
-    base = await _covered_base(uow, reviewer, training_class)
+    base = await _covered_base(uow, reviewer, training_class.base_id)
     change = sheet.apply(action, clock.now(), reviewer.user_id, reason)
     await uow.scores.save_sheet(sheet)
-    await audit.record(
+    recipients = await _recorded(
         uow,
         clock,
-        action=f"score.{action.value}",
-        base_id=training_class.base_id,
-        actor_user_id=reviewer.user_id,
-        subject=f"#{class_id} {training_class.name}",
-        old_value=Status.SUBMITTED.value,
-        new_value=change.reason or sheet.status.value,
+        reviewer,
+        f"score.{action.value}",
+        training_class.base_id,
+        f"#{class_id} {training_class.name}",
+        change.reason or sheet.status.value,
+        Permission.SCORES_MANAGE,
     )
-    recipients = await holders(uow, training_class.base_id, Permission.SCORES_MANAGE)
-    await uow.commit()
     return ScoresDecision(training_class, sheet, base.name, recipients)
 
 
@@ -432,7 +450,7 @@ async def get_submission_for_review(
     submission = await uow.submissions.get(submission_id)
     if submission is None or submission.status is not Status.SUBMITTED:
         raise NotFound()
-    base = await _covered_base_of(uow, reviewer, submission.base_id)
+    base = await _covered_base(uow, reviewer, submission.base_id)
     return SubmissionItem(
         submission, base.name, base.region, await submissions.names_for(uow, submission)
     )
@@ -495,28 +513,19 @@ async def _decide_submission(
     submission = await uow.submissions.get_for_update(submission_id)
     if submission is None or submission.status is Status.DRAFT:
         raise NotFound()
-    base = await _covered_base_of(uow, reviewer, submission.base_id)
+    base = await _covered_base(uow, reviewer, submission.base_id)
     now = clock.now()
     change = submission.apply(action, now, reviewer.user_id, reason)
     submission.updated_at = now
     submission = await uow.submissions.update(submission)
-    await audit.record(
+    recipients = await _recorded(
         uow,
         clock,
-        action=f"submission.{action.value}",
-        base_id=submission.base_id,
-        actor_user_id=reviewer.user_id,
-        subject=submissions.subject_of(submission),
-        old_value=Status.SUBMITTED.value,
-        new_value=change.reason or submission.status.value,
+        reviewer,
+        f"submission.{action.value}",
+        submission.base_id,
+        submissions.subject_of(submission),
+        change.reason or submission.status.value,
+        submission.kind.permission,
     )
-    recipients = await holders(uow, submission.base_id, submission.kind.permission)
-    await uow.commit()
     return SubmissionDecision(submission, base.name, recipients)
-
-
-async def _covered_base_of(uow: UnitOfWork, reviewer: ReviewerActor, base_id: int) -> Base:
-    base = await uow.bases.get(base_id)
-    if base is None or not reviewer.covers(base.region):
-        raise NotFound()
-    return base
