@@ -463,9 +463,7 @@ async def start_add(update: Update, context: Ctx) -> int:
     assert update.callback_query is not None and context.user_data is not None
     class_id = ADD.parse_id(update.callback_query.data)
     async with acting(update, context) as (uow, actor):
-        c = await scores.scoring_class(uow, actor, class_id)
-        if (await scores.sheet_of(uow, class_id)).is_locked:
-            raise scores.ScoresLocked(status=SHEET_STATUS[Status.SUBMITTED])
+        c = await scores.editable_class(uow, actor, class_id)
     await update.callback_query.answer()
     context.user_data[DRAFT_KEY] = {
         "class_id": class_id,
@@ -674,9 +672,7 @@ async def start_import(update: Update, context: Ctx) -> int:
     assert update.callback_query is not None and context.user_data is not None
     class_id = IMPORT.parse_id(update.callback_query.data)
     async with acting(update, context) as (uow, actor):
-        c = await scores.scoring_class(uow, actor, class_id)
-        if (await scores.sheet_of(uow, class_id)).is_locked:
-            raise scores.ScoresLocked(status=SHEET_STATUS[Status.SUBMITTED])
+        c = await scores.editable_class(uow, actor, class_id)
     await update.callback_query.answer()
     context.user_data[DRAFT_KEY] = {"class_id": class_id, "hours": str(c.hours), "mode": "import"}
     t = tr(update, context)

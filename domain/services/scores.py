@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from domain import validators as v
 from domain.clock import Clock
-from domain.errors import Conflict, DomainError, Invalid, NotFound
+from domain.errors import Conflict, Invalid, InvalidTransition, NotFound
 from domain.messages import N_
 from domain.model import Actor, ScoreCounts, ScoreRecord, ScoreSheet, TrainingClass
 from domain.permissions import Permission
@@ -40,7 +40,9 @@ WRONG_CLASS_TEMPLATE = N_(
     "这是另一个培训班的成绩模板，不能导入到“{name}”。请在本培训班下载模板后填写。"
 )
 NOT_APPROVED = N_("只有审核通过的培训班才能登记成绩。这个培训班目前是“{status}”。")
-LOCKED = N_("本班成绩已报送（{status}），不能修改。如需修改，请在审核前撤回，或等待退回。")
+LOCKED = N_(
+    "本班成绩已报送，目前状态为“{current}”，不能修改。如需修改，请在审核前撤回，或等待退回。"
+)
 NOTHING_TO_SUBMIT = N_("本班还没有登记任何学员成绩，不能报送。")
 NOTHING_TO_STORE = N_("文件中没有可以导入的学员记录。")
 CLASHED = N_("刚刚有人登记了相同身份证号码或证书编号的学员，请刷新名单后再试。")
@@ -48,8 +50,13 @@ CLASHED = N_("刚刚有人登记了相同身份证号码或证书编号的学员
 T = TypeVar("T")
 
 
-class ScoresLocked(DomainError):
+class ScoresLocked(InvalidTransition):
+    """``current`` is the sheet's status value; the bot names it in the reader's words."""
+
     default_key = LOCKED
+
+    def __init__(self, current: str) -> None:
+        super().__init__(current, "edit")
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,13 @@ async def scoring_class(uow: UnitOfWork, actor: Actor, class_id: int) -> Trainin
     ensure_own_base(actor, training_class.base_id)
     if training_class.status is not Status.APPROVED:
         raise Invalid("class", NOT_APPROVED, status=training_class.status.label)
+    return training_class
+
+
+async def editable_class(uow: UnitOfWork, actor: Actor, class_id: int) -> TrainingClass:
+    """The class, when its scores may change now: asked before a step that will change them."""
+    training_class = await scoring_class(uow, actor, class_id)
+    _ensure_editable(await sheet_of(uow, class_id))
     return training_class
 
 
@@ -170,8 +184,7 @@ class ImportTarget:
 
 async def prepare_import(uow: UnitOfWork, actor: Actor, class_id: int) -> ImportTarget:
     """Refuses early while the scores are locked; loads the class's current records."""
-    training_class = await scoring_class(uow, actor, class_id)
-    _ensure_editable(await sheet_of(uow, class_id))
+    training_class = await editable_class(uow, actor, class_id)
     return ImportTarget(
         training_class,
         await heading_of(uow, training_class),
@@ -432,7 +445,7 @@ async def sheet_of(uow: UnitOfWork, class_id: int, *, lock: bool = False) -> Sco
 
 def _ensure_editable(sheet: ScoreSheet) -> None:
     if sheet.is_locked:
-        raise ScoresLocked(status=sheet.status.label)
+        raise ScoresLocked(sheet.status.value)
 
 
 async def _guarded(write: Awaitable[T]) -> T:
