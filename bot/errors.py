@@ -57,9 +57,10 @@ EXTRA_ACTION_LABELS: dict[str, str] = {"edit": N_("修改"), "delete": N_("删�
 def describe(error: DomainError, t: Translator) -> str:
     """A domain error in the user's language, its placeholders filled.
 
-    A refused transition names the state and the step in words, not their code values.
+    A refused transition names the state and the step in words, not their code values; a text
+    parameter that is itself a msgid (a state's label) is translated, any other text is unchanged.
     """
-    params = dict(error.params)
+    params = {key: t.label(value) for key, value in error.params.items()}
     if isinstance(error, InvalidTransition):
         if error.current in Status.__members__.values():
             params["current"] = t(Status(error.current).label)

@@ -58,6 +58,13 @@ class Translator:
             return text
         return text.format(**{k: self._render(v) for k, v in params.items()})
 
+    def label(self, value: Any) -> Any:
+        """A parameter that may be a msgid (a state's name): translated; other text as it is.
+
+        The empty string is never looked up: gettext answers it with the catalogue's header.
+        """
+        return self(value) if isinstance(value, str) and value else value
+
     def _render(self, value: Any) -> Any:
         if isinstance(value, datetime):
             return value.astimezone(self.timezone).strftime("%Y-%m-%d %H:%M")

@@ -30,7 +30,7 @@ class TelegramSender:
     async def send(self, chat_id: int, message: OutboxMessage) -> None:
         t = self.translator(chat_id)
         # Parameter values may be msgids themselves (a module's name): translated, never formatted.
-        params = {key: t(value) for key, value in message.params.items()}
+        params = {key: t.label(value) for key, value in message.params.items()}
         text = t(message.text_key, **params)
         markup = None
         if message.button_key and message.button_data:
