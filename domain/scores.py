@@ -119,6 +119,26 @@ def _parsers(class_hours: Decimal, today: date) -> dict[Column, Callable[[RawCel
     }
 
 
+NO_REMARK: Final = frozenset({"无", "none", "-"})
+
+
+def typed_values(column: Column, text: str) -> dict[Column, str]:
+    """One value typed in the chat as the cells it fills.
+
+    The result step takes a score or a verdict (合格 / 不合格), whichever was typed, and clears
+    the other; "无" as a remark clears it.
+    """
+    if column is Column.SCORE:
+        try:
+            parse_passed(text)
+        except Invalid:
+            return {Column.SCORE: text, Column.PASSED: ""}
+        return {Column.PASSED: text, Column.SCORE: ""}
+    if column is Column.REMARK and text.strip().lower() in NO_REMARK:
+        return {Column.REMARK: ""}
+    return {column: text}
+
+
 def check_field(column: Column, text: str, class_hours: Decimal, today: date) -> None:
     """One value typed in the chat, checked as it is typed; the whole learner again on saving."""
     if text.strip():

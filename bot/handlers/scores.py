@@ -42,7 +42,7 @@ from bot.runtime import Ctx, acting, delete_user_message, reply, services, tr
 from domain import validators as v
 from domain.errors import Invalid
 from domain.model import ScoreRecord
-from domain.scores import ImportPreview, LearnerScore, check_field, parse_passed
+from domain.scores import ImportPreview, LearnerScore, check_field, typed_values
 from domain.scoresheet import FAIL_WORD, PASS_WORD, Column, ScoreWorkbooks
 from domain.services import scores
 from domain.uploads import check_announced_size
@@ -557,25 +557,12 @@ async def on_choice(update: Update, context: Ctx) -> int:
     return await _accept(update, context, typed)
 
 
-def _typed_values(field: Column, text: str) -> dict[Column, str]:
-    """The result step takes a score or a verdict (合格 / 不合格), whichever was typed."""
-    if field is Column.SCORE:
-        try:
-            parse_passed(text)
-        except Invalid:
-            return {Column.SCORE: text, Column.PASSED: ""}
-        return {Column.PASSED: text, Column.SCORE: ""}
-    if field is Column.REMARK and text.strip() in {"无", "none", "-"}:
-        return {Column.REMARK: ""}
-    return {field: text}
-
-
 async def _accept(update: Update, context: Ctx, text: str) -> int:
     draft = _draft(context)
     field = Column(draft["field"])
     svc = services(context)
     t = tr(update, context)
-    typed = _typed_values(field, text)
+    typed = typed_values(field, text)
     try:
         for column_typed, value in typed.items():
             check_field(column_typed, value, Decimal(draft["hours"]), svc.clock.now().date())

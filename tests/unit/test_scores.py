@@ -25,6 +25,7 @@ from domain.scores import (
     LearnerScore,
     check_learner,
     check_one,
+    typed_values,
 )
 from domain.scoresheet import Column, RawCell, SheetRow
 
@@ -234,3 +235,10 @@ def test_one_learner_in_the_chat_is_checked_against_the_class() -> None:
         replacing_id_number=ID_A,
     )
     assert edited.score == 88
+
+
+def test_a_typed_result_is_a_score_or_a_verdict_and_none_clears_a_remark() -> None:
+    assert typed_values(Column.SCORE, "88.5") == {Column.SCORE: "88.5", Column.PASSED: ""}
+    assert typed_values(Column.SCORE, " 不合格 ") == {Column.PASSED: " 不合格 ", Column.SCORE: ""}
+    assert typed_values(Column.REMARK, "None") == {Column.REMARK: ""}
+    assert typed_values(Column.NAME, "张三") == {Column.NAME: "张三"}
