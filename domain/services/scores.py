@@ -300,8 +300,9 @@ async def add_learner(
 ) -> ScoreRecord:
     training_class = await scoring_class(uow, actor, class_id)
     _ensure_editable(await sheet_of(uow, class_id, lock=True))
-    existing = await uow.scores.list_for_class(class_id)
-    learner = check_one(learner_cells(values), existing, training_class.hours, clock.now().date())
+    cells = learner_cells(values)
+    existing = await _possible_clashes(uow, class_id, cells, training_class, clock.now().date())
+    learner = check_one(cells, existing, training_class.hours, clock.now().date())
     added = await _guarded(uow.scores.add(learner.to_record(class_id)))
     await audit.record_by(
         uow,
@@ -338,9 +339,10 @@ async def edit_learner(
         )
         if isinstance(trial, LearnerScore) and trial.passed != record.passed:
             merged[Column.HOURS] = ""
-    existing = await uow.scores.list_for_class(class_id)
+    cells = learner_cells(merged)
+    existing = await _possible_clashes(uow, class_id, cells, training_class, today)
     learner = check_one(
-        learner_cells(merged),
+        cells,
         existing,
         training_class.hours,
         today,
@@ -441,6 +443,26 @@ async def sheet_of(uow: UnitOfWork, class_id: int, *, lock: bool = False) -> Sco
     repo = uow.scores
     stored = await (repo.get_sheet_for_update(class_id) if lock else repo.get_sheet(class_id))
     return stored or ScoreSheet(class_id=class_id)
+
+
+async def _possible_clashes(
+    uow: UnitOfWork,
+    class_id: int,
+    cells: Mapping[Column, RawCell],
+    training_class: TrainingClass,
+    today: date,
+) -> list[ScoreRecord]:
+    """The only records one learner can clash with: the same person, the same certificate.
+
+    Two look-ups by index instead of reading (and decrypting) every learner of the class.
+    """
+    checked = check_learner(cells, training_class.hours, today)
+    if not isinstance(checked, LearnerScore):
+        return []  # ``check_one`` reports the wrong cell first
+    found = [await uow.scores.find(class_id, checked.id_number)]
+    if checked.certificate_no:
+        found.append(await uow.scores.find_by_certificate(class_id, checked.certificate_no))
+    return [record for record in found if record is not None]
 
 
 def _ensure_editable(sheet: ScoreSheet) -> None:

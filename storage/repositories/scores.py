@@ -90,6 +90,14 @@ class SqlScoreRepository:
         row = (await self._session.scalars(statement)).one_or_none()
         return mappers.score_record_to_domain(row, self._cipher) if row is not None else None
 
+    async def find_by_certificate(self, class_id: int, certificate_no: str) -> ScoreRecord | None:
+        """Served by the (class_id, certificate_no) unique constraint's index."""
+        statement = select(ScoreRecordRow).where(
+            ScoreRecordRow.class_id == class_id, ScoreRecordRow.certificate_no == certificate_no
+        )
+        row = (await self._session.scalars(statement)).one_or_none()
+        return mappers.score_record_to_domain(row, self._cipher) if row is not None else None
+
     async def add(self, record: ScoreRecord) -> ScoreRecord:
         values = mappers.score_record_values(record, self._cipher, secrets.token_hex(16))
         async with guarded_write(self._session):

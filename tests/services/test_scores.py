@@ -11,7 +11,7 @@ from domain import validators as v
 from domain.errors import Invalid, InvalidTransition, NotFound, NotPermitted
 from domain.model import Actor, ReviewerActor
 from domain.permissions import Permission
-from domain.scores import ImportCheck, ImportPreview
+from domain.scores import CERTIFICATE_TAKEN, LEARNER_EXISTS, ImportCheck, ImportPreview
 from domain.scoresheet import Column, RawCell, SheetRow
 from domain.services import classes as c
 from domain.services import review, scores
@@ -184,3 +184,20 @@ async def test_submission_locks_every_change_until_returned(uow_factory, hasher,
         await review.approve_scores(uow, clock, checker, class_id)
     async with uow_factory(readonly=True) as uow:
         assert (await scores.sheet_of(uow, class_id)).status is Status.APPROVED
+
+
+async def test_one_learner_clashes_are_found_by_index(uow_factory, hasher, clock):
+    alice = await wuhan_admin(uow_factory, hasher, clock)
+    class_id = await approved(uow_factory, hasher, clock, alice)
+    first = await add(uow_factory, clock, alice, class_id, learner(1, "80", "ZS-1"))
+    async with uow_factory() as uow:
+        with pytest.raises(Invalid) as same:
+            await scores.add_learner(uow, clock, alice, class_id, learner(1, "90"))
+        with pytest.raises(Invalid) as taken:
+            await scores.add_learner(uow, clock, alice, class_id, learner(2, "90", "zs-1"))
+    assert same.value.key == LEARNER_EXISTS and taken.value.key == CERTIFICATE_TAKEN
+    async with uow_factory() as uow:  # the learner's own certificate is no clash
+        edited = await scores.edit_learner(
+            uow, clock, alice, class_id, first.id, {Column.SCORE: "95"}
+        )
+    assert edited.certificate_no == "ZS-1" and edited.score == 95
