@@ -25,6 +25,7 @@ from bot.handlers import (
     menu,
     password,
     profile,
+    reach,
     register,
     review,
     roles,
@@ -163,6 +164,7 @@ def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
     scores.register(app)
     submissions.register(app)
     review.register(app)
+    reach.register(app)
     menu.register(app)
     menu.register_fallbacks(app)
     app.add_error_handler(errors.on_error)

@@ -1,8 +1,8 @@
 """The outbox's sender over python-telegram-bot: each message in its recipient's language.
 
-Telegram's errors become the dispatcher's: 403 (blocked, deactivated) and any 400 ("chat not
-found", a message Telegram refuses) are final, 429 says how long to wait, a network error or a 5xx
-is worth a retry.
+Telegram's errors become the dispatcher's: 403 (blocked, deactivated) and a 400 "chat not found"
+mean the chat is unreachable; any other 400 refuses this one message; 429 says how long to wait; a
+network error or a 5xx is worth a retry.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.i18n import Translator, pick_language
 from bot.keyboards import button, column
+from bot.links import callback_data
 from bot.runtime import LANGUAGE_KEY, Services
 from domain.model import OutboxMessage
 from scheduler import dispatch
@@ -33,8 +34,9 @@ class TelegramSender:
         params = {key: t.label(value) for key, value in message.params.items()}
         text = t(message.text_key, **params)
         markup = None
-        if message.button_key and message.button_data:
-            markup = column([button(t(message.button_key), message.button_data)])
+        data = callback_data(message.link)
+        if message.button_key and data:
+            markup = column([button(t(message.button_key), data)])
         try:
             await self._app.bot.send_message(chat_id, text, reply_markup=markup)
         except Forbidden as refused:
@@ -43,7 +45,9 @@ class TelegramSender:
             seconds = wait.retry_after
             delay = seconds.total_seconds() if hasattr(seconds, "total_seconds") else float(seconds)
             raise dispatch.RetryAfter(delay) from wait
-        except BadRequest as bad:  # "chat not found", or a message Telegram will never take
-            raise dispatch.Blocked(str(bad)) from bad
+        except BadRequest as bad:
+            if "chat not found" in str(bad).lower():
+                raise dispatch.Blocked(str(bad)) from bad
+            raise dispatch.Undeliverable(str(bad)) from bad
         except (NetworkError, TelegramError) as failure:
             raise dispatch.Transient(str(failure)) from failure

@@ -9,6 +9,7 @@ silently skip a late run), and never overlap themselves.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -26,6 +27,7 @@ PLAN_EVERY = timedelta(minutes=5)
 DISPATCH_EVERY = timedelta(seconds=5)
 JOB_OPTIONS = {"coalesce": True, "misfire_grace_time": None, "max_instances": 1}
 PACER_KEY = "cebot.pacer"
+SENDING_NOW_KEY = "cebot.sending_now"
 
 
 def rules_of(services: Services) -> ReminderRules:
@@ -41,7 +43,25 @@ async def plan_job(context: Any) -> None:
 
 
 async def dispatch_job(context: Any) -> None:
-    app = context.application
+    await _dispatch(context.application)
+
+
+def dispatch_soon(app: Any) -> None:
+    """Sends what is due now without waiting for the next tick: a reviewer's decision reaches
+    the base within seconds. The outbox's claim keeps this and the regular job from sending
+    one message twice; in the console and the tests it is the only dispatcher."""
+    running: set[asyncio.Task[None]] = app.bot_data.setdefault(SENDING_NOW_KEY, set())
+    task = app.create_task(_dispatch(app), name="outbox.dispatch.now")
+    running.add(task)
+    task.add_done_callback(running.discard)
+
+
+def sending_now(app: Any) -> bool:
+    """Whether a dispatch started by ``dispatch_soon`` is still running (tests wait for it)."""
+    return bool(app.bot_data.get(SENDING_NOW_KEY))
+
+
+async def _dispatch(app: Any) -> None:
     svc: Services = app.bot_data[SERVICES_KEY]
     pacer = app.bot_data.setdefault(PACER_KEY, Pacer())
     report = await dispatch_once(svc.uow, svc.clock, TelegramSender(app, svc), pacer)

@@ -442,7 +442,8 @@ class OutboxMessage:
 
     ``(user_id, subject, occasion)`` is unique: writing the same reminder twice stores it once.
     ``text_key`` and ``params`` are a catalogue msgid and its values, translated at send time into
-    the recipient's language; ``button`` is a label msgid and its callback data.
+    the recipient's language; ``button_key`` is the button's label msgid and ``link`` where it
+    leads (``domain/links.py``).
     """
 
     id: int | None = None
@@ -454,7 +455,7 @@ class OutboxMessage:
     text_key: str
     params: dict[str, str] = field(default_factory=dict)
     button_key: str | None = None
-    button_data: str | None = None
+    link: str | None = None
     state: OutboxState = OutboxState.PENDING
     attempts: int = 0
     not_before: datetime

@@ -318,6 +318,21 @@ class MuteRepository(Protocol):
     async def all(self) -> set[tuple[int, DeadlineKind]]: ...
 
 
+class BlockedChatRepository(Protocol):
+    """Telegram chats that blocked the bot: reminders to them are failed without being tried.
+
+    Keyed by the chat, not the person: the 403 is Telegram's answer about one chat, and a person
+    who logs in from another Telegram account is reachable again there.
+    """
+
+    async def block(self, telegram_user_id: int, at: datetime, reason: str) -> None: ...
+    async def unblock(self, telegram_user_id: int) -> bool:
+        """Whether the chat was blocked."""
+        ...
+
+    async def blocked_among(self, telegram_user_ids: Sequence[int]) -> set[int]: ...
+
+
 class OutboxRepository(Protocol):
     """Messages waiting to be pushed, written in the transaction of what they report."""
 
@@ -399,6 +414,7 @@ class UnitOfWork(Protocol):
     submissions: SubmissionRepository
     deadlines: DeadlineRepository
     mutes: MuteRepository
+    blocked_chats: BlockedChatRepository
     outbox: OutboxRepository
     planning: PlanningReadRepository
 

@@ -4,7 +4,10 @@ Telegram has no idempotency key, so a crash between a send and its mark sends th
 again after the lease runs out: delivery is at-least-once, and the window is one message wide
 (each mark is committed right after its send, never in a batch). A 429 holds the chat (or
 everyone) for ``retry_after`` and puts the message back; a network error or a 5xx backs off
-exponentially; a 403 (the user blocked the bot) fails the message for good.
+exponentially; a 403 (the user blocked the bot) fails the message for good and records the chat as
+blocked, and later reminders to a blocked chat are failed without trying Telegram again, until
+the person unblocks the bot (Telegram's ``my_chat_member`` update) or logs in again. Decisions of
+reviewers are still tried: they are rare, and say something the base must learn.
 
 The sender is a port: ``bot/`` adapts python-telegram-bot to it and maps Telegram's errors to the
 exceptions below, so nothing here knows Telegram.
@@ -29,10 +32,16 @@ LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
+REMINDER_PREFIX = "reminder:"
+BLOCKED_CHAT = "chat blocked the bot: not tried"
 
 
 class Blocked(Exception):
-    """The recipient blocked the bot or deleted the chat: never try this message again."""
+    """The recipient blocked the bot or the chat is gone: no reminder gets through any more."""
+
+
+class Undeliverable(Exception):
+    """Telegram refuses this one message for good (a 400): the next one may go through."""
 
 
 class RetryAfter(Exception):
@@ -81,10 +90,20 @@ async def dispatch_once(
     async with units() as uow:
         claimed = await uow.outbox.claim(clock.now(), limit=limit, lease=LEASE)
         chats = await uow.sessions.latest_telegram_user_ids(sorted({m.user_id for m in claimed}))
+        blocked = await uow.blocked_chats.blocked_among(list(chats.values()))
         await uow.commit()
     for message in claimed:
-        await _send_one(units, clock, sender, pacer, message, chats.get(message.user_id), report)
+        chat_id = chats.get(message.user_id)
+        if chat_id in blocked and is_reminder(message):
+            await _failed(units, message.id or 0, BLOCKED_CHAT)
+            report.failed += 1
+            continue
+        await _send_one(units, clock, sender, pacer, message, chat_id, report)
     return report
+
+
+def is_reminder(message: OutboxMessage) -> bool:
+    return message.kind.startswith(REMINDER_PREFIX)
 
 
 async def _send_one(
@@ -105,7 +124,14 @@ async def _send_one(
     try:
         await sender.send(chat_id, message)
     except Blocked as blocked:
-        await _failed(units, message_id, str(blocked) or "blocked")
+        reason = str(blocked) or "blocked"
+        async with units() as uow:
+            await uow.outbox.mark_failed(message_id, reason[:500])
+            await uow.blocked_chats.block(chat_id, clock.now(), reason)
+            await uow.commit()
+        report.failed += 1
+    except Undeliverable as refused:
+        await _failed(units, message_id, str(refused) or "refused")
         report.failed += 1
     except RetryAfter as wait:
         if wait.everyone:

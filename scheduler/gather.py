@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain import links
 from domain.clock import Clock
 from domain.messages import N_
 from domain.model import Deadline, DeadlineKind, OutboxMessage, SubmissionKind
@@ -49,7 +50,7 @@ MODULE: dict[DeadlineKind, str] = {
     DeadlineKind.ANNUAL_MATERIALS: "materials",
     DeadlineKind.CLASS_SCORES: "scores",
 }
-"""The menu module the reminder's button opens (``menu:open:<module>``)."""
+"""The menu module the reminder's button opens (``domain.links.module``)."""
 
 BEFORE = N_("截止提醒：{base}的{what}（{item}）将于 {due} 截止（还有 {days} 天）。")
 TODAY = N_("截止提醒：{base}的{what}（{item}）的截止时间是今天 {due}，请尽快提交。")
@@ -170,7 +171,7 @@ def to_message(
         text_key=text_key,
         params=params,
         button_key=ACT_NOW,
-        button_data=f"menu:open:{MODULE[reminder.kind]}",
+        link=links.module(MODULE[reminder.kind]),
         not_before=now,
         created_at=now,
     )

@@ -453,6 +453,16 @@ class ReminderMuteRow(Model):
     kind: Mapped[str] = mapped_column(String(32))
 
 
+class BlockedChatRow(Model):
+    """A Telegram chat that blocked the bot: reminders stop trying it until it is unblocked."""
+
+    __tablename__ = "blocked_chats"
+
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    blocked_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+
+
 class OutboxRow(Model):
     """A message to push, written before it is sent: reminders and reviewers' decisions.
 
@@ -472,7 +482,7 @@ class OutboxRow(Model):
     text_key: Mapped[str] = mapped_column(Text)
     params: Mapped[dict[str, str]] = mapped_column(JSON)
     button_key: Mapped[str | None] = mapped_column(Text)
-    button_data: Mapped[str | None] = mapped_column(String(64))
+    link: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer)
     not_before: Mapped[datetime]

@@ -26,6 +26,7 @@ from storage.db import is_sqlite, write_engine
 from storage.repositories import (
     SqlAuditRepository,
     SqlBaseRepository,
+    SqlBlockedChatRepository,
     SqlClassRepository,
     SqlDeadlineRepository,
     SqlFileRepository,
@@ -63,6 +64,7 @@ class SqlUnitOfWork:
     submissions: SqlSubmissionRepository
     deadlines: SqlDeadlineRepository
     mutes: SqlMuteRepository
+    blocked_chats: SqlBlockedChatRepository
     outbox: SqlOutboxRepository
     planning: SqlPlanningReadRepository
 
@@ -91,6 +93,7 @@ class SqlUnitOfWork:
         self.submissions = SqlSubmissionRepository(session)
         self.deadlines = SqlDeadlineRepository(session)
         self.mutes = SqlMuteRepository(session)
+        self.blocked_chats = SqlBlockedChatRepository(session)
         self.outbox = SqlOutboxRepository(session)
         self.planning = SqlPlanningReadRepository(session)
         return self

@@ -276,12 +276,19 @@ class SimUser:
         self._set_mark()
         return self.api.user_press(self.chat, message, data).id
 
-    def block(self) -> None:
-        """The person blocks the bot: sends fail with 403 Forbidden until ``unblock``."""
-        self.chat.blocked = True
+    def block(self, *, tell: bool = True) -> None:
+        """The person blocks the bot: sends fail with 403 Forbidden until ``unblock``.
+
+        Telegram tells the bot with a ``my_chat_member`` update; ``tell=False`` leaves it out,
+        as when the bot was offline and the update expired, so the bot learns only from a 403.
+        """
+        if tell:
+            self.api.user_blocks(self.chat, True)
+        else:
+            self.chat.blocked = True
 
     def unblock(self) -> None:
-        self.chat.blocked = False
+        self.api.user_blocks(self.chat, False)
 
     # --- waiting -------------------------------------------------------------------------------
 

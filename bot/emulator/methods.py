@@ -736,6 +736,27 @@ class BotApi:
         chat.record("edited", message)
         return self.updates.push("edited_message", self.message_api(chat, message), chat.id)
 
+    def user_blocks(self, chat: Chat, blocked: bool) -> PendingUpdate | None:
+        """Blocking (or unblocking) the bot in a private chat: Telegram tells the bot with a
+        ``my_chat_member`` update, the bot's status going from member to kicked and back."""
+        chat.blocked = blocked
+        statuses = ("member", "kicked") if blocked else ("kicked", "member")
+
+        def member(status: str) -> JSON:
+            found: JSON = {"user": _public_user(self.bot_user), "status": status}
+            if status == "kicked":
+                found["until_date"] = 0  # for ever
+            return found
+
+        payload: JSON = {
+            "chat": chat.api(),
+            "from": chat.user,
+            "date": int(self.clock()),
+            "old_chat_member": member(statuses[0]),
+            "new_chat_member": member(statuses[1]),
+        }
+        return self.updates.push("my_chat_member", payload, chat.id)
+
     def user_press(self, chat: Chat, message: ChatMessage, data: str) -> CallbackQuery:
         self.flood.user_acted(chat.id)
         self._query_counter += 1

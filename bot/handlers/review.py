@@ -14,14 +14,12 @@ in; someone who blocked the bot is skipped, the decision stays.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import partial
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -34,16 +32,13 @@ from telegram.ext import (
 
 from bot.callbacks import CallbackAction
 from bot.handlers import conversation
-from bot.handlers.classes import CARD as CLASS_CARD
 from bot.handlers.classes import history_text
 from bot.handlers.menu import REVIEW_HOME
-from bot.handlers.scores import SHEET as SCORE_SHEET
 from bot.handlers.scores import attachment_name
-from bot.handlers.submissions import MATERIAL as SUBMITTED_MATERIAL
-from bot.handlers.submissions import OVERVIEW as SUBMITTED_ANNUAL
-from bot.i18n import N_, Translator, pick_language
+from bot.i18n import N_, Translator
 from bot.keyboards import button, column, page_count, page_turns
-from bot.runtime import LANGUAGE_KEY, Ctx, reply, services, telegram_user_id, tr
+from bot.runtime import Ctx, reply, services, telegram_user_id, tr
+from bot.scheduling import dispatch_soon
 from domain.clock import Clock
 from domain.model import (
     AnnualSubmission,
@@ -54,7 +49,6 @@ from domain.model import (
 )
 from domain.ports import UnitOfWork
 from domain.services import review
-from domain.services.notify import notification_targets
 from domain.services.sessions import resolve_reviewer
 from domain.uploads import human_size
 from domain.workflow import Action
@@ -103,7 +97,6 @@ class State(IntEnum):
 
 
 Handler = Callable[[Update, Ctx], Coroutine[Any, Any, None]]
-Compose = Callable[[Translator], tuple[str, InlineKeyboardMarkup]]
 Naming = Callable[[Translator], dict[str, Any]]
 """An item's placeholders for its kind's texts, in the reader's language ({name} for a class;
 {year} and {what} for a submission): a notice goes out in each recipient's own language."""
@@ -125,11 +118,8 @@ class Outcome:
     kind: Kind
     action: Action
     naming: Naming
-    link: str
-    """The callback data of the notice's button (``kind.link``): the item in the base's screens."""
     base_name: str
     reason: str | None
-    recipients: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -137,9 +127,8 @@ class Kind:
     """One kind of thing reviewers decide on; the overview, queues and decisions work from it.
 
     Texts are msgids: ``button`` takes {count}; ``heading`` {total} {page} {pages}; ``subject``
-    names an item in the reviewer's prompt and confirmation (None: its {name} as it is);
-    ``approved`` and ``returned`` are the base's notices ({reason} and the item's ``Naming``),
-    whose button ``link`` opens the outcome's ``link``.
+    names an item in the reviewer's prompt and confirmation (None: its {name} as it is). The
+    base's notices are the domain's (``review.Notice``), pushed through the outbox.
     """
 
     key: str
@@ -162,9 +151,6 @@ class Kind:
     """The item's naming when it is the reviewer's to decide on, else NotFound."""
     give_back: Callable[[UnitOfWork, Clock, ReviewerActor, int, str], Awaitable[Outcome]]
     subject: str | None
-    approved: str
-    returned: str
-    link: str
 
     def named(self, t: Translator, naming: Naming) -> str:
         words = naming(t)
@@ -297,10 +283,8 @@ def _class_outcome(decision: review.Decision) -> Outcome:
         CLASSES,
         decision.action,
         _called(c.name),
-        CLASS_CARD.encode(c.id or 0),
         decision.base_name,
         decision.reason,
-        decision.recipients,
     )
 
 
@@ -415,10 +399,8 @@ def _scores_outcome(decision: review.ScoresDecision) -> Outcome:
         SCORES,
         decision.action,
         _called(c.name),
-        SCORE_SHEET.encode(c.id or 0),
         decision.base_name,
         decision.reason,
-        decision.recipients,
     )
 
 
@@ -452,13 +434,6 @@ def _submission_naming(submission: AnnualSubmission) -> Naming:
         return {"year": submission.year, "what": what}
 
     return words
-
-
-def _submission_link(submission: AnnualSubmission) -> str:
-    """Where the base's notice leads: the year's plan or summary, or the material's card."""
-    if submission.kind is SubmissionKind.MATERIAL:
-        return SUBMITTED_MATERIAL.encode(submission.id or 0)
-    return SUBMITTED_ANNUAL.encode(submission.year, submission.kind.value)
 
 
 async def _submissions_page(
@@ -612,10 +587,8 @@ def _submission_outcome(decision: review.SubmissionDecision) -> Outcome:
         SUBMISSIONS,
         decision.action,
         _submission_naming(s),
-        _submission_link(s),
         decision.base_name,
         decision.reason,
-        decision.recipients,
     )
 
 
@@ -655,11 +628,6 @@ CLASSES = Kind(
     check=_class_name,
     give_back=_return_class,
     subject=None,
-    approved=N_("审核结果：您基地的培训班“{name}”已通过主管部门审核。"),
-    returned=N_(
-        "审核结果：您基地的培训班“{name}”已被主管部门退回。\n退回原因：{reason}\n请修改后重新提交。"
-    ),
-    link=N_("查看培训班"),
 )
 SCORES = Kind(
     key="scores",
@@ -677,12 +645,6 @@ SCORES = Kind(
     check=_scores_name,
     give_back=_return_scores,
     subject=N_("{name}的学员成绩"),
-    approved=N_("审核结果：您基地培训班“{name}”的学员成绩已通过主管部门审核。"),
-    returned=N_(
-        "审核结果：您基地培训班“{name}”的学员成绩已被主管部门退回。\n"
-        "退回原因：{reason}\n请修改后重新报送。"
-    ),
-    link=N_("查看成绩"),
 )
 SUBMISSIONS = Kind(
     key="submission",
@@ -700,12 +662,6 @@ SUBMISSIONS = Kind(
     check=_submission_name,
     give_back=_return_submission,
     subject=N_("{year} 年{what}"),
-    approved=N_("审核结果：您基地{year}年的“{what}”已通过主管部门审核。"),
-    returned=N_(
-        "审核结果：您基地{year}年的“{what}”已被主管部门退回。\n"
-        "退回原因：{reason}\n请修改后重新提交。"
-    ),
-    link=N_("查看"),
 )
 KINDS: tuple[Kind, ...] = (CLASSES, SCORES, SUBMISSIONS)
 """What reviewers decide on, in the overview's order."""
@@ -879,33 +835,7 @@ async def _decided(update: Update, context: Ctx, outcome: Outcome) -> None:
         )
     back = column([button(t(N_("返回队列")), outcome.kind.queue.encode(0))])
     await reply(update, text, back, edit=False)
-    await notify(context, outcome.recipients, partial(_notice, outcome))
-
-
-def _notice(outcome: Outcome, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
-    kind = outcome.kind
-    words = outcome.naming(t)
-    if outcome.action is Action.APPROVE:
-        text = t(kind.approved, **words)
-    else:
-        text = t(kind.returned, reason=outcome.reason or "", **words)
-    return text, column([button(t(kind.link), outcome.link)])
-
-
-async def notify(context: Ctx, recipients: Sequence[int], compose: Compose) -> None:
-    """Each recipient in their own language; a failure to reach one never undoes anything."""
-    svc = services(context)
-    async with svc.uow(readonly=True) as uow:
-        targets = await notification_targets(uow, recipients)
-    for chat_id in targets:
-        chosen = context.application.user_data.get(chat_id, {}).get(LANGUAGE_KEY)
-        text, keyboard = compose(Translator(pick_language(chosen, None), svc.settings.timezone))
-        try:
-            await context.bot.send_message(chat_id, text, reply_markup=keyboard)
-        except Forbidden:
-            log.info("review notice not delivered, bot blocked: user=%s", chat_id)
-        except TelegramError as exc:
-            log.warning("review notice not delivered to user=%s: %s", chat_id, exc)
+    dispatch_soon(context.application)
 
 
 # --- wiring ------------------------------------------------------------------------------------

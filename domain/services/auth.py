@@ -342,8 +342,13 @@ async def logout(uow: UnitOfWork, clock: Clock, telegram_user_id: int) -> None:
 async def _open_session(
     uow: UnitOfWork, clock: Clock, telegram_user_id: int, user: User, base_id: int | None
 ) -> LoginSession:
-    """One open session per Telegram user: a new login replaces the previous one."""
+    """One open session per Telegram user: a new login replaces the previous one.
+
+    Whoever logs in from a chat is talking to the bot: if the chat was recorded as blocked,
+    reminders may reach it again.
+    """
     now = clock.now()
+    await uow.blocked_chats.unblock(telegram_user_id)
     previous = await uow.sessions.get_open_for_telegram_user(telegram_user_id)
     if previous is not None:
         previous.ended_at = now

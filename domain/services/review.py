@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from domain import links
 from domain import validators as v
 from domain.clock import Clock
 from domain.errors import Conflict, NotFound
@@ -18,10 +19,12 @@ from domain.messages import N_
 from domain.model import (
     AnnualSubmission,
     Base,
+    OutboxMessage,
     ReviewerActor,
     ScoreCounts,
     ScoreSheet,
     StoredFile,
+    SubmissionKind,
     TrainingClass,
     User,
 )
@@ -214,37 +217,141 @@ async def _decide(
         uow,
         clock,
         reviewer,
-        f"class.{action.value}",
+        training_class,
         training_class.base_id,
         f"#{training_class.id} {training_class.name}",
-        change.reason or training_class.status.value,
         Permission.CLASSES_MANAGE,
+        _class_notice(training_class, action, change.reason),
     )
     return Decision(training_class, base.name, recipients)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the base's admins are told of a decision, as the outbox keeps it: a msgid, its
+    parameters (msgids among them are translated for each reader), and a link to the item."""
+
+    what: str
+    """``class``, ``score`` or ``submission``: the audit action is ``<what>.<action>``, the
+    outbox kind ``decision:<what>`` and its subject ``<what>:<item id>``."""
+    item_id: int
+    text_key: str
+    params: dict[str, str]
+    button_key: str
+    link: str
+
+
+CLASS_APPROVED = N_("审核结果：您基地的培训班“{name}”已通过主管部门审核。")
+CLASS_RETURNED = N_(
+    "审核结果：您基地的培训班“{name}”已被主管部门退回。\n退回原因：{reason}\n请修改后重新提交。"
+)
+SCORES_APPROVED = N_("审核结果：您基地培训班“{name}”的学员成绩已通过主管部门审核。")
+SCORES_RETURNED = N_(
+    "审核结果：您基地培训班“{name}”的学员成绩已被主管部门退回。\n"
+    "退回原因：{reason}\n请修改后重新报送。"
+)
+ANNUAL_APPROVED = N_("审核结果：您基地{year}年的“{what}”已通过主管部门审核。")
+ANNUAL_RETURNED = N_(
+    "审核结果：您基地{year}年的“{what}”已被主管部门退回。\n退回原因：{reason}\n请修改后重新提交。"
+)
+MATERIAL_APPROVED = N_("审核结果：您基地{year}年的年度工作材料“{title}”已通过主管部门审核。")
+MATERIAL_RETURNED = N_(
+    "审核结果：您基地{year}年的年度工作材料“{title}”已被主管部门退回。\n"
+    "退回原因：{reason}\n请修改后重新提交。"
+)
+SEE_CLASS = N_("查看培训班")
+SEE_SCORES = N_("查看成绩")
+SEE_SUBMISSION = N_("查看")
+
+
+def _texts(action: Action, approved: str, returned: str) -> str:
+    return approved if action is Action.APPROVE else returned
+
+
+def _class_notice(training_class: TrainingClass, action: Action, reason: str | None) -> Notice:
+    class_id = training_class.id or 0
+    return Notice(
+        "class",
+        class_id,
+        _texts(action, CLASS_APPROVED, CLASS_RETURNED),
+        {"name": training_class.name, "reason": reason or ""},
+        SEE_CLASS,
+        links.training_class(class_id),
+    )
+
+
+def _scores_notice(training_class: TrainingClass, action: Action, reason: str | None) -> Notice:
+    class_id = training_class.id or 0
+    return Notice(
+        "score",
+        class_id,
+        _texts(action, SCORES_APPROVED, SCORES_RETURNED),
+        {"name": training_class.name, "reason": reason or ""},
+        SEE_SCORES,
+        links.score_sheet(class_id),
+    )
+
+
+def _submission_notice(submission: AnnualSubmission, action: Action, reason: str | None) -> Notice:
+    submission_id = submission.id or 0
+    params = {"year": str(submission.year), "reason": reason or ""}
+    if submission.kind is SubmissionKind.MATERIAL:
+        text = _texts(action, MATERIAL_APPROVED, MATERIAL_RETURNED)
+        params["title"] = submission.title or ""
+        link = links.material(submission_id)
+    else:
+        text = _texts(action, ANNUAL_APPROVED, ANNUAL_RETURNED)
+        params["what"] = submission.kind.label
+        link = links.annual(submission.year, submission.kind)
+    return Notice("submission", submission_id, text, params, SEE_SUBMISSION, link)
 
 
 async def _recorded(
     uow: UnitOfWork,
     clock: Clock,
     reviewer: ReviewerActor,
-    action: str,
+    reviewed: Reviewable,
     base_id: int,
     subject: str,
-    outcome: str,
     told: Permission,
+    notice: Notice,
 ) -> tuple[int, ...]:
-    """Every decision's tail: the base's audit entry, whom to tell, and the commit."""
+    """Every decision's tail: the base's audit entry, the notices in the outbox, the commit.
+
+    The notices are written in the decision's own transaction: a crash after the commit loses
+    none, and one before it leaves neither. Each decision is its own occasion (the step's place
+    in the history), so a class returned twice is told twice.
+    """
+    change = reviewed.history[-1]
     await audit.record(
         uow,
         clock,
-        action=action,
+        action=f"{notice.what}.{change.action.value}",
         base_id=base_id,
         actor_user_id=reviewer.user_id,
         subject=subject,
         old_value=Status.SUBMITTED.value,
-        new_value=outcome,
+        new_value=change.reason or reviewed.status.value,
     )
     recipients = await holders(uow, base_id, told)
+    now = clock.now()
+    await uow.outbox.add_many(
+        [
+            OutboxMessage(
+                user_id=user_id,
+                subject=f"{notice.what}:{notice.item_id}",
+                occasion=f"{change.action.value}:{len(reviewed.history)}",
+                kind=f"decision:{notice.what}",
+                text_key=notice.text_key,
+                params=notice.params,
+                button_key=notice.button_key,
+                link=notice.link,
+                not_before=now,
+                created_at=now,
+            )
+            for user_id in recipients
+        ]
+    )
     await uow.commit()
     return recipients
 
@@ -393,11 +500,11 @@ async def _decide_scores(
         uow,
         clock,
         reviewer,
-        f"score.{action.value}",
+        sheet,
         training_class.base_id,
         f"#{class_id} {training_class.name}",
-        change.reason or sheet.status.value,
         Permission.SCORES_MANAGE,
+        _scores_notice(training_class, action, change.reason),
     )
     return ScoresDecision(training_class, sheet, base.name, recipients)
 
@@ -522,10 +629,10 @@ async def _decide_submission(
         uow,
         clock,
         reviewer,
-        f"submission.{action.value}",
+        submission,
         submission.base_id,
         submissions.subject_of(submission),
-        change.reason or submission.status.value,
         submission.kind.permission,
+        _submission_notice(submission, action, change.reason),
     )
     return SubmissionDecision(submission, base.name, recipients)

@@ -11,6 +11,7 @@ from storage.repositories.classes import SqlClassRepository
 from storage.repositories.files import SqlFileRepository
 from storage.repositories.planning import SqlPlanningReadRepository
 from storage.repositories.reminders import (
+    SqlBlockedChatRepository,
     SqlDeadlineRepository,
     SqlMuteRepository,
     SqlOutboxRepository,
@@ -22,6 +23,7 @@ from storage.repositories.submissions import SqlSubmissionRepository
 __all__ = [
     "SqlAuditRepository",
     "SqlBaseRepository",
+    "SqlBlockedChatRepository",
     "SqlClassRepository",
     "SqlDeadlineRepository",
     "SqlFileRepository",

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import NotFound
 from domain.model import Deadline, DeadlineKind, OutboxMessage, OutboxState
-from storage.models import DeadlineRow, Model, OutboxRow, ReminderMuteRow
+from storage.models import BlockedChatRow, DeadlineRow, Model, OutboxRow, ReminderMuteRow
 from storage.repositories._common import guarded_write
 
 BATCH = 500
@@ -31,6 +31,7 @@ OUTBOX_KEY = ("user_id", "subject", "occasion")
 DEADLINES: Table = Model.metadata.tables[DeadlineRow.__tablename__]
 MUTES: Table = Model.metadata.tables[ReminderMuteRow.__tablename__]
 OUTBOX: Table = Model.metadata.tables[OutboxRow.__tablename__]
+BLOCKED: Table = Model.metadata.tables[BlockedChatRow.__tablename__]
 
 
 def is_postgresql(session: AsyncSession) -> bool:
@@ -138,6 +139,38 @@ class SqlMuteRepository:
         return found
 
 
+class SqlBlockedChatRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def block(self, telegram_user_id: int, at: datetime, reason: str) -> None:
+        """Blocking again keeps the first moment: the chat has been unreachable since then."""
+        statement = (
+            dialect_insert(self._session, BLOCKED)
+            .values(telegram_user_id=telegram_user_id, blocked_at=at, reason=reason[:500])
+            .on_conflict_do_nothing(index_elements=["telegram_user_id"])
+        )
+        async with guarded_write(self._session):
+            await self._session.execute(statement)
+
+    async def unblock(self, telegram_user_id: int) -> bool:
+        async with guarded_write(self._session):
+            result = await self._session.execute(
+                delete(BLOCKED).where(BLOCKED.c.telegram_user_id == telegram_user_id)
+            )
+        return _rowcount(result) > 0
+
+    async def blocked_among(self, telegram_user_ids: Sequence[int]) -> set[int]:
+        if not telegram_user_ids:
+            return set()
+        found = await self._session.scalars(
+            select(BLOCKED.c.telegram_user_id).where(
+                BLOCKED.c.telegram_user_id.in_(sorted(set(telegram_user_ids)))
+            )
+        )
+        return set(found)
+
+
 class SqlOutboxRepository:
     """Claims are leases: ``claimed_until`` keeps a row from other dispatchers after the claiming
     transaction commits, and a dispatcher that dies lets its rows go when the lease runs out."""
@@ -236,7 +269,7 @@ def _values(message: OutboxMessage) -> dict[str, Any]:
         "text_key": message.text_key,
         "params": dict(message.params),
         "button_key": message.button_key,
-        "button_data": message.button_data,
+        "link": message.link,
         "state": message.state.value,
         "attempts": message.attempts,
         "not_before": message.not_before,
@@ -267,7 +300,7 @@ def _message(row: Any) -> OutboxMessage:
         text_key=row.text_key,
         params={str(key): str(value) for key, value in (row.params or {}).items()},
         button_key=row.button_key,
-        button_data=row.button_data,
+        link=row.link,
         state=OutboxState(row.state),
         attempts=row.attempts,
         not_before=row.not_before,

@@ -19,6 +19,7 @@ from bot.app import Overrides, build_application
 from bot.config import Settings
 from bot.emulator import Emulator
 from bot.lifecycle import start_polling, stop
+from bot.scheduling import sending_now
 from domain.clock import FixedClock
 from storage.crypto import Keyring
 from storage.passwords import Argon2PasswordHasher
@@ -38,7 +39,11 @@ class Stack:
     def handling(self) -> bool:
         """Whether the bot still holds an update: queued, or inside the update processor."""
         processor = self.app.update_processor
-        return not self.app.update_queue.empty() or processor.current_concurrent_updates > 0
+        return (
+            not self.app.update_queue.empty()
+            or processor.current_concurrent_updates > 0
+            or sending_now(self.app)
+        )
 
     async def settle(self, user: Any, limit: float = 10.0) -> None:
         """Waits until the emulator saw every update confirmed and the bot finished handling it.

@@ -32,7 +32,7 @@ def reminder(user_id: int, occasion: str, now) -> OutboxMessage:  # type: ignore
         text_key="截止提醒：{what}将于 {due} 截止。",
         params={"what": "年度培训计划", "due": "2026-12-31 17:00"},
         button_key="立即处理",
-        button_data="menu:open:plan",
+        link="module:plan",
         not_before=now,
         created_at=now,
     )
@@ -92,3 +92,85 @@ async def test_a_server_error_is_retried_later_and_a_blocked_user_fails(stack: S
     report = await dispatch(stack)
     assert report.failed == 1
     assert (await outbox_states(stack)).get(OutboxState.FAILED) == 1
+
+
+def decision(user_id: int, now) -> OutboxMessage:  # type: ignore[no-untyped-def]
+    return OutboxMessage(
+        user_id=user_id,
+        subject="class:7",
+        occasion="approve:2",
+        kind="decision:class",
+        text_key="审核结果：您基地的培训班“{name}”已通过主管部门审核。",
+        params={"name": "公需科目培训班"},
+        button_key="查看培训班",
+        link="class:7",
+        not_before=now,
+        created_at=now,
+    )
+
+
+async def queue(stack: Stack, *messages: OutboxMessage) -> None:
+    svc = services_of(stack)
+    async with svc.uow() as uow:
+        await uow.outbox.add_many(messages)
+        await uow.commit()
+
+
+async def blocked(stack: Stack, chat_id: int) -> bool:
+    svc = services_of(stack)
+    async with svc.uow(readonly=True) as uow:
+        return chat_id in await uow.blocked_chats.blocked_among([chat_id])
+
+
+async def test_after_a_403_reminders_stop_trying_the_chat_until_it_unblocks(stack: Stack) -> None:
+    user_id = await boss_user_id(stack)
+    svc = services_of(stack)
+    boss = stack.emu.user(user_id=1001)
+    boss.block(tell=False)  # the bot was offline: it learns only from Telegram's 403
+    await queue(stack, reminder(user_id, "before:7", svc.clock.now()))
+    assert (await dispatch(stack)).failed == 1
+    assert await blocked(stack, 1001)
+    sends = stack.emu.api.count("sendMessage")
+
+    await queue(stack, reminder(user_id, "before:3", svc.clock.now()))
+    assert (await dispatch(stack)).failed == 1
+    assert stack.emu.api.count("sendMessage") == sends  # not tried at all
+
+    await queue(stack, decision(user_id, svc.clock.now()))
+    assert (await dispatch(stack)).failed == 1  # a decision is still tried: Telegram says 403
+    assert stack.emu.api.count("sendMessage") == sends + 1
+
+    boss.unblock()  # Telegram tells the bot (my_chat_member): reachable again
+    await stack.settle(boss)
+    assert not await blocked(stack, 1001)
+    await queue(stack, reminder(user_id, "before:1", svc.clock.now()))
+    assert (await dispatch(stack)).sent == 1
+    (last,) = [m for m in boss.messages[-1:] if m.from_bot]
+    assert "截止提醒" in last.text
+
+
+async def test_telegram_telling_of_a_block_stops_reminders_before_any_403(stack: Stack) -> None:
+    user_id = await boss_user_id(stack)
+    svc = services_of(stack)
+    boss = stack.emu.user(user_id=1001)
+    boss.block()
+    await stack.settle(boss)
+    assert await blocked(stack, 1001)
+    sends = stack.emu.api.count("sendMessage")
+    await queue(stack, reminder(user_id, "before:7", svc.clock.now()))
+    report = await dispatch(stack)
+    assert (report.sent, report.failed) == (0, 1)
+    assert stack.emu.api.count("sendMessage") == sends
+
+
+async def test_a_decision_notice_opens_todays_screen_for_its_link(stack: Stack) -> None:
+    user_id = await boss_user_id(stack)
+    svc = services_of(stack)
+    message = decision(user_id, svc.clock.now())
+    await queue(stack, message)
+    assert (await dispatch(stack)).sent == 1
+    notice = stack.emu.user(user_id=1001).messages[-1]
+    assert notice.text == "审核结果：您基地的培训班“公需科目培训班”已通过主管部门审核。"
+    assert [(b.text, b.callback_data) for b in notice.reply_markup.buttons] == [
+        ("查看培训班", "cls:card:7")
+    ]

@@ -84,8 +84,19 @@ async def clerk(stack: Stack, telegram_id: int, name: str, permission: Permissio
     return Person(stack.emu.user(user_id=telegram_id, first_name=name), stack.settle)
 
 
-def notices(person: Person, since: int) -> list[Any]:
-    return [m for m in person.user.messages[since:] if m.from_bot and "审核结果" in (m.text or "")]
+def notices(person: Person, since: int, about: str = "") -> list[Any]:
+    """Notices of decisions whose text names ``about``."""
+    return [
+        m
+        for m in person.user.messages[since:]
+        if m.from_bot and "审核结果" in (m.text or "") and about in (m.text or "")
+    ]
+
+
+def score_notices(person: Person, since: int) -> list[Any]:
+    """The class's own approval, made while arranging, is pushed through the outbox too and
+    arrives with the first dispatch: only the notices on scores count here."""
+    return notices(person, since, about="学员成绩")
 
 
 async def test_overview_counts_both_kinds_and_approved_scores_reach_the_score_managers(
@@ -121,11 +132,11 @@ async def test_overview_counts_both_kinds_and_approved_scores_reach_the_score_ma
     for person in (boss, scorer, class_clerk):
         await person.settle()
     for person in (boss, scorer):  # the super admin and the score manager, not the class clerk
-        (notice,) = notices(person, before[person])
+        (notice,) = score_notices(person, before[person])
         assert f"您基地培训班“{CLASS_ONE}”的学员成绩已通过主管部门审核" in notice.text
         assert [b.text for b in notice.reply_markup.buttons] == ["查看成绩"]
         assert [b.callback_data for b in notice.reply_markup.buttons] == [f"sc:sheet:{class_id}"]
-    assert notices(class_clerk, before[class_clerk]) == []
+    assert score_notices(class_clerk, before[class_clerk]) == []
     assert await sheet_status(stack, class_id) is Status.APPROVED
 
     opened = texts(await boss.press("查看成绩"))
@@ -168,7 +179,7 @@ async def test_returned_scores_unlock_and_the_base_reads_the_reason_in_its_langu
     assert await class_status(stack, class_id) is Status.APPROVED
 
     await boss.settle()
-    (notice,) = notices(boss, before[boss])
+    (notice,) = score_notices(boss, before[boss])
     assert f"您基地培训班“{CLASS_ONE}”的学员成绩已被主管部门退回" in notice.text
     assert "退回原因：李四的成绩与考核记录不符\n请修改后重新报送。" in notice.text
     assert [b.text for b in notice.reply_markup.buttons] == ["查看成绩"]
@@ -293,7 +304,7 @@ async def test_other_region_sees_nothing_and_forged_presses_change_nothing(stack
         exports = await uow.audit.list(actor.base_id, action_prefix="score.export")
     assert exports == []
     await boss.settle()
-    assert len(notices(boss, 0)) == 1  # the one approval in the right region
+    assert len(score_notices(boss, 0)) == 1  # the one approval in the right region
 
 
 async def test_an_admin_cannot_review_scores(stack: Stack) -> None:

@@ -251,7 +251,7 @@ async def test_approved_plan_reaches_the_plan_managers_with_a_button_to_the_year
         await person.settle()
     for person in (boss, clerk):
         (notice,) = notices(person, before[person])
-        assert f"您基地2026年的“年度工作材料：{GUIDE}”已通过主管部门审核" in notice.text
+        assert f"您基地2026年的年度工作材料“{GUIDE}”已通过主管部门审核" in notice.text
         assert [b.callback_data for b in notice.reply_markup.buttons] == [f"sb:mat:{material_id}"]
     assert notices(planner, before[planner]) == []
     assert (await stored(stack, material_id)).status is Status.APPROVED
@@ -310,7 +310,7 @@ async def test_a_returned_material_is_editable_again_and_the_reason_reaches_the_
     await boss.settle()
     (notice,) = notices(boss, before[boss])
     assert notice.text == (
-        f"审核结果：您基地2026年的“年度工作材料：{GUIDE}”已被主管部门退回。\n"
+        f"审核结果：您基地2026年的年度工作材料“{GUIDE}”已被主管部门退回。\n"
         f"退回原因：{reason}\n请修改后重新提交。"
     )
     assert [b.text for b in notice.reply_markup.buttons] == ["查看"]

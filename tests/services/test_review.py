@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from domain.errors import Conflict, Invalid, InvalidTransition, NotFound, NotPermitted
-from domain.model import ReviewerActor
+from domain.model import OutboxMessage, OutboxState, ReviewerActor
 from domain.permissions import Permission
 from domain.services import auth, review
 from domain.services import classes as c
@@ -230,6 +232,45 @@ async def test_returned_class_is_edited_and_resubmitted(uow_factory, hasher, clo
         "class.approve",
     ]
     assert events[3].new_value == "请补充培训地点的门牌号。"
+
+
+async def decision_notices(uow_factory) -> list[OutboxMessage]:
+    async with uow_factory() as uow:  # never committed: the claim is rolled back
+        found = await uow.outbox.claim(FAR_FUTURE, limit=100, lease=timedelta(seconds=1))
+    return sorted(
+        (m for m in found if m.kind.startswith("decision:")), key=lambda m: (m.occasion, m.user_id)
+    )
+
+
+FAR_FUTURE = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+async def test_each_decision_queues_its_notice_in_its_own_transaction(uow_factory, hasher, clock):
+    """Written with the decision, one per manager and per step: the return and the later
+    approval of the same class are two notices, a refused second decision adds none."""
+    alice = await wuhan_admin(uow_factory, hasher, clock)
+    klass = await submitted(uow_factory, clock, alice)
+    judge = await reviewer(uow_factory, hasher, clock, regions=[])
+    assert await decision_notices(uow_factory) == []
+    async with uow_factory() as uow:
+        await review.return_class(uow, clock, judge, klass.id, "请补充培训地点。")
+    async with uow_factory() as uow:
+        await c.submit_class(uow, clock, alice, klass.id)
+    async with uow_factory() as uow:
+        await review.approve(uow, clock, judge, klass.id)
+    async with uow_factory() as uow:
+        with pytest.raises(InvalidTransition):
+            await review.approve(uow, clock, judge, klass.id)
+
+    approved, returned = await decision_notices(uow_factory)
+    assert (returned.occasion, approved.occasion) == ("return:2", "approve:4")
+    for notice in (returned, approved):
+        assert notice.user_id == alice.user_id and notice.kind == "decision:class"
+        assert notice.subject == f"class:{klass.id}" and notice.link == f"class:{klass.id}"
+        assert notice.button_key == review.SEE_CLASS and notice.state is OutboxState.PENDING
+    assert returned.text_key == review.CLASS_RETURNED
+    assert returned.params == {"name": klass.name, "reason": "请补充培训地点。"}
+    assert approved.text_key == review.CLASS_APPROVED
 
 
 async def test_withdrawn_class_leaves_the_queue_and_cannot_be_decided(uow_factory, hasher, clock):

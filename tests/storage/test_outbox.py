@@ -40,7 +40,7 @@ def a_message(user_id: int, subject: str = "annual_plan:2026:1", **changes: obje
         "text_key": "截止提醒：{base}的{what}（{item}）将于 {due} 截止（还有 {days} 天）。",
         "params": {"base": "武汉职业培训学院", "what": "年度培训计划", "days": "7"},
         "button_key": "立即处理",
-        "button_data": "menu:open:plan",
+        "link": "module:plan",
         "not_before": T0,
         "created_at": T0,
     }
@@ -96,7 +96,7 @@ async def test_adding_the_same_message_twice_stores_it_once(uow_factory: UnitOfW
     stored = next(m for m in claimed if m.user_id == alice and m.occasion == "before:7")
     # The first write wins: a later plan never rewrites a message already queued.
     assert stored.params == {"base": "武汉职业培训学院", "what": "年度培训计划", "days": "7"}
-    assert stored.text_key == first[0].text_key and stored.button_data == "menu:open:plan"
+    assert stored.text_key == first[0].text_key and stored.link == "module:plan"
     assert stored.kind == "reminder:annual_plan" and stored.state is OutboxState.PENDING
     assert stored.attempts == 0 and stored.created_at == T0 and stored.id is not None
 

@@ -1,0 +1,36 @@
+"""Telegram's word that a person blocked or unblocked the bot in their private chat.
+
+Nothing is said back (a blocked chat cannot be written to, and an unblocking is followed by the
+person's own message); the record only decides whether reminders try the chat.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMember, Update
+from telegram.constants import ChatType
+from telegram.ext import Application, ChatMemberHandler
+
+from bot.runtime import Ctx, services
+from domain.services import reach
+
+log = logging.getLogger("cebot.reach")
+
+
+async def membership_changed(update: Update, context: Ctx) -> None:
+    changed = update.my_chat_member
+    if changed is None or changed.chat.type != ChatType.PRIVATE:
+        return
+    svc = services(context)
+    status = changed.new_chat_member.status
+    async with svc.uow() as uow:
+        if status == ChatMember.BANNED:
+            await reach.chat_blocked(uow, svc.clock, changed.chat.id)
+            log.info("chat %s blocked the bot", changed.chat.id)
+        elif status == ChatMember.MEMBER and await reach.chat_unblocked(uow, changed.chat.id):
+            log.info("chat %s unblocked the bot", changed.chat.id)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
