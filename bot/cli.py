@@ -292,10 +292,10 @@ async def _reminders(settings: Settings, *, send: bool) -> int:
     """``--dry-run`` writes nothing; ``--send-now`` plans into the outbox and empties it once."""
     from domain.clock import SystemClock
     from scheduler import gather
-    from scheduler.planning import ReminderRules, plan
+    from scheduler.planning import plan
 
     clock = SystemClock()
-    rules = ReminderRules(timezone=settings.timezone)
+    rules = settings.reminders
     if not send:
         async with _operator_units(settings) as units, units(readonly=True) as uow:
             now = clock.now()

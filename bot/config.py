@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from scheduler.planning import ReminderRules
 
 DEFAULT_BOT_API_URL = "https://api.telegram.org"
 
@@ -32,6 +34,7 @@ class Settings:
     session_idle: timedelta
     session_lifetime: timedelta
     log_level: str
+    reminders: ReminderRules
 
     @property
     def bot_base_url(self) -> str:
@@ -62,16 +65,18 @@ class Settings:
             env.get("CEBOT_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'cebot.db'}"
         )
         _check_database_url(database_url)
+        timezone = _timezone(env.get("CEBOT_TIMEZONE") or "Asia/Shanghai")
         return cls(
             database_url=database_url,
             data_dir=data_dir,
             telegram_token=_token(env.get("CEBOT_TELEGRAM_TOKEN")),
             bot_api_url=_bot_api_url(env.get("CEBOT_BOT_API_URL") or DEFAULT_BOT_API_URL),
-            timezone=_timezone(env.get("CEBOT_TIMEZONE") or "Asia/Shanghai"),
+            timezone=timezone,
             secret_keys=env.get("CEBOT_SECRET_KEYS") or None,
             session_idle=_minutes(env, "CEBOT_SESSION_IDLE_MINUTES", 30),
             session_lifetime=_minutes(env, "CEBOT_SESSION_LIFETIME_MINUTES", 12 * 60),
             log_level=_log_level(env.get("CEBOT_LOG_LEVEL") or "INFO"),
+            reminders=_reminder_rules(env, timezone),
         )
 
 
@@ -140,3 +145,64 @@ def _log_level(value: str) -> str:
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(f"CEBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {value!r}")
     return level
+
+
+def _reminder_rules(env: Mapping[str, str], timezone: ZoneInfo) -> ReminderRules:
+    """The issue's defaults unless the operator says otherwise (docs/decisions.md, Reminders)."""
+    defaults = ReminderRules(timezone=timezone)
+    raw_days = env.get("CEBOT_REMINDER_DAYS_BEFORE")
+    offsets = defaults.offsets_days
+    if raw_days:
+        try:
+            offsets = tuple(sorted({int(part) for part in raw_days.split(",")}, reverse=True))
+        except ValueError:
+            offsets = ()
+        if not offsets or any(not 0 <= day <= 365 for day in offsets):
+            raise ConfigError(
+                "CEBOT_REMINDER_DAYS_BEFORE must list whole days from 0 to 365 "
+                f"separated by commas (e.g. 14,7,3,1,0), not {raw_days!r}"
+            )
+    every = _days(env, "CEBOT_REMINDER_OVERDUE_EVERY_DAYS", defaults.overdue_every_days)
+    for_days = _days(env, "CEBOT_REMINDER_OVERDUE_FOR_DAYS", defaults.overdue_for_days)
+    quiet_from, quiet_until = defaults.quiet_from, defaults.quiet_until
+    raw_quiet = env.get("CEBOT_QUIET_HOURS")
+    if raw_quiet:
+        start, sep, end = raw_quiet.partition("-")
+        quiet_from = _clock_time("CEBOT_QUIET_HOURS", start, raw_quiet)
+        quiet_until = _clock_time("CEBOT_QUIET_HOURS", end if sep else "", raw_quiet)
+    morning = defaults.morning
+    if env.get("CEBOT_REMINDER_TIME"):
+        morning = _clock_time("CEBOT_REMINDER_TIME", env["CEBOT_REMINDER_TIME"], None)
+    rules = ReminderRules(
+        offsets_days=offsets,
+        overdue_every_days=every,
+        overdue_for_days=for_days,
+        quiet_from=quiet_from,
+        quiet_until=quiet_until,
+        morning=morning,
+        timezone=timezone,
+    )
+    if rules.is_quiet(datetime.combine(datetime.now(timezone).date(), morning, tzinfo=timezone)):
+        raise ConfigError(
+            f"CEBOT_REMINDER_TIME {morning:%H:%M} falls in the quiet hours "
+            f"{quiet_from:%H:%M}-{quiet_until:%H:%M}: no reminder would ever be sent"
+        )
+    return rules
+
+
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 <= int(raw) <= 365:
+        raise ConfigError(f"{name} must be a whole number of days from 0 to 365, not {raw!r}")
+    return int(raw)
+
+
+def _clock_time(name: str, value: str, whole: str | None) -> time:
+    try:
+        return time.fromisoformat(value.strip())
+    except ValueError:
+        shown = whole if whole is not None else value
+        example = "21:00-08:00" if whole is not None else "08:30"
+        raise ConfigError(f"{name} must look like {example}, not {shown!r}") from None

@@ -31,7 +31,7 @@ SENDING_NOW_KEY = "cebot.sending_now"
 
 
 def rules_of(services: Services) -> ReminderRules:
-    return ReminderRules(timezone=services.settings.timezone)
+    return services.settings.reminders
 
 
 async def plan_job(context: Any) -> None:

@@ -413,10 +413,31 @@ class AnnualSubmission(Reviewable):
 
 
 class DeadlineKind(StrEnum):
+    """What the operator sets deadlines for; each is reminded to the holders of its permission."""
+
     ANNUAL_PLAN = "annual_plan"
     ANNUAL_SUMMARY = "annual_summary"
     ANNUAL_MATERIALS = "annual_materials"
     CLASS_SCORES = "class_scores"
+
+    @property
+    def permission(self) -> Permission:
+        return {
+            DeadlineKind.ANNUAL_PLAN: Permission.PLANS_MANAGE,
+            DeadlineKind.ANNUAL_SUMMARY: Permission.SUMMARIES_MANAGE,
+            DeadlineKind.ANNUAL_MATERIALS: Permission.MATERIALS_MANAGE,
+            DeadlineKind.CLASS_SCORES: Permission.SCORES_MANAGE,
+        }[self]
+
+    @property
+    def label(self) -> str:
+        """What is owed, as a msgid."""
+        return {
+            DeadlineKind.ANNUAL_PLAN: SubmissionKind.PLAN.label,
+            DeadlineKind.ANNUAL_SUMMARY: SubmissionKind.SUMMARY.label,
+            DeadlineKind.ANNUAL_MATERIALS: SubmissionKind.MATERIAL.label,
+            DeadlineKind.CLASS_SCORES: N_("学员成绩"),
+        }[self]
 
 
 @dataclass(kw_only=True)

@@ -378,22 +378,28 @@ class PlanningReadRepository(Protocol):
     Read-only and wide on purpose: ``scheduler.gather`` turns these into the planner's input.
     """
 
-    async def base_names(self) -> dict[int, str]:
-        """Every base's name by id."""
+    async def base_names(self, base_id: int | None = None) -> dict[int, str]:
+        """Every base's name by id (``base_id``: that base's alone, as in every method here)."""
         ...
 
-    async def memberships_with_roles(self) -> list[tuple[Membership, Role | None]]:
+    async def memberships_with_roles(
+        self, base_id: int | None = None
+    ) -> list[tuple[Membership, Role | None]]:
         """Every membership of every base with its role (None for none, e.g. a super admin)."""
         ...
 
-    async def annual_done(self, years: Sequence[int]) -> set[tuple[int, int, SubmissionKind]]:
+    async def annual_done(
+        self, years: Sequence[int], base_id: int | None = None
+    ) -> set[tuple[int, int, SubmissionKind]]:
         """``(base id, year, kind)`` for what is submitted or approved.
 
         A plan or summary counts itself; materials count once at least one material is in.
         """
         ...
 
-    async def approved_classes(self, years: Sequence[int]) -> list[ClassScoresState]:
+    async def approved_classes(
+        self, years: Sequence[int], base_id: int | None = None
+    ) -> list[ClassScoresState]:
         """The approved classes of ``years``, each with whether its scores are in."""
         ...
 

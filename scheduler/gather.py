@@ -36,22 +36,6 @@ ANNUAL: dict[DeadlineKind, SubmissionKind] = {
     DeadlineKind.ANNUAL_MATERIALS: SubmissionKind.MATERIAL,
 }
 
-WHAT: dict[DeadlineKind, str] = {
-    DeadlineKind.ANNUAL_PLAN: SubmissionKind.PLAN.label,
-    DeadlineKind.ANNUAL_SUMMARY: SubmissionKind.SUMMARY.label,
-    DeadlineKind.ANNUAL_MATERIALS: SubmissionKind.MATERIAL.label,
-    DeadlineKind.CLASS_SCORES: N_("学员成绩"),
-}
-"""What is owed, as a msgid: the sender translates parameter values too."""
-
-MODULE: dict[DeadlineKind, str] = {
-    DeadlineKind.ANNUAL_PLAN: "plan",
-    DeadlineKind.ANNUAL_SUMMARY: "summary",
-    DeadlineKind.ANNUAL_MATERIALS: "materials",
-    DeadlineKind.CLASS_SCORES: "scores",
-}
-"""The menu module the reminder's button opens (``domain.links.module``)."""
-
 BEFORE = N_("截止提醒：{base}的{what}（{item}）将于 {due} 截止（还有 {days} 天）。")
 TODAY = N_("截止提醒：{base}的{what}（{item}）的截止时间是今天 {due}，请尽快提交。")
 OVERDUE = N_("截止提醒：{base}的{what}（{item}）已于 {due} 截止，已逾期 {days} 天，请尽快提交。")
@@ -69,6 +53,17 @@ class PlanningInput:
     base_names: Mapping[int, str]
     items: Mapping[str, str]
     """Per subject, what names the thing owed beyond its kind: the year, or the class's name."""
+    links: Mapping[str, str]
+    """Per subject, where it is acted on (``domain.links``): the year's plan or summary, the
+    materials, the class's score sheet."""
+
+
+def annual_link(kind: DeadlineKind, year: int) -> str:
+    """The year's plan or summary itself; materials are many, so their list."""
+    submission = ANNUAL[kind]
+    if submission is SubmissionKind.MATERIAL:
+        return links.module("materials")
+    return links.annual(year, submission)
 
 
 def annual_subject(kind: DeadlineKind, year: int, base_id: int) -> str:
@@ -80,35 +75,42 @@ def scores_subject(class_id: int) -> str:
 
 
 async def gather(
-    uow: UnitOfWork, deadlines: Sequence[Deadline], rules: ReminderRules
+    uow: UnitOfWork,
+    deadlines: Sequence[Deadline],
+    rules: ReminderRules,
+    *,
+    base_id: int | None = None,
 ) -> PlanningInput:
-    """Everything owed under ``deadlines`` by every base, and every holder of a permission.
+    """Everything owed under ``deadlines`` by every base (or by ``base_id`` alone), and every
+    holder of a permission.
 
     Four queries (bases, submissions, classes, memberships), none when there is no deadline.
     """
     if not deadlines:
-        return PlanningInput([], [], {}, {})
+        return PlanningInput([], [], {}, {}, {})
     annual = [d for d in deadlines if d.kind in ANNUAL and d.due_at is not None]
     scores = {
         d.year: d.days_after_end
         for d in deadlines
         if d.kind is DeadlineKind.CLASS_SCORES and d.days_after_end is not None
     }
-    base_names = await uow.planning.base_names()
-    done = await uow.planning.annual_done(sorted({d.year for d in annual}))
-    classes = await uow.planning.approved_classes(sorted(scores))
+    base_names = await uow.planning.base_names(base_id)
+    done = await uow.planning.annual_done(sorted({d.year for d in annual}), base_id)
+    classes = await uow.planning.approved_classes(sorted(scores), base_id)
 
     obligations: list[Obligation] = []
     items: dict[str, str] = {}
+    where: dict[str, str] = {}
     for deadline in annual:
         assert deadline.due_at is not None
-        for base_id in base_names:
-            subject = annual_subject(deadline.kind, deadline.year, base_id)
-            owed = (base_id, deadline.year, ANNUAL[deadline.kind])
+        for owing in base_names:
+            subject = annual_subject(deadline.kind, deadline.year, owing)
+            owed = (owing, deadline.year, ANNUAL[deadline.kind])
             obligations.append(
-                Obligation(base_id, deadline.kind, subject, deadline.due_at, done=owed in done)
+                Obligation(owing, deadline.kind, subject, deadline.due_at, done=owed in done)
             )
             items[subject] = str(deadline.year)
+            where[subject] = annual_link(deadline.kind, deadline.year)
     for training_class in classes:
         subject = scores_subject(training_class.class_id)
         due_at = class_scores_due(training_class.end_date, scores[training_class.year], rules)
@@ -122,13 +124,14 @@ async def gather(
             )
         )
         items[subject] = training_class.name
+        where[subject] = links.score_sheet(training_class.class_id)
 
     holders = []
-    for membership, role in await uow.planning.memberships_with_roles():
+    for membership, role in await uow.planning.memberships_with_roles(base_id):
         permissions = membership.effective_permissions(role)
         if permissions:
             holders.append(Holder(membership.user_id, membership.base_id, permissions))
-    return PlanningInput(obligations, holders, base_names, items)
+    return PlanningInput(obligations, holders, base_names, items, where)
 
 
 async def planning_inputs(
@@ -158,7 +161,7 @@ def to_message(
         text_key = OVERDUE
     params = {
         "base": found.base_names.get(reminder.base_id, ""),
-        "what": WHAT[reminder.kind],
+        "what": reminder.kind.label,  # a msgid: the sender translates parameter values too
         "item": found.items.get(reminder.subject, ""),
         "due": reminder.due_at.astimezone(rules.timezone).strftime(DUE_FORMAT),
         "days": str(abs(reminder.days_left)),
@@ -171,7 +174,7 @@ def to_message(
         text_key=text_key,
         params=params,
         button_key=ACT_NOW,
-        link=links.module(MODULE[reminder.kind]),
+        link=found.links.get(reminder.subject),
         not_before=now,
         created_at=now,
     )

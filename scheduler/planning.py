@@ -21,17 +21,11 @@ from zoneinfo import ZoneInfo
 from domain.model import DeadlineKind
 from domain.permissions import Permission
 
-PERMISSION_OF: dict[DeadlineKind, Permission] = {
-    DeadlineKind.ANNUAL_PLAN: Permission.PLANS_MANAGE,
-    DeadlineKind.ANNUAL_SUMMARY: Permission.SUMMARIES_MANAGE,
-    DeadlineKind.ANNUAL_MATERIALS: Permission.MATERIALS_MANAGE,
-    DeadlineKind.CLASS_SCORES: Permission.SCORES_MANAGE,
-}
-
 
 @dataclass(frozen=True)
 class ReminderRules:
-    """The defaults of the issue; each is configurable through the environment."""
+    """The defaults of the issue; each is configurable through the environment
+    (``CEBOT_REMINDER_*`` and ``CEBOT_QUIET_HOURS``, read in ``bot/config.py``)."""
 
     offsets_days: tuple[int, ...] = (14, 7, 3, 1, 0)
     overdue_every_days: int = 3
@@ -42,8 +36,12 @@ class ReminderRules:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
 
     def is_quiet(self, moment: datetime) -> bool:
+        """Quiet hours may run over midnight (21:00–08:00) or not (12:00–13:30); equal ends
+        mean none."""
         local = moment.astimezone(self.timezone).time()
-        return local >= self.quiet_from or local < self.quiet_until
+        if self.quiet_from > self.quiet_until:
+            return local >= self.quiet_from or local < self.quiet_until
+        return self.quiet_from <= local < self.quiet_until
 
 
 @dataclass(frozen=True)
@@ -134,7 +132,7 @@ def plan(
         occasion = latest_occasion(owed.due_at, now, rules)
         if occasion is None:
             continue
-        permission = PERMISSION_OF[owed.kind]
+        permission = owed.kind.permission
         days_left = (owed.due_at.astimezone(rules.timezone).date() - today).days
         for holder in by_base.get(owed.base_id, ()):
             if permission not in holder.permissions or (holder.user_id, owed.kind) in mutes:

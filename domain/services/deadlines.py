@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from domain.clock import Clock
-from domain.errors import Invalid
+from domain.errors import Invalid, NotPermitted
 from domain.messages import N_
-from domain.model import Deadline, DeadlineKind
+from domain.model import Actor, Deadline, DeadlineKind
 from domain.ports import UnitOfWork
 from domain.services import audit
 
@@ -78,3 +78,23 @@ async def set_deadline(
 
 async def list_deadlines(uow: UnitOfWork, *, year: int | None = None) -> list[Deadline]:
     return await uow.deadlines.list(year=year)
+
+
+async def set_muted(
+    uow: UnitOfWork, actor: Actor, kind: DeadlineKind, muted: bool
+) -> frozenset[DeadlineKind]:
+    """Mutes or unmutes one kind for this person (on every base they administer, since the
+    reminder goes to the person); returns what they have muted now.
+
+    Only a kind they are reminded of (they hold its permission) can be toggled: the screen offers
+    no other, and a forged button must not change what it does not show.
+    """
+    if not actor.can(kind.permission):
+        raise NotPermitted()
+    if muted:
+        await uow.mutes.mute(actor.user_id, kind)
+    else:
+        await uow.mutes.unmute(actor.user_id, kind)
+    now_muted = frozenset(await uow.mutes.for_user(actor.user_id))
+    await uow.commit()
+    return now_muted

@@ -1,7 +1,8 @@
 """What reminder planning reads for every base at once (``domain.ports.PlanningReadRepository``).
 
 Each method is one query over all bases, whatever their number: planning for 5,000 bases costs
-what planning for three does. Plain column selects, no ORM rows: thousands of memberships are read
+what planning for three does. ``base_id`` narrows each to one base, for that base's own
+``/deadlines``. Plain column selects, no ORM rows: thousands of memberships are read
 every few minutes and none of them is ever written back from here.
 """
 
@@ -33,11 +34,15 @@ class SqlPlanningReadRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def base_names(self) -> dict[int, str]:
-        rows = await self._session.execute(select(BaseRow.id, BaseRow.name))
-        return {base_id: name for base_id, name in rows}
+    async def base_names(self, base_id: int | None = None) -> dict[int, str]:
+        statement = select(BaseRow.id, BaseRow.name)
+        if base_id is not None:
+            statement = statement.where(BaseRow.id == base_id)
+        return {found_id: name for found_id, name in await self._session.execute(statement)}
 
-    async def memberships_with_roles(self) -> list[tuple[Membership, Role | None]]:
+    async def memberships_with_roles(
+        self, base_id: int | None = None
+    ) -> list[tuple[Membership, Role | None]]:
         statement = (
             select(
                 MembershipRow.id,
@@ -53,6 +58,8 @@ class SqlPlanningReadRepository:
             .outerjoin(RoleRow, RoleRow.id == MembershipRow.role_id)
             .order_by(MembershipRow.base_id, MembershipRow.id)
         )
+        if base_id is not None:
+            statement = statement.where(MembershipRow.base_id == base_id)
         roles: dict[int, Role] = {}
         found: list[tuple[Membership, Role | None]] = []
         for row in await self._session.execute(statement):
@@ -77,7 +84,9 @@ class SqlPlanningReadRepository:
             found.append((membership, role))
         return found
 
-    async def annual_done(self, years: Sequence[int]) -> set[tuple[int, int, SubmissionKind]]:
+    async def annual_done(
+        self, years: Sequence[int], base_id: int | None = None
+    ) -> set[tuple[int, int, SubmissionKind]]:
         if not years:
             return set()
         statement = (
@@ -88,12 +97,16 @@ class SqlPlanningReadRepository:
             )
             .distinct()
         )
+        if base_id is not None:
+            statement = statement.where(AnnualSubmissionRow.base_id == base_id)
         return {
-            (base_id, year, SubmissionKind(kind))
-            for base_id, year, kind in await self._session.execute(statement)
+            (found_id, year, SubmissionKind(kind))
+            for found_id, year, kind in await self._session.execute(statement)
         }
 
-    async def approved_classes(self, years: Sequence[int]) -> list[ClassScoresState]:
+    async def approved_classes(
+        self, years: Sequence[int], base_id: int | None = None
+    ) -> list[ClassScoresState]:
         if not years:
             return []
         statement = (
@@ -112,15 +125,17 @@ class SqlPlanningReadRepository:
             )
             .order_by(TrainingClassRow.id)
         )
+        if base_id is not None:
+            statement = statement.where(TrainingClassRow.base_id == base_id)
         rows = await self._session.execute(statement)
         return [
             ClassScoresState(
                 class_id=class_id,
-                base_id=base_id,
+                base_id=found_id,
                 year=year,
                 name=name,
                 end_date=end_date,
                 scores_in=sheet_status in IN,
             )
-            for class_id, base_id, year, name, end_date, sheet_status in rows
+            for class_id, found_id, year, name, end_date, sheet_status in rows
         ]

@@ -228,7 +228,7 @@ async def test_only_those_who_owe_and_hold_the_permission_are_reminded_once(
     assert plan_message.text_key.format(**plan_message.params) == (
         "截止提醒：武汉职业培训学院的年度培训计划（2026）将于 2026-12-06 17:00 截止（还有 7 天）。"
     )
-    assert (plan_message.button_key, plan_message.link) == (ACT_NOW, "module:plan")
+    assert (plan_message.button_key, plan_message.link) == (ACT_NOW, "annual:2026:plan")
     assert plan_message.not_before == NOW and plan_message.state.value == "pending"
 
     scores_message = next(m for m in messages if m.user_id == bob.user_id)
@@ -236,7 +236,7 @@ async def test_only_those_who_owe_and_hold_the_permission_are_reminded_once(
     assert scores_message.params["item"] == "武汉专业科目培训班"
     assert scores_message.params["what"] == "学员成绩"
     assert scores_message.params["due"] == "2026-11-29 23:59"
-    assert scores_message.link == "module:scores"
+    assert scores_message.link == f"scores:{wuhan_class}"
 
     # Planned again, at once or later the same day: nothing new.
     assert await enqueue(uow_factory, clock) == 0
