@@ -1,4 +1,5 @@
-"""The benchmark harness still runs: `--quick` on the import row, its JSON as a later run reads.
+"""The benchmark harness still runs: `--quick` on the import row and on the reminder rows, and its
+JSON as a later run reads.
 
 Only the shape and sanity of the numbers are checked here; the targets belong to ``make bench``.
 """
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.bench import reminders
 from tests.bench.harness import main
 from tests.bench.scores import BENCHMARKS
 
@@ -39,3 +41,28 @@ def test_quick_import_row_writes_comparable_results(
     shown = capsys.readouterr().out
     assert "score_import_10k" in shown
     assert "Change against" in shown and "ours 1.000 s →" in shown  # the earlier run, compared
+
+
+def test_quick_reminder_rows_plan_and_send_through_the_emulator(tmp_path: Path) -> None:
+    """50 bases and 60 messages: the rows run end to end and their checks hold at any size."""
+    written = tmp_path / "bench.json"
+
+    status = main(reminders.BENCHMARKS, ["--quick", "--json", str(written)])
+
+    assert status == 0
+    planning, dispatch = json.loads(written.read_text())["results"]
+    assert planning["name"] == "reminder_planning_5k" and planning["unit"] == "s"
+    assert planning["ours"] > 0 and planning["reference"] > 0
+    assert all(planning["checks"].values())  # as many statements for 50 bases as for 5
+    counts = planning["details"]["statements_by_bases"]
+    assert set(counts) == {"50", "5"} and len(set(counts.values())) == 1
+    assert planning["details"]["enqueue_due_added"] == planning["details"]["reminders"] > 0
+
+    assert dispatch["name"] == "reminder_dispatch_3k" and dispatch["unit"] == "msg/s"
+    assert dispatch["reference"] == 30.0 and dispatch["target"]["at_least"] is True
+    assert dispatch["checks"] == {
+        "no 429 answer": True,
+        "every message sent and delivered once": True,
+    }
+    assert dispatch["details"]["delivered_in_emulator"] == dispatch["details"]["messages"] == 60
+    assert 0 < dispatch["ours"] <= 30.0  # paced: never faster than Telegram allows
