@@ -21,6 +21,7 @@ from bot.handlers import (
     audit,
     classes,
     conversation,
+    deadlines,
     login,
     menu,
     password,
@@ -61,6 +62,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("plan", N_("年度培训计划")),
     ("summary", N_("年度工作总结")),
     ("materials", N_("年度工作材料报送")),
+    ("deadlines", N_("截止日期与提醒")),
     ("audit", N_("操作记录（超级管理员）")),
     ("review", N_("待审核事项（主管部门审核员）")),
     ("base", N_("切换管理的基地")),
@@ -164,6 +166,7 @@ def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
     scores.register(app)
     submissions.register(app)
     review.register(app)
+    deadlines.register(app)
     reach.register(app)
     menu.register(app)
     menu.register_fallbacks(app)
@@ -184,6 +187,7 @@ def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
         "summary": submissions.show_summary,
         "materials": submissions.show_materials,
         "review": review.command,
+        "deadlines": deadlines.command,
     }
 
 

@@ -58,6 +58,7 @@ HELP = N_(
     "/login 登录（身份证号码 + 密码）\n"
     "/register 注册继续教育基地\n"
     "/menu 功能列表\n"
+    "/deadlines 截止日期与提醒\n"
     "/review 待审核事项（主管部门审核员）\n"
     "/password 修改密码\n"
     "/logout 退出登录\n"
@@ -74,7 +75,11 @@ def menu_keyboard(actor: Actor, t: Translator) -> InlineKeyboardMarkup:
     allowed = [
         button(t(m.label), MENU_OPEN.encode(m.key)) for m in MODULES if actor.can(m.permission)
     ]
-    extras = [button(t(N_("修改密码")), "pw:start"), button(t(N_("退出登录")), "logout")]
+    extras = [
+        button(t(N_("截止日期与提醒")), MENU_OPEN.encode("deadlines")),
+        button(t(N_("修改密码")), "pw:start"),
+        button(t(N_("退出登录")), "logout"),
+    ]
     if actor.is_super:
         extras.insert(0, button(t(N_("操作记录")), MENU_OPEN.encode("audit")))
     return rows([*allowed, *extras], per_row=2)
@@ -100,6 +105,7 @@ def reviewer_menu(reviewer: ReviewerActor, t: Translator) -> tuple[str, InlineKe
     keyboard = column(
         [
             button(t(N_("待审核事项")), REVIEW_HOME),
+            button(t(N_("截止日期")), MENU_OPEN.encode("deadlines")),
             button(t(N_("修改密码")), "pw:start"),
             button(t(N_("退出登录")), "logout"),
         ]

@@ -38,6 +38,7 @@ from scheduler.gather import (
     enqueue_due,
     planning_inputs,
 )
+from scheduler.overview import Standing, base_deadlines
 from scheduler.planning import ReminderRules
 from storage.crypto import FieldCipher
 from storage.filestore import LocalFileStore
@@ -403,3 +404,49 @@ async def test_three_bases_and_thirty_cost_the_same_number_of_queries(uow_factor
     # Deadlines, bases, submissions, classes, memberships (+ BEGIN on SQLite); queueing adds the
     # mutes and one INSERT in a savepoint.
     assert few[0] <= 6 and few[2] <= 10, few
+
+
+async def test_each_base_sees_where_it_stands_and_only_the_kinds_it_acts_on(
+    uow_factory, hasher, clock, blobs
+):
+    people, wuhan_class, yichang_class = await season(uow_factory, hasher, clock, blobs)
+    async with uow_factory(readonly=True) as uow:
+        wuhan = await base_deadlines(uow, clock, people["alice"], RULES)
+        yichang = await base_deadlines(uow, clock, people["mallory"], RULES)
+        scorer = await base_deadlines(uow, clock, people["bob"], RULES)
+        muted = await base_deadlines(uow, clock, people["dave"], RULES)
+
+    assert wuhan.base_name == "武汉职业培训学院" and wuhan.more == 0
+    assert [
+        (line.kind, line.item, line.standing, line.days_left, line.link) for line in wuhan.lines
+    ] == [
+        (
+            DeadlineKind.CLASS_SCORES,
+            "武汉专业科目培训班",
+            Standing.OPEN,
+            0,
+            f"scores:{wuhan_class}",
+        ),
+        (DeadlineKind.ANNUAL_PLAN, "2026", Standing.OPEN, 7, "annual:2026:plan"),
+        (DeadlineKind.ANNUAL_SUMMARY, "2026", Standing.OPEN, 63, "annual:2026:summary"),
+    ]
+    assert wuhan.kinds == tuple(DeadlineKind) and wuhan.muted == frozenset()
+    # 宜昌 filed its plan and its class's scores: done, listed after what is still open.
+    assert [(line.kind, line.standing) for line in yichang.lines] == [
+        (DeadlineKind.ANNUAL_SUMMARY, Standing.OPEN),
+        (DeadlineKind.CLASS_SCORES, Standing.DONE),
+        (DeadlineKind.ANNUAL_PLAN, Standing.DONE),
+    ]
+    assert yichang.lines[1].link == f"scores:{yichang_class}"
+    # A score manager sees the scores only; a muted kind is shown as muted.
+    assert [line.kind for line in scorer.lines] == [DeadlineKind.CLASS_SCORES]
+    assert scorer.kinds == (DeadlineKind.CLASS_SCORES,)
+    assert muted.kinds == (DeadlineKind.ANNUAL_PLAN,)
+    assert muted.muted == frozenset({DeadlineKind.ANNUAL_PLAN})
+
+    clock.set(local(30, 9) + timedelta(days=31))  # 2027-01-30: the done plan has aged off
+    async with uow_factory(readonly=True) as uow:
+        later = await base_deadlines(uow, clock, people["mallory"], RULES)
+    assert [(line.kind, line.standing) for line in later.lines] == [
+        (DeadlineKind.ANNUAL_SUMMARY, Standing.OPEN),
+    ]
