@@ -320,7 +320,7 @@ async def _send_reminders(settings: Settings, clock: Clock, rules: ReminderRules
     from bot.app import build_application, prepare_database
     from bot.reminders import TelegramSender
     from scheduler import gather
-    from scheduler.dispatch import dispatch_once
+    from scheduler.dispatch import dispatch_due
     from scheduler.pacing import Pacer
 
     app = build_application(settings)
@@ -330,13 +330,8 @@ async def _send_reminders(settings: Settings, clock: Clock, rules: ReminderRules
         async with services.uow() as uow:
             added = await gather.enqueue_due(uow, clock, rules)
         print(f"{added} new reminders planned")
-        pacer, sent, failed = Pacer(), 0, 0
-        while True:
-            report = await dispatch_once(services.uow, clock, TelegramSender(app, services), pacer)
-            sent, failed = sent + report.sent, failed + report.failed
-            if report.handled == 0 or report.sent + report.failed == 0:
-                break
-    print(f"{sent} sent, {failed} failed")
+        report = await dispatch_due(services.uow, clock, TelegramSender(app, services), Pacer())
+    print(f"{report.sent} sent, {report.failed} failed, {report.retried} to retry later")
     return 0
 
 

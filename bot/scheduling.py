@@ -17,7 +17,7 @@ from typing import Any
 from bot.reminders import TelegramSender
 from bot.runtime import SERVICES_KEY, Services
 from scheduler import gather
-from scheduler.dispatch import dispatch_once
+from scheduler.dispatch import dispatch_due
 from scheduler.pacing import Pacer
 from scheduler.planning import ReminderRules
 
@@ -64,7 +64,7 @@ def sending_now(app: Any) -> bool:
 async def _dispatch(app: Any) -> None:
     svc: Services = app.bot_data[SERVICES_KEY]
     pacer = app.bot_data.setdefault(PACER_KEY, Pacer())
-    report = await dispatch_once(svc.uow, svc.clock, TelegramSender(app, svc), pacer)
+    report = await dispatch_due(svc.uow, svc.clock, TelegramSender(app, svc), pacer)
     if report.handled:
         log.info(
             "outbox: %d sent, %d retried, %d failed", report.sent, report.retried, report.failed

@@ -61,6 +61,15 @@ class Role:
     permissions: frozenset[Permission] = frozenset()
 
 
+def effective_permissions(
+    is_super: bool, role_permissions: frozenset[Permission] | None
+) -> frozenset[Permission]:
+    """The super admin may do everything; anyone else what their role gives, or nothing."""
+    if is_super:
+        return ALL_PERMISSIONS
+    return role_permissions or frozenset()
+
+
 @dataclass(kw_only=True)
 class Membership:
     """That a person administers a base, with a role or as its one super admin."""
@@ -73,11 +82,9 @@ class Membership:
     created_at: datetime
 
     def effective_permissions(self, role: Role | None) -> frozenset[Permission]:
-        if self.is_super:
-            return ALL_PERMISSIONS
-        if role is None or role.id != self.role_id:
-            return frozenset()
-        return role.permissions
+        if role is not None and role.id != self.role_id:
+            role = None
+        return effective_permissions(self.is_super, role.permissions if role else None)
 
 
 class SessionEnd(StrEnum):
@@ -422,22 +429,26 @@ class DeadlineKind(StrEnum):
 
     @property
     def permission(self) -> Permission:
-        return {
-            DeadlineKind.ANNUAL_PLAN: Permission.PLANS_MANAGE,
-            DeadlineKind.ANNUAL_SUMMARY: Permission.SUMMARIES_MANAGE,
-            DeadlineKind.ANNUAL_MATERIALS: Permission.MATERIALS_MANAGE,
-            DeadlineKind.CLASS_SCORES: Permission.SCORES_MANAGE,
-        }[self]
+        return _DEADLINE_PERMISSION[self]
 
     @property
     def label(self) -> str:
         """What is owed, as a msgid."""
-        return {
-            DeadlineKind.ANNUAL_PLAN: SubmissionKind.PLAN.label,
-            DeadlineKind.ANNUAL_SUMMARY: SubmissionKind.SUMMARY.label,
-            DeadlineKind.ANNUAL_MATERIALS: SubmissionKind.MATERIAL.label,
-            DeadlineKind.CLASS_SCORES: N_("学员成绩"),
-        }[self]
+        return _DEADLINE_LABEL[self]
+
+
+_DEADLINE_PERMISSION: dict[DeadlineKind, Permission] = {
+    DeadlineKind.ANNUAL_PLAN: Permission.PLANS_MANAGE,
+    DeadlineKind.ANNUAL_SUMMARY: Permission.SUMMARIES_MANAGE,
+    DeadlineKind.ANNUAL_MATERIALS: Permission.MATERIALS_MANAGE,
+    DeadlineKind.CLASS_SCORES: Permission.SCORES_MANAGE,
+}
+_DEADLINE_LABEL: dict[DeadlineKind, str] = {
+    DeadlineKind.ANNUAL_PLAN: SubmissionKind.PLAN.label,
+    DeadlineKind.ANNUAL_SUMMARY: SubmissionKind.SUMMARY.label,
+    DeadlineKind.ANNUAL_MATERIALS: SubmissionKind.MATERIAL.label,
+    DeadlineKind.CLASS_SCORES: N_("学员成绩"),
+}
 
 
 @dataclass(kw_only=True)

@@ -36,7 +36,9 @@ PERMISSION_LABELS: dict[Permission, str] = {
 ALL_PERMISSIONS: frozenset[Permission] = frozenset(Permission)
 
 
+_BY_NAME: dict[str, Permission] = {p.value: p for p in Permission}
+
+
 def parse_permissions(values: list[str] | tuple[str, ...] | set[str]) -> frozenset[Permission]:
     """Stored permission names to enum members; unknown names (a retired permission) are dropped."""
-    known = {p.value for p in Permission}
-    return frozenset(Permission(v) for v in values if v in known)
+    return frozenset(_BY_NAME[v] for v in values if v in _BY_NAME)

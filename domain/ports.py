@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self
+from typing import NamedTuple, Protocol, Self
 
 from domain.model import (
     AnnualSubmission,
@@ -32,6 +32,7 @@ from domain.model import (
     TrainingClass,
     User,
 )
+from domain.permissions import Permission
 from domain.workflow import Status
 
 
@@ -372,6 +373,14 @@ class ClassScoresState:
     """The score sheet is submitted or approved."""
 
 
+class Holder(NamedTuple):
+    """An admin of a base and the permissions their role gives today (``effective_permissions``)."""
+
+    user_id: int
+    base_id: int
+    permissions: frozenset[Permission]
+
+
 class PlanningReadRepository(Protocol):
     """What reminder planning reads, for every base at once: one query each, never one a base.
 
@@ -382,10 +391,9 @@ class PlanningReadRepository(Protocol):
         """Every base's name by id (``base_id``: that base's alone, as in every method here)."""
         ...
 
-    async def memberships_with_roles(
-        self, base_id: int | None = None
-    ) -> list[tuple[Membership, Role | None]]:
-        """Every membership of every base with its role (None for none, e.g. a super admin)."""
+    async def permission_holders(self, base_id: int | None = None) -> list[Holder]:
+        """Every admin of every base with the permissions they hold, none left out (an admin
+        without a role holds nothing)."""
         ...
 
     async def annual_done(

@@ -20,9 +20,8 @@ from domain import links
 from domain.clock import Clock
 from domain.messages import N_
 from domain.model import Deadline, DeadlineKind, OutboxMessage, SubmissionKind
-from domain.ports import UnitOfWork
+from domain.ports import Holder, UnitOfWork
 from scheduler.planning import (
-    Holder,
     Obligation,
     Reminder,
     ReminderRules,
@@ -103,14 +102,17 @@ async def gather(
     where: dict[str, str] = {}
     for deadline in annual:
         assert deadline.due_at is not None
+        year, link, submission = (
+            str(deadline.year),
+            annual_link(deadline.kind, deadline.year),
+            ANNUAL[deadline.kind],
+        )
         for owing in base_names:
             subject = annual_subject(deadline.kind, deadline.year, owing)
-            owed = (owing, deadline.year, ANNUAL[deadline.kind])
-            obligations.append(
-                Obligation(owing, deadline.kind, subject, deadline.due_at, done=owed in done)
-            )
-            items[subject] = str(deadline.year)
-            where[subject] = annual_link(deadline.kind, deadline.year)
+            is_done = (owing, deadline.year, submission) in done
+            obligations.append(Obligation(owing, deadline.kind, subject, deadline.due_at, is_done))
+            items[subject] = year
+            where[subject] = link
     for training_class in classes:
         subject = scores_subject(training_class.class_id)
         due_at = class_scores_due(training_class.end_date, scores[training_class.year], rules)
@@ -126,11 +128,7 @@ async def gather(
         items[subject] = training_class.name
         where[subject] = links.score_sheet(training_class.class_id)
 
-    holders = []
-    for membership, role in await uow.planning.memberships_with_roles(base_id):
-        permissions = membership.effective_permissions(role)
-        if permissions:
-            holders.append(Holder(membership.user_id, membership.base_id, permissions))
+    holders = [h for h in await uow.planning.permission_holders(base_id) if h.permissions]
     return PlanningInput(obligations, holders, base_names, items, where)
 
 

@@ -12,14 +12,16 @@ picks it up.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from domain.model import DeadlineKind
-from domain.permissions import Permission
+from domain.ports import Holder
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,7 @@ class ReminderRules:
         return self.quiet_from <= local < self.quiet_until
 
 
-@dataclass(frozen=True)
-class Obligation:
+class Obligation(NamedTuple):
     """Something one base owes by a deadline: the year's plan, or one class's scores."""
 
     base_id: int
@@ -57,17 +58,7 @@ class Obligation:
     """Submitted (or already approved): nobody is reminded any more."""
 
 
-@dataclass(frozen=True)
-class Holder:
-    """An admin of a base and the permissions their role gives today."""
-
-    user_id: int
-    base_id: int
-    permissions: frozenset[Permission]
-
-
-@dataclass(frozen=True)
-class Reminder:
+class Reminder(NamedTuple):
     user_id: int
     base_id: int
     kind: DeadlineKind
@@ -109,8 +100,10 @@ def occasions(due_at: datetime, rules: ReminderRules) -> list[tuple[str, datetim
 def latest_occasion(
     due_at: datetime, now: datetime, rules: ReminderRules
 ) -> tuple[str, datetime] | None:
-    passed = [item for item in occasions(due_at, rules) if item[1] <= now]
-    return passed[-1] if passed else None
+    """The last occasion at or before ``now`` (a binary search: occasions are in time order)."""
+    found = occasions(due_at, rules)
+    index = bisect_right(found, now, key=lambda item: item[1])
+    return found[index - 1] if index else None
 
 
 def plan(
@@ -125,15 +118,21 @@ def plan(
         return []
     by_base = holders_by_base(holders)
     today = now.astimezone(rules.timezone).date()
+    # Thousands of bases share a handful of due moments: each is worked out once.
+    timing: dict[datetime, tuple[str | None, int]] = {}
     due: list[Reminder] = []
     for owed in obligations:
         if owed.done:
             continue
-        occasion = latest_occasion(owed.due_at, now, rules)
+        when = timing.get(owed.due_at)
+        if when is None:
+            latest = latest_occasion(owed.due_at, now, rules)
+            days_left = (owed.due_at.astimezone(rules.timezone).date() - today).days
+            when = timing[owed.due_at] = (latest[0] if latest else None, days_left)
+        occasion, days_left = when
         if occasion is None:
             continue
         permission = owed.kind.permission
-        days_left = (owed.due_at.astimezone(rules.timezone).date() - today).days
         for holder in by_base.get(owed.base_id, ()):
             if permission not in holder.permissions or (holder.user_id, owed.kind) in mutes:
                 continue
@@ -143,7 +142,7 @@ def plan(
                     base_id=owed.base_id,
                     kind=owed.kind,
                     subject=owed.subject,
-                    occasion=occasion[0],
+                    occasion=occasion,
                     due_at=owed.due_at,
                     days_left=days_left,
                 )

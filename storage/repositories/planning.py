@@ -8,23 +8,28 @@ every few minutes and none of them is ever written back from here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Table, Text, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.model import Membership, Role, SubmissionKind
-from domain.permissions import parse_permissions
-from domain.ports import ClassScoresState
+from domain.model import SubmissionKind, effective_permissions
+from domain.permissions import Permission, parse_permissions
+from domain.ports import ClassScoresState, Holder
 from domain.workflow import Status
 from storage.models import (
     AnnualSubmissionRow,
     BaseRow,
     MembershipRow,
+    Model,
     RoleRow,
     ScoreSheetRow,
     TrainingClassRow,
 )
+
+MEMBERSHIPS: Table = Model.metadata.tables[MembershipRow.__tablename__]
+ROLES: Table = Model.metadata.tables[RoleRow.__tablename__]
 
 IN = (Status.SUBMITTED.value, Status.APPROVED.value)
 """States in which a base has done its part: a reviewer has it, or has approved it."""
@@ -40,48 +45,30 @@ class SqlPlanningReadRepository:
             statement = statement.where(BaseRow.id == base_id)
         return {found_id: name for found_id, name in await self._session.execute(statement)}
 
-    async def memberships_with_roles(
-        self, base_id: int | None = None
-    ) -> list[tuple[Membership, Role | None]]:
+    async def permission_holders(self, base_id: int | None = None) -> list[Holder]:
+        """Core columns, not ORM entities: 15,000 rows through the ORM's loading cost several
+        times the query. Permission sets are decoded once per distinct set (a province has
+        thousands of roles and a handful of sets), hence the JSON read as text."""
+        members = MEMBERSHIPS.c
         statement = (
             select(
-                MembershipRow.id,
-                MembershipRow.base_id,
-                MembershipRow.user_id,
-                MembershipRow.is_super,
-                MembershipRow.role_id,
-                MembershipRow.created_at,
-                RoleRow.base_id.label("role_base_id"),
-                RoleRow.name.label("role_name"),
-                RoleRow.permissions.label("role_permissions"),
+                members.user_id,
+                members.base_id,
+                members.is_super,
+                type_coerce(ROLES.c.permissions, Text).label("role_permissions"),
             )
-            .outerjoin(RoleRow, RoleRow.id == MembershipRow.role_id)
-            .order_by(MembershipRow.base_id, MembershipRow.id)
+            .select_from(MEMBERSHIPS.outerjoin(ROLES, ROLES.c.id == members.role_id))
+            .order_by(members.base_id, members.id)
         )
         if base_id is not None:
-            statement = statement.where(MembershipRow.base_id == base_id)
-        roles: dict[int, Role] = {}
-        found: list[tuple[Membership, Role | None]] = []
-        for row in await self._session.execute(statement):
-            role = None
-            if row.role_id is not None and row.role_name is not None:
-                role = roles.get(row.role_id)
-                if role is None:
-                    role = roles[row.role_id] = Role(
-                        id=row.role_id,
-                        base_id=row.role_base_id,
-                        name=row.role_name,
-                        permissions=parse_permissions(row.role_permissions or []),
-                    )
-            membership = Membership(
-                id=row.id,
-                base_id=row.base_id,
-                user_id=row.user_id,
-                is_super=row.is_super,
-                role_id=row.role_id,
-                created_at=row.created_at,
-            )
-            found.append((membership, role))
+            statement = statement.where(members.base_id == base_id)
+        permission_sets: dict[str | None, frozenset[Permission] | None] = {None: None}
+        found: list[Holder] = []
+        for user_id, found_base_id, is_super, raw in await self._session.execute(statement):
+            if raw not in permission_sets:
+                permission_sets[raw] = parse_permissions(json.loads(raw))
+            permissions = effective_permissions(is_super, permission_sets[raw])
+            found.append(Holder(user_id, found_base_id, permissions))
         return found
 
     async def annual_done(

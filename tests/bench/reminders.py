@@ -15,8 +15,9 @@ reminders made into messages, inserted in batches, committed) runs once afterwar
 
 ``reminder_dispatch_3k``. 3,000 pending reminders to 3,000 people, each with a chat of their own
 (written by ``enqueue_due`` for 1,500 bases that owe their plan: two admins each), sent by
-``dispatch_once`` (its default claim of 100, called again until nothing is left, one ``Pacer``
-throughout) through the production sender (``bot.reminders.TelegramSender`` on an Application
+``dispatch_due`` (claims of 100, one after another until nothing is left, one ``Pacer``
+throughout), as ``cebot run``'s dispatch job calls it, through the production sender
+(``bot.reminders.TelegramSender`` on an Application
 from ``bot.app.build_application``: python-telegram-bot's HTTP stack and its ``AIORateLimiter``)
 to the emulator with flood control on, each send marked in SQLite as it goes.
 Ours is messages a second from the first claim to the last mark. The reference is not measured: it
@@ -24,10 +25,7 @@ is Telegram's limit of 30 a second, since a faster sender would only be refused 
 429), so the ceiling of any compliant sender is the honest yardstick and the ratio reads as a share
 of it. What the bare HTTP stack could do unpaced (a plain ``telegram.Bot.send_message`` loop, the
 emulator's limits off) is measured after and shown in the details, with every 429 the emulator
-answered; the row misses on a single 429 or an undelivered message. The dispatcher here claims
-again as soon as a claim is sent; ``cebot run``'s job (``bot.scheduling``) claims once a tick and
-waits for the next, so its ceiling is one claim a tick, whatever the sending: that bound is in the
-details too (``job_cadence_cap_per_second``).
+answered; the row misses on a single 429 or an undelivered message.
 
 Both rows arrange their databases with bulk inserts (``tests.bench.arrange_reminders``); arranging
 is never measured.
@@ -37,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import inspect
 import math
 import sqlite3
 import sys
@@ -58,10 +55,9 @@ from bot.config import Settings as BotSettings
 from bot.emulator import Emulator
 from bot.reminders import TelegramSender
 from bot.runtime import SERVICES_KEY, Services
-from bot.scheduling import DISPATCH_EVERY
 from domain.clock import FixedClock
 from domain.model import OutboxMessage, OutboxState
-from scheduler.dispatch import dispatch_once
+from scheduler.dispatch import dispatch_due
 from scheduler.gather import enqueue_due, gather, years_around
 from scheduler.pacing import Pacer
 from scheduler.planning import Reminder, plan
@@ -84,6 +80,8 @@ PLANNING_LIMIT_S = 1.0
 TELEGRAM_PER_SECOND = 30.0
 DISPATCH_AT_LEAST = 27.0
 """90% of Telegram's 30 a second."""
+BATCH = 100
+"""Rows a claim takes, as ``cebot run``'s job claims them."""
 WINDOW_S = 5.0
 
 
@@ -355,16 +353,10 @@ def window_rates(times: list[float], start: float) -> list[float]:
 async def drain(
     services: Services, clock: FixedClock, sender: Stamped
 ) -> tuple[int, int, int, int]:
-    """``dispatch_once`` again and again, as a dispatcher that never waits would, until nothing
-    is due; returns sent, failed, retried and how many claims it took."""
-    pacer = Pacer()
-    sent = failed = retried = rounds = 0
-    while True:
-        report = await dispatch_once(services.uow, clock, sender, pacer)
-        if not report.handled:
-            return sent, failed, retried, rounds
-        rounds += 1
-        sent, failed, retried = sent + report.sent, failed + report.failed, retried + report.retried
+    """``dispatch_due``, as ``cebot run``'s dispatch job calls it: batch after batch until
+    nothing more is due; returns sent, failed, retried and how many batches it took."""
+    report = await dispatch_due(services.uow, clock, sender, Pacer(), batch=BATCH)
+    return report.sent, report.failed, report.retried, math.ceil(report.handled / BATCH)
 
 
 async def bare_sends(emu: Emulator, chats: list[int]) -> float:
@@ -450,19 +442,6 @@ async def dispatch_all(workdir: Path, sizes: Sizes) -> Dispatched:
     )
 
 
-def job_cadence_cap() -> dict[str, float]:
-    """What ``cebot run``'s dispatch job can send a second at most: one claim of ``dispatch_once``'s
-    default size a tick, and a run that outlasts its tick waits for the next one."""
-    claim: int = inspect.signature(dispatch_once).parameters["limit"].default
-    every = DISPATCH_EVERY.total_seconds()
-    run = claim / Pacer().per_second
-    return {
-        "job_claim": claim,
-        "job_every_seconds": every,
-        "job_cadence_cap_per_second": claim / (math.ceil(run / every) * every),
-    }
-
-
 def dispatch(settings: Settings) -> Result:
     sizes = Sizes.of(settings)
     done = asyncio.run(dispatch_all(settings.workdir, sizes))
@@ -470,7 +449,7 @@ def dispatch(settings: Settings) -> Result:
     windows = done.window_rates
     return Result(
         name="reminder_dispatch_3k",
-        what=f"send {sizes.messages:,} reminders (dispatch_once + Pacer + PTB over HTTP, "
+        what=f"send {sizes.messages:,} reminders (dispatch_due + Pacer + PTB over HTTP, "
         "emulator limits on) vs Telegram's 30/s",
         unit="msg/s",
         ours=done.per_second,
@@ -501,7 +480,6 @@ def dispatch(settings: Settings) -> Result:
             "bare_unpaced_per_second": done.bare_per_second,
             "bare_messages": done.bare_messages,
             "arranged_seconds": done.arranged_seconds,
-            **job_cadence_cap(),
         },
     )
 

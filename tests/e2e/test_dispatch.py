@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot.reminders import TelegramSender
 from domain.model import OutboxMessage, OutboxState
 from domain.services.sessions import resolve_actor
-from scheduler.dispatch import dispatch_once
+from scheduler.dispatch import LEASE, dispatch_due, dispatch_once
 from scheduler.pacing import Pacer
 from tests.e2e.conftest import Stack
 from tests.e2e.setup import services_of
@@ -174,3 +174,51 @@ async def test_a_decision_notice_opens_todays_screen_for_its_link(stack: Stack) 
     assert [(b.text, b.callback_data) for b in notice.reply_markup.buttons] == [
         ("查看培训班", "cls:card:7")
     ]
+
+
+async def test_a_restart_between_planning_and_sending_loses_nothing_and_doubles_nothing(
+    stack: Stack,
+) -> None:
+    user_id = await boss_user_id(stack)
+    svc = services_of(stack)
+    await queue(stack, reminder(user_id, "before:7", svc.clock.now()))
+    await stack.restart()  # the process dies after the planner committed, before any send
+    boss = stack.emu.user(user_id=1001)
+    before = len(boss.messages)
+    assert (await dispatch(stack)).sent == 1
+    await queue(stack, reminder(user_id, "before:7", svc.clock.now()))  # planned again
+    assert (await dispatch(stack)).handled == 0
+    assert len([m for m in boss.messages[before:] if m.from_bot]) == 1
+
+
+async def test_a_crash_between_send_and_mark_sends_once_more_after_the_lease(stack: Stack) -> None:
+    """At-least-once (scheduler/dispatch.py): the message was claimed and sent, the process died
+    before marking it; the lease keeps it from everyone until it runs out, then it goes again."""
+    user_id = await boss_user_id(stack)
+    svc = services_of(stack)
+    await queue(stack, reminder(user_id, "before:7", svc.clock.now()))
+    async with svc.uow() as uow:
+        (claimed,) = await uow.outbox.claim(svc.clock.now(), limit=10, lease=LEASE)
+        await uow.commit()
+    await TelegramSender(stack.app, svc).send(1001, claimed)  # … and the process dies here
+    await stack.restart()
+
+    assert (await dispatch(stack)).handled == 0  # still leased to the dead dispatcher
+    svc.clock.advance(LEASE + timedelta(seconds=1))  # type: ignore[attr-defined]
+    assert (await dispatch(stack)).sent == 1
+    assert (await dispatch(stack)).handled == 0
+    boss = stack.emu.user(user_id=1001)
+    reminders = [m for m in boss.messages if m.from_bot and "截止提醒" in (m.text or "")]
+    assert len(reminders) == 2  # the one window of at-least-once: one message, sent twice
+
+
+async def test_dispatch_due_goes_on_batch_after_batch_until_nothing_is_due(stack: Stack) -> None:
+    """The job's pace is the pacer's, not one batch a tick."""
+    user_id = await boss_user_id(stack)
+    svc = services_of(stack)
+    stack.emu.limits_enabled = False  # one chat, a hundred messages: the pacing is not the point
+    await queue(stack, *(reminder(user_id, f"n:{n}", svc.clock.now()) for n in range(120)))
+    sender, pacer = TelegramSender(stack.app, svc), Pacer(per_chat_interval=0.0, per_second=1e6)
+    report = await dispatch_due(svc.uow, svc.clock, sender, pacer, batch=50)
+    assert (report.sent, report.failed, report.retried) == (120, 0, 0)
+    assert (await dispatch_due(svc.uow, svc.clock, sender, pacer, batch=50)).handled == 0

@@ -18,6 +18,7 @@ from domain.model import (
     SubmissionKind,
 )
 from domain.permissions import Permission
+from domain.ports import Holder
 from domain.workflow import Action, Status
 from storage.uow import UnitOfWorkFactory
 from tests.storage.test_class_repository import a_class
@@ -161,21 +162,18 @@ async def test_planning_reads_memberships_with_their_roles(uow_factory: UnitOfWo
 
     async with uow_factory(readonly=True) as uow:
         names = await uow.planning.base_names()
-        pairs = await uow.planning.memberships_with_roles()
+        holders = await uow.planning.permission_holders()
+        only_wuhan = await uow.planning.permission_holders(wuhan.id)
     assert names == {wuhan.id: wuhan.name, yichang.id: "宜昌职业技术学院"}
-    effective = {
-        (m.base_id, m.user_id): (m.is_super, role, m.effective_permissions(role))
-        for m, role in pairs
-    }
-    assert len(pairs) == 4
-    assert effective[(wuhan.id, boss.id)] == (True, None, frozenset(Permission))
-    assert effective[(wuhan.id, clerk.id)] == (
-        False,
-        scorer,
-        frozenset({Permission.SCORES_MANAGE}),
+    assert sorted(holders) == sorted(
+        [
+            Holder(boss.id, wuhan.id, frozenset(Permission)),
+            Holder(clerk.id, wuhan.id, frozenset({Permission.SCORES_MANAGE})),
+            Holder(idle.id, wuhan.id, frozenset()),  # no role: listed, holding nothing
+            Holder(clerk.id, yichang.id, frozenset(Permission)),
+        ]
     )
-    assert effective[(wuhan.id, idle.id)] == (False, None, frozenset())
-    assert effective[(yichang.id, clerk.id)][2] == frozenset(Permission)
+    assert sorted(only_wuhan) == sorted(h for h in holders if h.base_id == wuhan.id)
 
 
 def submission(base_id: int, kind: SubmissionKind, year: int = 2026, *actions: Action):

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from domain.model import DeadlineKind
 from domain.permissions import Permission
+from domain.ports import Holder
 from scheduler.planning import (
-    Holder,
     Obligation,
     ReminderRules,
     class_scores_due,
