@@ -222,3 +222,49 @@ async def test_dispatch_due_goes_on_batch_after_batch_until_nothing_is_due(stack
     report = await dispatch_due(svc.uow, svc.clock, sender, pacer, batch=50)
     assert (report.sent, report.failed, report.retried) == (120, 0, 0)
     assert (await dispatch_due(svc.uow, svc.clock, sender, pacer, batch=50)).handled == 0
+
+
+async def pending_not_before(stack: Stack):  # type: ignore[no-untyped-def]
+    svc = services_of(stack)
+    async with svc.uow() as uow:  # never committed: the claim only reads
+        (message,) = await uow.outbox.claim(
+            svc.clock.now() + timedelta(days=1), limit=10, lease=LEASE
+        )
+    return message
+
+
+async def test_429_beyond_the_rate_limiters_retries_waits_retry_after(stack: Stack) -> None:
+    """python-telegram-bot's AIORateLimiter retries a 429 three times by itself; a fourth is
+    the dispatcher's: the message waits ``retry_after`` and the chat is held as long."""
+    user_id = await boss_user_id(stack)
+    svc = services_of(stack)
+    await queue(stack, reminder(user_id, "before:7", svc.clock.now()))
+    for _ in range(4):
+        stack.emu.fail_next("sendMessage", "429")
+    report = await dispatch(stack)
+    assert (report.sent, report.retried) == (0, 1)
+    waiting = await pending_not_before(stack)
+    assert waiting.not_before == svc.clock.now() + timedelta(seconds=1)
+    assert waiting.attempts == 1 and waiting.last_error == "429"
+    svc.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
+    assert (await dispatch(stack)).sent == 1
+
+
+async def test_a_dropped_connection_is_retried_and_a_lost_reply_may_repeat(stack: Stack) -> None:
+    user_id = await boss_user_id(stack)
+    svc = services_of(stack)
+    boss = stack.emu.user(user_id=1001)
+    before = len(boss.messages)
+    await queue(stack, reminder(user_id, "before:7", svc.clock.now()))
+    stack.emu.fail_next("sendMessage", "drop")  # nothing went out
+    assert (await dispatch(stack)).retried == 1
+    svc.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    assert (await dispatch(stack)).sent == 1
+    assert len([m for m in boss.messages[before:] if m.from_bot]) == 1
+
+    await queue(stack, reminder(user_id, "before:3", svc.clock.now()))
+    stack.emu.fail_next("sendMessage", "lost_reply")  # it went out; the bot cannot know
+    assert (await dispatch(stack)).retried == 1
+    svc.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    assert (await dispatch(stack)).sent == 1
+    assert len([m for m in boss.messages[before:] if m.from_bot]) == 3  # at-least-once
