@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 from telegram.ext import Application
 
+from bot import operations
 from bot.config import ConfigError, Settings
+from bot.logs import configure_logging, log_format
 from bot.runtime import SERVICES_KEY
 from domain.model import Deadline
 from domain.validators import mask_id_number
@@ -57,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     how = reminders.add_mutually_exclusive_group(required=True)
     how.add_argument("--dry-run", action="store_true", help="print who would be reminded of what")
     how.add_argument("--send-now", action="store_true", help="plan, then send through the Bot API")
+    operations.add_arguments(commands)  # backup, restore, keys
     return parser
 
 
@@ -67,11 +70,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"cebot: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
+        configure_logging(settings.log_level, log_format())
+    except ConfigError as exc:
+        print(f"cebot: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.command in operations.COMMANDS:
+            return operations.main(settings, args)
         if args.command == "run":
             return _run(settings, args)
         if args.command == "console":

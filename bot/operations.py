@@ -1,0 +1,283 @@
+"""The operator's commands: ``cebot backup``, ``cebot restore`` and ``cebot keys …``.
+
+Kept out of bot/cli.py, which only adds these sub-commands to its parser and hands them here.
+Key material is never printed except where the operator asks for a new keyring to put in
+``CEBOT_SECRET_KEYS`` themselves (``cebot keys new`` without a key file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.config import Settings
+from storage.crypto import ENV_VAR, KEY_FILE_NAME, KeyConfigError, Keyring, load_keyring
+
+COMMANDS = frozenset({"backup", "restore", "keys"})
+ARCHIVE_GLOB = "cebot-*.tar.gz"
+
+
+def add_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    backup = commands.add_parser(
+        "backup", help="archive the database and the file store (never the keys)"
+    )
+    backup.add_argument(
+        "dest", help="archive file, or a directory to hold cebot-<UTC time>.tar.gz archives"
+    )
+    backup.add_argument(
+        "--keep", type=int, help="with a directory: delete all but the newest N archives"
+    )
+    backup.add_argument(
+        "--no-pg-dump",
+        action="store_true",
+        help="PostgreSQL: archive the files only and print the pg_dump command",
+    )
+    restore = commands.add_parser("restore", help="put a backup back (stop the bot first)")
+    restore.add_argument("src", help="an archive made by cebot backup")
+    restore.add_argument(
+        "--force", action="store_true", help="replace a database that already holds data"
+    )
+    keys = commands.add_parser("keys", help="encryption keys: add, rotate, status, retire")
+    actions = keys.add_subparsers(dest="keys_action", required=True)
+    new = actions.add_parser("new", help="add a fresh key and make it the active one")
+    new.add_argument("--id", help="the new key's id (default: k<n+1>)")
+    rotate = actions.add_parser(
+        "rotate", help="re-encrypt every field and file still under an older key"
+    )
+    rotate.add_argument("--batch-size", type=int, default=500)
+    actions.add_parser("status", help="which keys the data uses, per table and for files")
+    retire = actions.add_parser("retire", help="drop a key that no ciphertext uses any more")
+    retire.add_argument("key_id")
+
+
+def main(settings: Settings, args: argparse.Namespace) -> int:
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its set-up chatter is not news here
+    try:
+        if args.command == "backup":
+            return _backup(settings, args)
+        if args.command == "restore":
+            source = Path(args.src)
+            if not source.is_file():
+                print(f"cebot: {source} is not a file", file=sys.stderr)
+                return 1
+            if settings.secret_keys is None and not _key_file(settings).is_file():
+                # load_keyring would make a fresh key file, which can read nothing in the backup.
+                print(
+                    f"cebot: no keys: put the backed-up {KEY_FILE_NAME} in {settings.data_dir} "
+                    f"(or set {ENV_VAR}) before restoring",
+                    file=sys.stderr,
+                )
+                return 1
+            return asyncio.run(_restore(settings, source, force=args.force))
+        return asyncio.run(_keys(settings, args))
+    except KeyConfigError as error:
+        print(f"cebot: {error}", file=sys.stderr)
+        return 2
+
+
+def _files_root(settings: Settings) -> Path:
+    return settings.data_dir / "files"
+
+
+def _archive_path(dest: str, now: datetime) -> Path:
+    """A directory (existing, or named with a trailing slash) gets a time-stamped archive."""
+    path = Path(dest)
+    if path.is_dir() or dest.endswith(("/", os.sep)):
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return path / f"cebot-{now:%Y%m%dT%H%M%SZ}.tar.gz"
+    return path
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.backup import BackupError, backup
+
+    if args.keep is not None and args.keep < 1:
+        print("cebot: --keep must be at least 1", file=sys.stderr)
+        return 2
+    now = datetime.now(UTC)
+    target = _archive_path(args.dest, now)
+    dest = Path(args.dest)
+    pg_dump = None if args.no_pg_dump else shutil.which("pg_dump")
+    files = _files_root(settings)
+    try:
+        result = asyncio.run(backup(settings.database_url, files, target, pg_dump=pg_dump, now=now))
+    except BackupError as error:
+        print(f"cebot: {error}", file=sys.stderr)
+        return 1
+    manifest = result.manifest
+    counts = ", ".join(f"{name} {n}" for name, n in sorted(manifest.counts.items()) if n)
+    print(f"backup written: {result.path}")
+    print(f"schema {manifest.schema_revision}; keys needed: {', '.join(manifest.key_ids) or '-'}")
+    print(f"rows and files: {counts or 'none'}")
+    print("the keys are NOT in the archive: back them up separately (see docs/deploy.md)")
+    if manifest.missing_files:
+        print(
+            f"warning: {len(manifest.missing_files)} files the database names are not in the "
+            f"file store: {', '.join(manifest.missing_files[:5])}",
+            file=sys.stderr,
+        )
+    for command in result.pg_commands:
+        print(f"pg_dump is not used: back the database up with\n  {command}")
+    if args.keep is not None and target.parent == dest:
+        for old in sorted(dest.glob(ARCHIVE_GLOB))[: -args.keep]:
+            old.unlink()
+            print(f"deleted old backup {old}")
+    return 0
+
+
+def _keyring(settings: Settings) -> Keyring:
+    return load_keyring(settings.secret_keys, settings.data_dir)
+
+
+async def _restore(settings: Settings, source: Path, *, force: bool) -> int:
+    from storage.backup import BackupError, restore
+
+    try:
+        result = await restore(
+            settings.database_url,
+            _files_root(settings),
+            source,
+            _keyring(settings),
+            force=force,
+            pg_restore=shutil.which("pg_restore"),
+        )
+    except BackupError as error:
+        print(f"cebot: {error}", file=sys.stderr)
+        return 1
+    manifest = result.manifest
+    print(f"restored the backup of {manifest.created_at} (schema {manifest.schema_revision})")
+    print(f"{result.files_written} files written to {_files_root(settings)}")
+    for command in result.pg_commands:
+        print(f"restore the database with\n  {command}")
+    if manifest.database == "postgresql":
+        print("then run: cebot db upgrade")
+    return 0
+
+
+async def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    if args.keys_action == "new":
+        return _new_key(settings, args.id)
+    if args.keys_action == "retire":
+        return await _retire(settings, args.key_id)
+    if args.keys_action == "status":
+        return await _status(settings)
+    return await _rotate(settings, args.batch_size)
+
+
+def _key_file(settings: Settings) -> Path:
+    return settings.data_dir / KEY_FILE_NAME
+
+
+def _save_keyring(settings: Settings, keyring: Keyring, what: str) -> None:
+    """Key file: rewritten in place (the old one kept as .bak). Environment: printed for the
+    operator to store, since a process cannot change its own environment's source."""
+    from storage.rotation import keyring_summary, write_key_file
+
+    if settings.secret_keys is None:
+        write_key_file(_key_file(settings), keyring)
+        print(f"{what}; {_key_file(settings)} now holds {keyring_summary(keyring)}")
+        print("back the key file up now, then restart every cebot process")
+        return
+    print(f"{what}. Put this JSON in {ENV_VAR} everywhere cebot runs:", file=sys.stderr)
+    print(keyring.to_json())
+    print("then restart every cebot process", file=sys.stderr)
+
+
+def _new_key(settings: Settings, key_id: str | None) -> int:
+    from storage.rotation import next_key_id
+
+    keyring = _keyring(settings)
+    chosen = key_id or next_key_id(keyring)
+    rotated = keyring.with_new_active_key(chosen)
+    _save_keyring(settings, rotated, f"new key {chosen} is active")
+    print("after the restart: cebot keys rotate", file=sys.stderr)
+    return 0
+
+
+async def _status(settings: Settings) -> int:
+    from storage.db import make_engine
+    from storage.rotation import keys_in_use
+
+    keyring = _keyring(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        used = await keys_in_use(engine, _files_root(settings))
+    finally:
+        await engine.dispose()
+    print(
+        f"active key: {keyring.active_key_id}; known: {', '.join(sorted(keyring.encryption_keys))}"
+    )
+    stale = 0
+    for part, counts in used.items():
+        shown = ", ".join(f"{k} {n}" for k, n in sorted(counts.items())) or "empty"
+        print(f"{part}: {shown}")
+        stale += sum(n for k, n in counts.items() if k != keyring.active_key_id)
+    print(f"{stale} ciphertexts not under the active key")
+    return 0
+
+
+async def _rotate(settings: Settings, batch_size: int) -> int:
+    from storage.crypto import FieldCipher
+    from storage.db import make_engine
+    from storage.rotation import rotate
+
+    keyring = _keyring(settings)
+    cipher = FieldCipher(keyring)
+    engine = make_engine(settings.database_url)
+
+    def progress(part: str, done: int) -> None:
+        print(f"{part}: {done} re-encrypted", flush=True)
+
+    print(f"re-encrypting under {keyring.active_key_id} in batches of {batch_size}", flush=True)
+    try:
+        report = await rotate(
+            engine, cipher, _files_root(settings), batch_size=batch_size, progress=progress
+        )
+    finally:
+        await engine.dispose()
+    for part in report.rotated:
+        line = f"{part}: {report.rotated[part]} re-encrypted"
+        if report.changed_meanwhile[part]:
+            line += f", {report.changed_meanwhile[part]} rewritten by the bot meanwhile"
+        if report.unreadable[part]:
+            line += f", {report.unreadable[part]} UNREADABLE"
+        print(line)
+    print(f"done: {report.total_rotated} re-encrypted under {keyring.active_key_id}")
+    if report.total_unreadable:
+        print(
+            f"cebot: {report.total_unreadable} ciphertexts decrypt with no key at hand; "
+            "they stay as they are",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+async def _retire(settings: Settings, key_id: str) -> int:
+    from storage.db import make_engine
+    from storage.rotation import keys_in_use, without_key
+
+    keyring = _keyring(settings)
+    try:
+        smaller = without_key(keyring, key_id)
+    except ValueError as error:
+        print(f"cebot: {error}", file=sys.stderr)
+        return 1
+    engine = make_engine(settings.database_url)
+    try:
+        used = await keys_in_use(engine, _files_root(settings))
+    finally:
+        await engine.dispose()
+    still = {part: counts[key_id] for part, counts in used.items() if counts.get(key_id)}
+    if still:
+        listed = ", ".join(f"{part} {n}" for part, n in still.items())
+        print(f"cebot: {key_id} still encrypts {listed}; run cebot keys rotate", file=sys.stderr)
+        return 1
+    _save_keyring(settings, smaller, f"key {key_id} retired")
+    return 0
