@@ -14,6 +14,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.logs import update_context
+
 
 def chat_key(update: object) -> int | None:
     """The chat an update belongs to; None for updates without one (handled without a lock)."""
@@ -40,6 +42,12 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self.after_update = after_update
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        # Each update runs in a task of its own, so the ids set here reach every log line of
+        # this update (and of tasks it starts, which copy the context) and of no other.
+        with update_context(update):
+            await self._process_in_order(update, coroutine)
+
+    async def _process_in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
         if key is None:
             await coroutine

@@ -1,0 +1,253 @@
+"""``storage.backup`` on SQLite and PostgreSQL: what goes in, what comes back, what is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.clock import FixedClock
+from storage.backup import (
+    MANIFEST,
+    PG_PART,
+    SQLITE_PART,
+    BackupError,
+    backup,
+    holds_data,
+    read_manifest,
+    restore,
+)
+from storage.ciphertexts import ENCRYPTED_COLUMNS
+from storage.crypto import FieldCipher, Keyring
+from storage.db import engine_schema, is_sqlite, make_engine
+from storage.filestore import LocalFileStore
+from storage.migrate import head_revision, upgrade_engine
+from storage.models import Model
+from storage.passwords import Argon2PasswordHasher
+from storage.uow import UnitOfWorkFactory
+from tests.services.helpers import ID_ALICE
+from tests.storage.test_rotation import FILE_CONTENTS, fill
+
+PG_DUMP = shutil.which("pg_dump")
+PG_RESTORE = shutil.which("pg_restore")
+
+
+def test_every_encrypted_column_is_registered() -> None:
+    """A new ``*_enc`` column that rotation and backups did not know of would stay on old keys."""
+    registered = {column.name for column in ENCRYPTED_COLUMNS}
+    found = {
+        f"{table.name}.{column.name}"
+        for table in Model.metadata.sorted_tables
+        for column in table.columns
+        if column.name.endswith("_enc")
+    }
+    assert found | {"bot_persistence.value"} == registered
+
+
+async def _backup_of(
+    database_url: str,
+    uow_factory: UnitOfWorkFactory,
+    engine: AsyncEngine,
+    tmp_path: Path,
+    hasher: Argon2PasswordHasher,
+    clock: FixedClock,
+) -> tuple[Path, list[str]]:
+    files = tmp_path / "files"
+    shas = await fill(uow_factory, engine, files, hasher, clock)
+    if not is_sqlite(engine) and PG_DUMP is None:
+        pytest.skip("pg_dump is not installed")
+    result = await backup(database_url, files, tmp_path / "out" / "b.tar.gz", pg_dump=PG_DUMP)
+    return result.path, shas
+
+
+async def test_backup_holds_database_files_and_manifest_but_no_keys(
+    database_url: str,
+    uow_factory: UnitOfWorkFactory,
+    engine: AsyncEngine,
+    keyring: Keyring,
+    tmp_path: Path,
+    hasher: Argon2PasswordHasher,
+    clock: FixedClock,
+) -> None:
+    archive, shas = await _backup_of(database_url, uow_factory, engine, tmp_path, hasher, clock)
+    assert archive.stat().st_mode & 0o077 == 0
+    manifest = read_manifest(archive)
+    assert manifest.schema_revision == head_revision()
+    assert manifest.counts["users"] == 6 and manifest.counts["score_records"] == 3
+    assert manifest.counts["files"] == 3 and manifest.missing_files == []
+    assert manifest.key_ids == ["k1"]
+    assert {sample.part for sample in manifest.samples} == {c.name for c in ENCRYPTED_COLUMNS}
+    database_part = SQLITE_PART if is_sqlite(engine) else PG_PART
+    with tarfile.open(archive) as opened:
+        names = set(opened.getnames())
+        everything = b"".join(
+            opened.extractfile(member).read()  # type: ignore[union-attr]
+            for member in opened.getmembers()
+        )
+    assert names == {MANIFEST, database_part, *(f"files/{s[:2]}/{s[2:4]}/{s}" for s in shas)}
+    for key in (*keyring.encryption_keys.values(), keyring.index_key):
+        assert key not in everything
+    assert keyring.to_json().encode() not in everything
+    assert ID_ALICE.encode() not in everything  # only ciphertext and blind indexes
+
+
+async def test_restore_into_an_empty_database_brings_everything_back(
+    database_url: str,
+    uow_factory: UnitOfWorkFactory,
+    engine: AsyncEngine,
+    keyring: Keyring,
+    tmp_path: Path,
+    hasher: Argon2PasswordHasher,
+    clock: FixedClock,
+) -> None:
+    archive, shas = await _backup_of(database_url, uow_factory, engine, tmp_path, hasher, clock)
+    files = tmp_path / "restored-files"
+    if is_sqlite(engine):
+        target_url = f"sqlite+aiosqlite:///{tmp_path / 'restored' / 'cebot.db'}"
+    else:
+        # The dump names its schema: the disaster is that schema gone, the restore recreates it.
+        target_url = database_url
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql(f'DROP SCHEMA "{engine_schema(engine)}" CASCADE')
+        await engine.dispose()
+    result = await restore(target_url, files, archive, keyring, pg_restore=PG_RESTORE)
+    assert result.files_written == 3 and result.pg_commands == []
+    target = make_engine(target_url)
+    try:
+        units = UnitOfWorkFactory(target, FieldCipher(keyring))
+        async with units(readonly=True) as uow:
+            alice = await uow.users.get_by_id_number(ID_ALICE)
+            assert alice is not None and alice.name == "王芳"
+        blobs = LocalFileStore(files, FieldCipher(keyring))
+        assert [await blobs.get(sha) for sha in shas] == list(FILE_CONTENTS)
+        # A second restore over the restored data is refused without --force, allowed with it.
+        with pytest.raises(BackupError, match="already holds data"):
+            await restore(target_url, files, archive, keyring, pg_restore=PG_RESTORE)
+        result = await restore(
+            target_url, files, archive, keyring, force=True, pg_restore=PG_RESTORE
+        )
+        assert result.files_written == 0  # the same blobs are already there
+        assert await holds_data(target)
+    finally:
+        await target.dispose()
+
+
+async def test_restore_refuses_keys_that_cannot_read_the_backup(
+    database_url: str,
+    uow_factory: UnitOfWorkFactory,
+    engine: AsyncEngine,
+    keyring: Keyring,
+    tmp_path: Path,
+    hasher: Argon2PasswordHasher,
+    clock: FixedClock,
+) -> None:
+    archive, _ = await _backup_of(database_url, uow_factory, engine, tmp_path, hasher, clock)
+    empty = f"sqlite+aiosqlite:///{tmp_path / 'other.db'}"
+    if not is_sqlite(engine):
+        empty = database_url
+    files = tmp_path / "other-files"
+    with pytest.raises(BackupError, match="needs the keys"):
+        await restore(empty, files, archive, Keyring.generate("k9"))
+    with pytest.raises(BackupError, match="does not decrypt"):
+        await restore(empty, files, archive, Keyring.generate("k1"))  # same id, other key
+    assert not files.exists()
+
+
+async def test_a_damaged_or_padded_archive_is_refused(
+    database_url: str,
+    uow_factory: UnitOfWorkFactory,
+    engine: AsyncEngine,
+    keyring: Keyring,
+    tmp_path: Path,
+    hasher: Argon2PasswordHasher,
+    clock: FixedClock,
+) -> None:
+    archive, shas = await _backup_of(database_url, uow_factory, engine, tmp_path, hasher, clock)
+    target = f"sqlite+aiosqlite:///{tmp_path / 'restored.db'}"
+    if not is_sqlite(engine):
+        target = database_url
+
+    def rewritten(name: str, change: str) -> Path:
+        out = tmp_path / f"{change}.tar.gz"
+        with tarfile.open(archive) as src, tarfile.open(out, "w:gz") as dst:
+            for member in src.getmembers():
+                data = src.extractfile(member).read()  # type: ignore[union-attr]
+                if change == "flip" and member.name.endswith(shas[0]):
+                    data = data[:-1] + bytes([data[-1] ^ 1])
+                member.size = len(data)
+                dst.addfile(member, io.BytesIO(data))
+            if change == "extra":
+                extra = tarfile.TarInfo(name)
+                extra.size = 1
+                dst.addfile(extra, io.BytesIO(b"x"))
+        return out
+
+    with pytest.raises(BackupError, match="does not match its SHA-256"):
+        await restore(target, tmp_path / "f", rewritten("", "flip"), keyring)
+    with pytest.raises(BackupError, match="does not name"):
+        await restore(target, tmp_path / "f", rewritten("../evil", "extra"), keyring)
+
+
+async def test_sqlite_backup_is_consistent_while_the_bot_writes(
+    tmp_path: Path, keyring: Keyring
+) -> None:
+    """The online backup API copies a snapshot: writers are not stopped and the copy is whole."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'live.db'}"
+    engine = make_engine(url)
+    await upgrade_engine(engine)
+    stop = asyncio.Event()
+
+    async def writer() -> int:
+        n = 0
+        while not stop.is_set():
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text(
+                        "INSERT INTO deadlines (year, kind, due_at, days_after_end) "
+                        "VALUES (:y, 'class_scores', NULL, 10)"
+                    ),
+                    {"y": 2000 + n},
+                )
+            n += 1
+            await asyncio.sleep(0)
+        return n
+
+    task = asyncio.create_task(writer())
+    try:
+        await asyncio.sleep(0.05)
+        result = await backup(url, tmp_path / "files", tmp_path / "b.tar.gz")
+        await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        written = await task
+    copied = result.manifest.counts["deadlines"]
+    assert 0 < copied < written
+    with tarfile.open(result.path) as opened:
+        opened.extract(SQLITE_PART, tmp_path / "x", filter="data")
+    check = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'x' / SQLITE_PART}")
+    try:
+        async with check.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA integrity_check")).scalar() == "ok"
+            years = (await conn.exec_driver_sql("SELECT year FROM deadlines ORDER BY year")).all()
+        assert [y for (y,) in years] == list(range(2000, 2000 + copied))  # a prefix, no gaps
+    finally:
+        await check.dispose()
+        await engine.dispose()
+
+
+def test_the_manifest_is_json_with_a_format_number(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.tar.gz"
+    with tarfile.open(bogus, "w:gz") as archive:
+        data = json.dumps({"format": 99}).encode()
+        info = tarfile.TarInfo(MANIFEST)
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    with pytest.raises(BackupError, match="not a cebot manifest"):
+        read_manifest(bogus)

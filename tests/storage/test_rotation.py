@@ -1,0 +1,225 @@
+"""``storage.rotation`` on SQLite and PostgreSQL: everything moves to the new key, resumably,
+while writes keep coming, and the bot's look-ups (blind index, login) keep working."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.clock import FixedClock
+from domain.model import ScoreRecord
+from domain.services import auth
+from storage.crypto import FieldCipher, Keyring
+from storage.filestore import LocalFileStore
+from storage.kv import PersistenceStore
+from storage.passwords import Argon2PasswordHasher
+from storage.rotation import FILES, keys_in_use, next_key_id, rotate, without_key
+from storage.uow import UnitOfWorkFactory
+from tests.services.helpers import ID_ALICE, PASSWORD, register
+from tests.storage.test_class_repository import a_class
+from tests.storage.test_repositories import a_user
+
+LEARNERS = ("420106199001011231", "420106198507150023", "11010519491231002X")
+FILE_CONTENTS = (b"annual plan 2026", b"summary 2026", b"materials")
+
+
+async def fill(
+    uow_factory: UnitOfWorkFactory,
+    engine: AsyncEngine,
+    files: Path,
+    hasher: Argon2PasswordHasher,
+    clock: FixedClock,
+) -> list[str]:
+    """Users, score records, conversation state and files, all under the factory's key."""
+    outcome = await register(uow_factory, hasher, clock, telegram_user_id=1001)
+    base_id = outcome.bases[0].id
+    assert base_id is not None
+    async with uow_factory() as uow:
+        for n in range(2, 7):
+            await uow.users.add(a_user(n))
+        klass = await uow.classes.add(a_class(base_id))
+        assert klass.id is not None
+        for n, id_number in enumerate(LEARNERS):
+            await uow.scores.add(
+                ScoreRecord(
+                    class_id=klass.id,
+                    learner_name=f"学员{n}",
+                    id_number=id_number,
+                    hours=Decimal("24"),
+                    passed=True,
+                )
+            )
+        await uow.commit()
+    store = PersistenceStore(engine, uow_factory.cipher)
+    for user_id in (1001, 1002, 1003):
+        await store.save("user_data", "", str(user_id), json.dumps({"draft": ID_ALICE}))
+    await store.save("conversation", "login", "[1001, 1001]", json.dumps(2))
+    blobs = LocalFileStore(files, uow_factory.cipher)
+    return [await blobs.put(content) for content in FILE_CONTENTS]
+
+
+def stale(used: dict[str, dict[str, int]], active: str) -> int:
+    return sum(n for counts in used.values() for key, n in counts.items() if key != active)
+
+
+async def assert_all_readable_with_only(
+    keyring: Keyring,
+    engine: AsyncEngine,
+    files: Path,
+    shas: list[str],
+    hasher: Argon2PasswordHasher,
+    clock: FixedClock,
+) -> None:
+    """A keyring that has lost every older key reads it all, and a login still works."""
+    only_new = without_key(keyring, "k1")
+    cipher = FieldCipher(only_new)
+    units = UnitOfWorkFactory(engine, cipher)
+    async with units(readonly=True) as uow:
+        alice = await uow.users.get_by_id_number(ID_ALICE)  # the blind index kept its key
+        assert alice is not None and alice.mobile == "13812345678"
+        assert len(await uow.users.get_many(list(range(1, 7)))) == 6
+        learner = await uow.scores.find(1, LEARNERS[0])  # by blind index too
+        assert learner is not None and learner.learner_name == "学员0"
+    state = await PersistenceStore(engine, cipher).load("user_data")
+    assert json.loads(state["1001"])["draft"] == ID_ALICE
+    blobs = LocalFileStore(files, cipher)
+    assert [await blobs.get(sha) for sha in shas] == list(FILE_CONTENTS)
+    async with units() as uow:
+        outcome = await auth.login(
+            uow, hasher, clock, telegram_user_id=1001, id_number=ID_ALICE, password=PASSWORD
+        )
+    assert outcome.user.id == alice.id
+
+
+async def test_rotation_moves_every_field_and_file_to_the_new_key(
+    uow_factory: UnitOfWorkFactory,
+    engine: AsyncEngine,
+    keyring: Keyring,
+    tmp_path: Path,
+    hasher: Argon2PasswordHasher,
+    clock: FixedClock,
+) -> None:
+    files = tmp_path / "files"
+    shas = await fill(uow_factory, engine, files, hasher, clock)
+    before = await keys_in_use(engine, files)
+    assert set(before) == {
+        "users.id_number_enc",
+        "users.mobile_enc",
+        "score_records.id_number_enc",
+        "bot_persistence.value",
+        FILES,
+    }
+    assert all(set(counts) == {"k1"} for counts in before.values())
+
+    rotated = keyring.with_new_active_key(next_key_id(keyring))
+    assert rotated.active_key_id == "k2"
+    seen: list[tuple[str, int]] = []
+    report = await rotate(
+        engine,
+        FieldCipher(rotated),
+        files,
+        batch_size=2,
+        progress=lambda part, n: seen.append((part, n)),
+    )
+    assert report.rotated == {
+        "users.id_number_enc": 6,
+        "users.mobile_enc": 6,
+        "score_records.id_number_enc": 3,
+        "bot_persistence.value": 4,
+        FILES: 3,
+    }
+    assert report.total_unreadable == 0
+    assert ("users.mobile_enc", 2) in seen and ("users.mobile_enc", 6) in seen  # batch by batch
+    after = await keys_in_use(engine, files)
+    assert stale(after, "k2") == 0
+    await assert_all_readable_with_only(rotated, engine, files, shas, hasher, clock)
+
+    again = await rotate(engine, FieldCipher(rotated), files)
+    assert again.total_rotated == 0  # idempotent: nothing left to do
+
+
+class Interrupted(Exception):
+    pass
+
+
+async def test_an_interrupted_rotation_resumes_where_it_stopped(
+    uow_factory: UnitOfWorkFactory,
+    engine: AsyncEngine,
+    keyring: Keyring,
+    tmp_path: Path,
+    hasher: Argon2PasswordHasher,
+    clock: FixedClock,
+) -> None:
+    files = tmp_path / "files"
+    shas = await fill(uow_factory, engine, files, hasher, clock)
+    rotated = keyring.with_new_active_key("k2")
+    cipher = FieldCipher(rotated)
+
+    def stop_after_two_batches(part: str, done: int) -> None:
+        if done >= 4:
+            raise Interrupted(part)  # as a kill after the second commit
+
+    with pytest.raises(Interrupted):
+        await rotate(engine, cipher, files, batch_size=2, progress=stop_after_two_batches)
+    halfway = await keys_in_use(engine, files)
+    assert halfway["users.id_number_enc"] == {"k1": 2, "k2": 4}  # committed batches stay done
+    assert halfway["users.mobile_enc"] == {"k1": 6}
+
+    resumed = await rotate(engine, cipher, files, batch_size=2)
+    assert resumed.rotated["users.id_number_enc"] == 2
+    assert resumed.total_rotated == 2 + 6 + 3 + 4 + 3
+    assert stale(await keys_in_use(engine, files), "k2") == 0
+    await assert_all_readable_with_only(rotated, engine, files, shas, hasher, clock)
+
+
+async def test_rotation_while_the_bot_keeps_writing(
+    uow_factory: UnitOfWorkFactory,
+    engine: AsyncEngine,
+    keyring: Keyring,
+    tmp_path: Path,
+    hasher: Argon2PasswordHasher,
+    clock: FixedClock,
+) -> None:
+    """The restarted bot (already on k2) saves conversation state and edits a user meanwhile:
+    its writes win, nothing is lost, and no row is left on k1."""
+    files = tmp_path / "files"
+    shas = await fill(uow_factory, engine, files, hasher, clock)
+    rotated = keyring.with_new_active_key("k2")
+    cipher = FieldCipher(rotated)
+    bot_store = PersistenceStore(engine, cipher)
+    bot_units = UnitOfWorkFactory(engine, cipher)
+    stop = asyncio.Event()
+
+    async def bot() -> int:
+        writes = 0
+        while not stop.is_set():
+            await bot_store.save("user_data", "", "1002", json.dumps({"draft": writes}))
+            async with bot_units() as uow:
+                user = await uow.users.get(3)
+                user.name = f"改名{writes}"
+                await uow.users.update(user)
+                await uow.commit()
+            writes += 1
+            await asyncio.sleep(0)
+        return writes
+
+    writer = asyncio.create_task(bot())
+    await asyncio.sleep(0.05)
+    try:
+        report = await rotate(engine, cipher, files, batch_size=1)
+    finally:
+        stop.set()
+        writes = await writer
+    assert writes > 0
+    assert report.total_unreadable == 0
+    assert stale(await keys_in_use(engine, files), "k2") == 0
+    final = await PersistenceStore(engine, FieldCipher(without_key(rotated, "k1"))).load(
+        "user_data"
+    )
+    assert json.loads(final["1002"]) == {"draft": writes - 1}  # the bot's last write survived
+    await assert_all_readable_with_only(rotated, engine, files, shas, hasher, clock)
