@@ -5,7 +5,8 @@ handling it (by our code, python-telegram-bot or SQLAlchemy) carries ``update_id
 ``user_id`` without being passed around. A filter on the handler masks anything shaped like an
 18-character ID-card number in the message, its arguments and the traceback: a safety net behind
 the rule that handlers log masked numbers only. Passwords are never logged anywhere; no filter
-could recognise one.
+could recognise one, so python-telegram-bot, which logs raw updates at DEBUG, is never let
+below INFO.
 """
 
 from __future__ import annotations
@@ -174,3 +175,7 @@ def configure_logging(level: str, fmt: str = "text") -> None:
     root.addHandler(make_handler(fmt))
     root.setLevel(level)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # python-telegram-bot's debug output holds raw updates and API calls, i.e. whatever people
+    # typed, passwords included: CEBOT_LOG_LEVEL=DEBUG is for our code, never for that.
+    quiet = max(logging.INFO, logging.getLevelNamesMapping().get(level.upper(), logging.INFO))
+    logging.getLogger("telegram").setLevel(quiet)
