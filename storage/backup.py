@@ -439,8 +439,10 @@ async def restore(
 ) -> RestoreResult:
     """Puts an archive back, after checking it whole: hashes, schema, keys, an empty target.
 
-    The bot must be stopped: the database is replaced under it. Files are added to the store
-    (same name, same content: the store is content-addressed), none is deleted.
+    The bot must be stopped: the database is replaced under it. The archive's blobs are written
+    into the store; one already there under the same name but other bytes (the same plaintext
+    under a newer key) is replaced too, so everything restored reads with the keys just checked.
+    Files the backup does not have are left alone.
     """
     with tempfile.TemporaryDirectory(prefix=".cebot-restore-") as work_dir:
         work = Path(work_dir)
