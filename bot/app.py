@@ -22,6 +22,7 @@ from bot.handlers import (
     classes,
     conversation,
     deadlines,
+    edits,
     login,
     menu,
     password,
@@ -154,6 +155,7 @@ async def _migrate(engine: AsyncEngine, migrate: bool) -> None:
 
 def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
     """Order matters within the default group: conversations first, the catch-all hints last."""
+    edits.register(app)
     register.register(app)
     login.register(app)
     password.register(app)

@@ -1,0 +1,35 @@
+"""Bugs the hostile-input fuzzing (tests/fuzz) found, each pinned by the smallest chat."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import Stack, texts
+from tests.e2e.test_accounts import admin
+
+APOLOGY = "抱歉，处理您的请求时出错了"
+
+
+async def test_an_edited_old_message_is_ignored_inside_a_conversation(stack: Stack) -> None:
+    """Was: editing an old message into a command mid-conversation crashed the command
+    fallback (it read ``update.message``, None for an edit) and the person got an apology."""
+    person = admin(stack)
+    first = await person.user.send_text("你好")
+    await person.settle()
+    await person.say("/register")
+    before = len(person.user.bot_messages())
+    await person.user.edit_text(first.message_id, "/START")
+    await person.settle()
+    await person.user.edit_text(first.message_id, "武汉职业培训学院")
+    await person.settle()
+    assert len(person.user.bot_messages()) == before  # no answer, and no apology
+    answer = texts(await person.say("武汉职业培训学院"))
+    assert APOLOGY not in answer and "统一社会信用代码" in answer
+
+
+async def test_an_edit_outside_a_conversation_is_ignored_too(stack: Stack) -> None:
+    person = admin(stack)
+    sent = await person.user.send_text("/menu")
+    await person.settle()
+    before = len(person.user.bot_messages())
+    await person.user.edit_text(sent.message_id, "/help")
+    await person.settle()
+    assert len(person.user.bot_messages()) == before
