@@ -43,10 +43,20 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore
     restore.add_argument(
         "--force", action="store_true", help="replace a database that already holds data"
     )
-    keys = commands.add_parser("keys", help="encryption keys: add, rotate, status, retire")
+    keys = commands.add_parser("keys", help="encryption keys: new, rotate, status, retire, reindex")
     actions = keys.add_subparsers(dest="keys_action", required=True)
     new = actions.add_parser("new", help="add a fresh key and make it the active one")
-    new.add_argument("--id", help="the new key's id (default: k<n+1>)")
+    how = new.add_mutually_exclusive_group()
+    how.add_argument("--id", help="the new key's id (default: k<n+1>)")
+    how.add_argument(
+        "--index",
+        action="store_true",
+        help="replace the blind-index key instead (bot stopped; then cebot keys reindex)",
+    )
+    reindex = actions.add_parser(
+        "reindex", help="recompute the blind indexes after keys new --index (bot stopped)"
+    )
+    reindex.add_argument("--batch-size", type=int, default=500)
     rotate = actions.add_parser(
         "rotate", help="re-encrypt every field and file still under an older key"
     )
@@ -162,7 +172,11 @@ async def _restore(settings: Settings, source: Path, *, force: bool) -> int:
 
 async def _keys(settings: Settings, args: argparse.Namespace) -> int:
     if args.keys_action == "new":
+        if args.index:
+            return _new_index_key(settings)
         return _new_key(settings, args.id)
+    if args.keys_action == "reindex":
+        return await _reindex(settings, args.batch_size)
     if args.keys_action == "retire":
         return await _retire(settings, args.key_id)
     if args.keys_action == "status":
@@ -197,6 +211,43 @@ def _new_key(settings: Settings, key_id: str | None) -> int:
     rotated = keyring.with_new_active_key(chosen)
     _save_keyring(settings, rotated, f"new key {chosen} is active")
     print("after the restart: cebot keys rotate", file=sys.stderr)
+    return 0
+
+
+def _new_index_key(settings: Settings) -> int:
+    from storage.rotation import with_new_index_key
+
+    _save_keyring(settings, with_new_index_key(_keyring(settings)), "new blind-index key")
+    print(
+        "with every cebot process still stopped: cebot keys reindex, then start them",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def _reindex(settings: Settings, batch_size: int) -> int:
+    from storage.crypto import FieldCipher
+    from storage.db import make_engine
+    from storage.rotation import reindex
+
+    engine = make_engine(settings.database_url)
+
+    def progress(part: str, done: int) -> None:
+        print(f"{part}: {done} rewritten", flush=True)
+
+    try:
+        report = await reindex(
+            engine, FieldCipher(_keyring(settings)), batch_size=batch_size, progress=progress
+        )
+    finally:
+        await engine.dispose()
+    print(f"done: {report.total_rotated} blind indexes rewritten")
+    if report.total_unreadable:
+        print(
+            f"cebot: {report.total_unreadable} rows do not decrypt; their index is unchanged",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -15,7 +15,12 @@ from typing import Any, Final
 from sqlalchemy import Column, ColumnElement, Table, func
 from sqlalchemy.engine import Dialect
 
-from storage.mappers import id_number_context, mobile_context, score_id_number_context
+from storage.mappers import (
+    ID_NUMBER_PURPOSE,
+    id_number_context,
+    mobile_context,
+    score_id_number_context,
+)
 from storage.models import BotPersistenceRow, ScoreRecordRow, UserRow
 
 TOKEN_PREFIX: Final = "v1."
@@ -74,6 +79,25 @@ ENCRYPTED_COLUMNS: Final[tuple[EncryptedColumn, ...]] = (
         lambda row: score_id_number_context(row["row_uuid"]),
     ),
     EncryptedColumn(_table(BotPersistenceRow), "value", ("kind", "name", "key"), _persist_context),
+)
+
+
+@dataclass(frozen=True)
+class BlindIndex:
+    """A keyed hash column computed from the plaintext of an encrypted column of its row."""
+
+    source: EncryptedColumn
+    column: str
+    purpose: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.source.table.name}.{self.column}"
+
+
+BLIND_INDEXES: Final[tuple[BlindIndex, ...]] = (
+    BlindIndex(ENCRYPTED_COLUMNS[0], "id_number_idx", ID_NUMBER_PURPOSE),
+    BlindIndex(ENCRYPTED_COLUMNS[2], "id_number_idx", ID_NUMBER_PURPOSE),
 )
 
 

@@ -6,9 +6,9 @@ that was read (compare-and-swap): a value the bot changed meanwhile was written 
 its own active key and is left alone. Nothing is remembered between runs; a run selects whatever
 is not yet under the active key, so an interrupted rotation resumes by running it again.
 
-The blind-index key is not rotated here: every look-up by ID-card number goes through the index,
-and rows indexed under two keys at once would make logins and duplicate checks miss during the
-pass. See docs/deploy.md for what to do if the index key itself is exposed.
+The blind-index key is not rotated online: every look-up by ID-card number goes through the
+index, and rows indexed under two keys at once would make logins and duplicate checks miss
+during the pass. ``reindex`` rebuilds the indexes under a new index key with the bot stopped.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,8 +27,14 @@ from typing import Final
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.ciphertexts import ENCRYPTED_COLUMNS, EncryptedColumn, token_prefix
-from storage.crypto import DecryptionError, FieldCipher, Keyring
+from storage.ciphertexts import (
+    BLIND_INDEXES,
+    ENCRYPTED_COLUMNS,
+    BlindIndex,
+    EncryptedColumn,
+    token_prefix,
+)
+from storage.crypto import KEY_BYTES, DecryptionError, FieldCipher, Keyring
 from storage.db import write_engine
 from storage.filestore import _SHA256_HEX, _write_atomically, file_context
 
@@ -120,6 +127,76 @@ async def _rotate_column(
     report.rotated[column.name] = rotated
     report.changed_meanwhile[column.name] = changed
     report.unreadable[column.name] = unreadable
+
+
+async def reindex(
+    engine: AsyncEngine,
+    cipher: FieldCipher,
+    *,
+    batch_size: int = 500,
+    progress: Progress | None = None,
+) -> RotationReport:
+    """Recomputes every blind index with the keyring's index key, after the index key changed.
+
+    Only with every bot process stopped: a running process looks people up with the index key it
+    started with, and would find nobody whose row was already rewritten. Re-running is harmless
+    (an index already right is not rewritten).
+    """
+    report = RotationReport()
+    for index in BLIND_INDEXES:
+        await _reindex_column(engine, cipher, index, batch_size, report, progress)
+    return report
+
+
+async def _reindex_column(
+    engine: AsyncEngine,
+    cipher: FieldCipher,
+    index: BlindIndex,
+    batch_size: int,
+    report: RotationReport,
+    progress: Progress | None,
+) -> None:
+    source = index.source
+    target = source.table.c[index.column]
+    rewritten = unreadable = 0
+    last_id = 0
+    writer = write_engine(engine)
+    while True:
+        query = (
+            select(*source.columns(), target)
+            .where(source.id > last_id)
+            .order_by(source.id)
+            .limit(batch_size)
+        )
+        async with engine.connect() as conn:
+            rows = [dict(row._mapping) for row in (await conn.execute(query)).all()]
+        if not rows:
+            break
+        last_id = rows[-1]["id"]
+        changes: list[tuple[int, str]] = []
+        for row in rows:
+            try:
+                plaintext = cipher.decrypt(row[source.column], context=source.context(row))
+            except DecryptionError:
+                unreadable += 1
+                continue
+            fresh = cipher.blind_index(plaintext, purpose=index.purpose)
+            if fresh != row[index.column]:
+                changes.append((row["id"], fresh))
+        if changes:
+            async with writer.begin() as conn:
+                for row_id, fresh in changes:
+                    await conn.execute(
+                        update(source.table)
+                        .where(source.id == row_id)
+                        .values({index.column: fresh})
+                    )
+            rewritten += len(changes)
+        if progress is not None:
+            progress(index.name, rewritten)
+    report.rotated[index.name] = rewritten
+    report.changed_meanwhile[index.name] = 0
+    report.unreadable[index.name] = unreadable
 
 
 def stored_files(root: Path) -> Iterator[Path]:
@@ -231,6 +308,13 @@ def next_key_id(keyring: Keyring) -> str:
     while f"k{candidate}" in keyring.encryption_keys:
         candidate += 1
     return f"k{candidate}"
+
+
+def with_new_index_key(keyring: Keyring) -> Keyring:
+    """The same encryption keys, a fresh blind-index key: ``reindex`` must follow, bot stopped."""
+    return Keyring(
+        keyring.active_key_id, dict(keyring.encryption_keys), secrets.token_bytes(KEY_BYTES)
+    )
 
 
 def without_key(keyring: Keyring, key_id: str) -> Keyring:

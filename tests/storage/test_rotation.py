@@ -18,7 +18,15 @@ from storage.crypto import FieldCipher, Keyring
 from storage.filestore import LocalFileStore
 from storage.kv import PersistenceStore
 from storage.passwords import Argon2PasswordHasher
-from storage.rotation import FILES, keys_in_use, next_key_id, rotate, without_key
+from storage.rotation import (
+    FILES,
+    keys_in_use,
+    next_key_id,
+    reindex,
+    rotate,
+    with_new_index_key,
+    without_key,
+)
 from storage.uow import UnitOfWorkFactory
 from tests.services.helpers import ID_ALICE, PASSWORD, register
 from tests.storage.test_class_repository import a_class
@@ -223,3 +231,36 @@ async def test_rotation_while_the_bot_keeps_writing(
     )
     assert json.loads(final["1002"]) == {"draft": writes - 1}  # the bot's last write survived
     await assert_all_readable_with_only(rotated, engine, files, shas, hasher, clock)
+
+
+async def test_a_new_index_key_and_reindex_keep_every_look_up_working(
+    uow_factory: UnitOfWorkFactory,
+    engine: AsyncEngine,
+    keyring: Keyring,
+    tmp_path: Path,
+    hasher: Argon2PasswordHasher,
+    clock: FixedClock,
+) -> None:
+    """With the bot stopped: a fresh index key, every index rebuilt; old indexes find nobody."""
+    await fill(uow_factory, engine, tmp_path / "files", hasher, clock)
+    fresh = with_new_index_key(keyring)
+    assert fresh.index_key != keyring.index_key
+    assert fresh.encryption_keys == keyring.encryption_keys
+    units = UnitOfWorkFactory(engine, FieldCipher(fresh))
+    async with units(readonly=True) as uow:
+        assert await uow.users.get_by_id_number(ID_ALICE) is None  # not yet rebuilt
+
+    report = await reindex(engine, FieldCipher(fresh), batch_size=2)
+    assert report.rotated == {"users.id_number_idx": 6, "score_records.id_number_idx": 3}
+    async with units(readonly=True) as uow:
+        assert await uow.users.get_by_id_number(ID_ALICE) is not None
+        assert await uow.scores.find(1, LEARNERS[2]) is not None
+    async with units() as uow:
+        outcome = await auth.login(
+            uow, hasher, clock, telegram_user_id=1001, id_number=ID_ALICE, password=PASSWORD
+        )
+    assert outcome.user.name == "王芳"
+    async with uow_factory(readonly=True) as uow:
+        assert await uow.users.get_by_id_number(ID_ALICE) is None  # the old index key is useless
+    again = await reindex(engine, FieldCipher(fresh))
+    assert again.total_rotated == 0
