@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: console run test unit lint bench fuzz catalogs clean
+.PHONY: console run test unit lint bench fuzz soak catalogs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,16 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
+
+# Bounded: FUZZ_SECONDS (default 60) for the parsers, then as long again for the random chat.
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.fuzz_parsers
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} FUZZ_STEPS=$${FUZZ_STEPS:-50} \
+		$(BIN)/python -m pytest -q tests/fuzz/test_stateful_chat.py
+
+# Bounded: SOAK_SECONDS (default 180) at SOAK_FAULT_RATE (default 0.1) of failed Bot API calls.
+soak: $(STAMP)
+	$(BIN)/python -m tests.soak
 
 catalogs: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --project cebot --version 0.1.0 -o bot/locale/messages.pot --no-location --sort-output .
