@@ -13,8 +13,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from telegram.ext import Application
-
 from bot import operations
 from bot.config import ConfigError, Settings
 from bot.logs import configure_logging, log_format
@@ -40,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--webhook-url", help="public HTTPS URL Telegram posts updates to")
     run.add_argument("--listen", default="127.0.0.1", help="address the webhook server binds")
     run.add_argument("--port", type=int, default=8443, help="port the webhook server binds")
+    run.add_argument(
+        "--health-port",
+        type=int,
+        help="in long-polling mode, serve GET /healthz on 127.0.0.1 at this port "
+        "(in webhook mode it is served beside the webhook)",
+    )
     run.add_argument(
         "--secret-token",
         help="X-Telegram-Bot-Api-Secret-Token checked on every webhook request "
@@ -104,37 +108,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-async def _prepare(app: Application) -> None:  # type: ignore[type-arg]
-    """Migrations before PTB's own loop starts; the pool is emptied so no connection outlives it."""
-    from bot.app import prepare_database
-
-    await prepare_database(app)
-    await app.bot_data[SERVICES_KEY].release_connections()
-
-
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import build_application
-    from bot.scheduling import install_jobs
+    from bot.serve import Webhook, serve
 
-    app = build_application(settings)
-    asyncio.run(_prepare(app))
-    install_jobs(app)
+    webhook = None
     if args.webhook_url:
         import os
 
         secret = (
             args.secret_token or os.environ.get("CEBOT_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
         )
-        app.run_webhook(
-            listen=args.listen,
-            port=args.port,
-            url_path="telegram",
-            webhook_url=args.webhook_url,
-            secret_token=secret,
-        )
-    else:
-        app.run_polling()
-    return 0
+        webhook = Webhook(url=args.webhook_url, listen=args.listen, port=args.port, secret=secret)
+    return asyncio.run(serve(settings, webhook=webhook, health_port=args.health_port))
 
 
 def _reviewer_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

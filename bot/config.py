@@ -35,6 +35,7 @@ class Settings:
     session_lifetime: timedelta
     log_level: str
     reminders: ReminderRules
+    outbox_lease: timedelta
 
     @property
     def bot_base_url(self) -> str:
@@ -77,6 +78,7 @@ class Settings:
             session_lifetime=_minutes(env, "CEBOT_SESSION_LIFETIME_MINUTES", 12 * 60),
             log_level=_log_level(env.get("CEBOT_LOG_LEVEL") or "INFO"),
             reminders=_reminder_rules(env, timezone),
+            outbox_lease=timedelta(seconds=_seconds(env, "CEBOT_OUTBOX_LEASE_SECONDS", 120)),
         )
 
 
@@ -188,6 +190,15 @@ def _reminder_rules(env: Mapping[str, str], timezone: ZoneInfo) -> ReminderRules
             f"{quiet_from:%H:%M}-{quiet_until:%H:%M}: no reminder would ever be sent"
         )
     return rules
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or not 2 <= int(raw) <= 3600:
+        raise ConfigError(f"{name} must be a whole number of seconds from 2 to 3600, not {raw!r}")
+    return int(raw)
 
 
 def _days(env: Mapping[str, str], name: str, default: int) -> int:

@@ -49,6 +49,7 @@ from bot.console_transcript import (
     note,
 )
 from bot.emulator import BotSilent, ChatMessage, Emulator, SimUser
+from bot.lifecycle import updates_in_hand
 from bot.scheduling import sending_now
 from domain.clock import Clock, FixedClock
 from storage.crypto import Keyring
@@ -231,6 +232,7 @@ class Console:
         return (
             self.app.update_queue.qsize() > 0
             or self.app.update_processor.current_concurrent_updates > 0
+            or updates_in_hand(self.app) > 0
             or sending_now(self.app)  # a reviewer's decision being pushed to the base
         )
 

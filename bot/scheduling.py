@@ -64,7 +64,9 @@ def sending_now(app: Any) -> bool:
 async def _dispatch(app: Any) -> None:
     svc: Services = app.bot_data[SERVICES_KEY]
     pacer = app.bot_data.setdefault(PACER_KEY, Pacer())
-    report = await dispatch_due(svc.uow, svc.clock, TelegramSender(app, svc), pacer)
+    report = await dispatch_due(
+        svc.uow, svc.clock, TelegramSender(app, svc), pacer, lease=svc.settings.outbox_lease
+    )
     if report.handled:
         log.info(
             "outbox: %d sent, %d retried, %d failed", report.sent, report.retried, report.failed

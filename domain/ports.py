@@ -353,6 +353,10 @@ class OutboxRepository(Protocol):
         """Final: the recipient blocked the bot, or the message can never be delivered."""
         ...
 
+    async def release(self, message_ids: Sequence[int]) -> None:
+        """Claimed, not sent: due again for any dispatcher at once."""
+        ...
+
     async def retry_later(self, message_id: int, at: datetime, error: str) -> None:
         """Back to pending from ``at`` on, with one more attempt counted."""
         ...

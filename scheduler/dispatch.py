@@ -28,7 +28,12 @@ from scheduler.pacing import Pacer
 
 log = logging.getLogger("cebot.dispatch")
 
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(minutes=2)
+"""How long a claim keeps rows from other dispatchers; a dispatcher that dies holds its rows
+this long at most, then the standby (or the restarted process) sends them."""
+LEASE_MARGIN = timedelta(seconds=15)
+"""A dispatcher stops sending its batch this long before its claim runs out and hands the rest
+back: past the lease another dispatcher may have claimed them."""
 MAX_ATTEMPTS = 8
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
@@ -64,16 +69,20 @@ class DispatchReport:
     sent: int = 0
     failed: int = 0
     retried: int = 0
+    released: int = 0
+    """Claimed but handed back unsent: the claim was running out."""
     errors: list[str] = field(default_factory=list)
 
     @property
     def handled(self) -> int:
-        return self.sent + self.failed + self.retried
+        """Messages claimed, whatever became of them."""
+        return self.sent + self.failed + self.retried + self.released
 
     def add(self, other: DispatchReport) -> None:
         self.sent += other.sent
         self.failed += other.failed
         self.retried += other.retried
+        self.released += other.released
         self.errors.extend(other.errors)
 
 
@@ -90,15 +99,28 @@ async def dispatch_once(
     pacer: Pacer,
     *,
     limit: int = 100,
+    lease: timedelta = LEASE,
 ) -> DispatchReport:
-    """Claims up to ``limit`` due messages and sends each; returns what happened."""
+    """Claims up to ``limit`` due messages and sends each; returns what happened.
+
+    Messages to one chat are spaced by the pacer, so a batch may outlast its claim: what is not
+    sent by ``lease - LEASE_MARGIN`` is released, unsent, for the next claim.
+    """
     report = DispatchReport()
+    claimed_at = clock.now()
     async with units() as uow:
-        claimed = await uow.outbox.claim(clock.now(), limit=limit, lease=LEASE)
+        claimed = await uow.outbox.claim(claimed_at, limit=limit, lease=lease)
         chats = await uow.sessions.latest_telegram_user_ids(sorted({m.user_id for m in claimed}))
         blocked = await uow.blocked_chats.blocked_among(list(chats.values()))
         await uow.commit()
-    for message in claimed:
+    send_until = claimed_at + max(lease - LEASE_MARGIN, lease / 2)
+    for index, message in enumerate(claimed):
+        if clock.now() >= send_until:
+            async with units() as uow:
+                await uow.outbox.release([m.id or 0 for m in claimed[index:]])
+                await uow.commit()
+            report.released = len(claimed) - index
+            break
         chat_id = chats.get(message.user_id)
         if chat_id in blocked and is_reminder(message):
             await _failed(units, message.id or 0, BLOCKED_CHAT)
@@ -119,6 +141,7 @@ async def dispatch_due(
     pacer: Pacer,
     *,
     batch: int = 100,
+    lease: timedelta = LEASE,
 ) -> DispatchReport:
     """Batch after batch until nothing more is due: the pacer, not a timer's tick, sets the
     rate. One batch per tick of a 5-second job would cap sending at 20 a second, under
@@ -126,7 +149,7 @@ async def dispatch_due(
     ends when a batch comes back short."""
     total = DispatchReport()
     while True:
-        report = await dispatch_once(units, clock, sender, pacer, limit=batch)
+        report = await dispatch_once(units, clock, sender, pacer, limit=batch, lease=lease)
         total.add(report)
         if report.handled < batch:
             return total

@@ -224,6 +224,16 @@ class SqlOutboxRepository:
         )
         return [_message(row) for row in rows]
 
+    async def release(self, message_ids: Sequence[int]) -> None:
+        """Claimed rows handed back unsent, for any dispatcher to claim at once."""
+        if message_ids:
+            async with guarded_write(self._session):
+                await self._session.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id.in_(list(message_ids)))
+                    .values(claimed_until=None)
+                )
+
     async def mark_sent(self, message_id: int, at: datetime) -> None:
         await self._change(message_id, state=OutboxState.SENT.value, sent_at=at, claimed_until=None)
 

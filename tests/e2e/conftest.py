@@ -18,7 +18,7 @@ from telegram.ext import Application
 from bot.app import Overrides, build_application
 from bot.config import Settings
 from bot.emulator import Emulator
-from bot.lifecycle import start_polling, stop
+from bot.lifecycle import start_polling, stop, updates_in_hand
 from bot.scheduling import sending_now
 from domain.clock import FixedClock
 from storage.crypto import Keyring
@@ -42,6 +42,7 @@ class Stack:
         return (
             not self.app.update_queue.empty()
             or processor.current_concurrent_updates > 0
+            or updates_in_hand(self.app) > 0
             or sending_now(self.app)
         )
 

@@ -113,6 +113,12 @@ async def test_run_in_webhook_mode_checks_the_secret_token(emu: Emulator, tmp_pa
         with pytest.raises(urllib.error.HTTPError) as refused:
             await asyncio.to_thread(urllib.request.urlopen, forged, timeout=10)
         assert refused.value.code == 403
+        health = await asyncio.to_thread(
+            urllib.request.urlopen, f"http://127.0.0.1:{port}/healthz", timeout=10
+        )
+        state = json.loads(health.read())
+        assert health.status == 200 and state["status"] == "active"
+        assert state["mode"] == "webhook" and state["updates_in_hand"] in (0, 1)
     finally:
         await stop(process)
 

@@ -268,3 +268,28 @@ async def test_a_dropped_connection_is_retried_and_a_lost_reply_may_repeat(stack
     svc.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
     assert (await dispatch(stack)).sent == 1
     assert len([m for m in boss.messages[before:] if m.from_bot]) == 3  # at-least-once
+
+
+async def test_a_batch_that_would_outlast_its_claim_hands_the_rest_back(stack: Stack) -> None:
+    """Four messages to one chat take over three seconds at a message a second; with a claim of
+    four seconds the dispatcher stops at two (the margin) and releases the rest, unsent, for the
+    next claim: nothing is sent after its lease could have passed to another dispatcher."""
+    user_id = await boss_user_id(stack)
+    svc = services_of(stack)
+    clock = svc.clock
+    start = clock.now()
+
+    def virtual_now() -> float:
+        return (clock.now() - start).total_seconds()
+
+    async def virtual_sleep(seconds: float) -> None:
+        clock.advance(timedelta(seconds=seconds))  # type: ignore[attr-defined]
+
+    pacer = Pacer(per_chat_interval=1.05, clock=virtual_now, sleep=virtual_sleep)
+    sender = TelegramSender(stack.app, svc)
+    await queue(stack, *(reminder(user_id, f"n:{n}", start) for n in range(4)))
+    lease = timedelta(seconds=4)
+    first = await dispatch_once(svc.uow, clock, sender, pacer, limit=10, lease=lease)
+    assert (first.sent, first.released) == (3, 1)
+    second = await dispatch_once(svc.uow, clock, sender, pacer, limit=10, lease=lease)
+    assert (second.sent, second.released) == (1, 0)  # claimable at once, not after the lease

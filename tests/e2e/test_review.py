@@ -230,7 +230,7 @@ async def test_reviewer_reads_the_plan_file_and_the_notice_opens_the_class(stack
     # The forced first change of password leads to the reviewer's own function list.
     home = texts(await checker.press("打开功能列表"))
     assert "主管部门审核员" in home and "请先选择" not in home
-    assert checker.buttons() == ["待审核事项", "修改密码", "退出登录"]
+    assert checker.buttons() == ["待审核事项", "截止日期", "修改密码", "退出登录"]
     await checker.press("待审核事项")
     assert "共 1 个" in texts(await checker.press("培训班（1）"))
 
