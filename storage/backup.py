@@ -207,9 +207,12 @@ def _libpq(url: str | URL) -> tuple[str, dict[str, str], str | None]:
     """A libpq connection URI without the password (which goes in PGPASSWORD) and the schema."""
     parsed = normalise_url(url)
     schema = parsed.query.get("search_path")
-    plain = parsed.set(drivername="postgresql", password=None).difference_update_query(
-        ["search_path"]
-    )
+    # ``URL.set`` ignores None, so the password is dropped with the tuple's own ``_replace``.
+    plain = parsed._replace(password=None).set(drivername="postgresql")
+    plain = plain.difference_update_query(["search_path", "ssl"])
+    ssl = parsed.query.get("ssl")  # asyncpg's name for what libpq calls sslmode
+    if isinstance(ssl, str):
+        plain = plain.update_query_dict({"sslmode": ssl})
     env = {"PGPASSWORD": parsed.password} if parsed.password else {}
     return (
         plain.render_as_string(hide_password=False),
@@ -278,7 +281,10 @@ async def backup(
         if is_sqlite(database_url):
             kind = "sqlite"
             snapshot = work / SQLITE_PART
-            await asyncio.to_thread(_sqlite_copy, sqlite_path(database_url), snapshot)
+            live = sqlite_path(database_url)
+            if not live.is_file():  # sqlite3.connect would create an empty one and back that up
+                raise BackupError(f"there is no database at {live}")
+            await asyncio.to_thread(_sqlite_copy, live, snapshot)
             engine = make_engine(f"sqlite+aiosqlite:///{snapshot}")
             try:
                 described = await _describe(engine)

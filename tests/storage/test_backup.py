@@ -19,8 +19,11 @@ from storage.backup import (
     PG_PART,
     SQLITE_PART,
     BackupError,
+    _libpq,
     backup,
     holds_data,
+    pg_dump_command,
+    pg_restore_command,
     read_manifest,
     restore,
 )
@@ -251,3 +254,22 @@ def test_the_manifest_is_json_with_a_format_number(tmp_path: Path) -> None:
         archive.addfile(info, io.BytesIO(data))
     with pytest.raises(BackupError, match="not a cebot manifest"):
         read_manifest(bogus)
+
+
+def test_pg_commands_never_carry_the_password() -> None:
+    """They are printed and visible in the process list: the password travels in PGPASSWORD."""
+    url = "postgresql+asyncpg://cebot:s%40cret@db.internal:5433/cebot?ssl=require"
+    dump = pg_dump_command(url, "/backups/x.pgdump")
+    assert dump[-1] == "--dbname=postgresql://cebot@db.internal:5433/cebot?sslmode=require"
+    assert not any("cret" in part for part in dump)
+    assert not any("cret" in part for part in pg_restore_command(url, "x", clean=True))
+    assert _libpq(url)[1] == {"PGPASSWORD": "s@cret"}
+    schema_url = "postgresql+asyncpg://postgres@127.0.0.1/test?search_path=t_1"
+    assert "--schema=t_1" in pg_dump_command(schema_url, "x")
+
+
+async def test_a_missing_sqlite_database_is_not_backed_up_as_an_empty_one(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'absent.db'}"
+    with pytest.raises(BackupError, match="no database at"):
+        await backup(url, tmp_path / "files", tmp_path / "b.tar.gz")
+    assert not (tmp_path / "absent.db").exists()
