@@ -1,0 +1,188 @@
+"""Two and three ``cebot run`` processes on one database: one active, the others standing by.
+
+The active one is killed with SIGKILL in the middle of a registration and, later, in the middle of
+sending reminders; a standby takes over within 15 seconds, resumes the conversation from the
+database and sends what was left, nothing lost and nothing doubled beyond the one message that
+may have been in flight (at-least-once, ``scheduler/dispatch.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.emulator import Emulator
+from domain.model import OutboxMessage
+from storage.crypto import FieldCipher, Keyring
+from storage.db import make_engine
+from storage.migrate import upgrade_engine
+from storage.uow import UnitOfWorkFactory
+from tests.e2e.test_accounts import CREDIT_CODE, ID_NUMBER, PASSWORD
+
+CEBOT = [sys.executable, "-m", "bot.cli", "run"]
+TAKE_OVER_SECONDS = 15.0
+
+
+class Process:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        assert process.stderr is not None
+        self._reader = asyncio.get_running_loop().create_task(self._read(process.stderr))
+
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        while line := await stream.readline():
+            self.lines.append(line.decode(errors="replace"))
+
+    async def said(self, words: str, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        deadline = time.monotonic() + timeout
+        while not any(words in line for line in self.lines):
+            if time.monotonic() > deadline or self.process.returncode is not None:
+                raise AssertionError(f"never said {words!r}:\n{''.join(self.lines)}")
+            await asyncio.sleep(0.1)
+
+    def kill(self) -> None:
+        self.process.kill()
+
+    async def close(self) -> None:
+        if self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), 20)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        self._reader.cancel()
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[Emulator]:
+    async with Emulator() as emulator:
+        yield emulator
+
+
+async def test_a_standby_takes_over_mid_conversation_and_mid_dispatch(
+    emu: Emulator, database_url: str, tmp_path: Path, keyring: Keyring
+) -> None:
+    engine = make_engine(database_url)
+    await upgrade_engine(engine)
+    units = UnitOfWorkFactory(engine, FieldCipher(keyring))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CEBOT_")}
+    env.update(
+        CEBOT_TELEGRAM_TOKEN=emu.token,
+        CEBOT_BOT_API_URL=emu.root_url,
+        CEBOT_DATABASE_URL=database_url,
+        CEBOT_DATA_DIR=str(tmp_path / "data"),
+        CEBOT_SECRET_KEYS=keyring.to_json(),
+        CEBOT_OUTBOX_LEASE_SECONDS="4",
+        CEBOT_QUIET_HOURS="00:00-00:00",
+    )
+    running: list[Process] = []
+
+    async def start() -> Process:
+        process = Process(
+            await asyncio.create_subprocess_exec(
+                *CEBOT,
+                env=env,
+                cwd=tmp_path,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        )
+        running.append(process)
+        return process
+
+    boss = emu.user(user_id=1001, first_name="王芳", language_code="zh-hans")
+
+    async def say(text: str, expect: str, timeout: float = 30.0) -> float:  # noqa: ASYNC109
+        started = time.monotonic()
+        await boss.send_text(text)
+        await boss.wait_for_bot_message(contains=expect, timeout=timeout)
+        return time.monotonic() - started
+
+    try:
+        first = await start()
+        await first.said("active")
+        second = await start()
+        await second.said("standing by")
+
+        await say("/register", "机构名称")
+        await say("武汉职业培训学院", "统一社会信用代码")
+        first.kill()  # mid-conversation
+        took = await say(CREDIT_CODE, "请选择所在市州", timeout=TAKE_OVER_SECONDS + 5)
+        assert took < TAKE_OVER_SECONDS
+        await second.said("active")
+        await boss.press(boss.messages[-1], "武汉市")
+        await boss.wait_for_bot_message(contains="详细地址", timeout=10)
+        for value, next_prompt in (
+            ("武汉市洪山区珞喻路 1 号", "联系人姓名"),
+            ("李明", "联系电话"),
+            ("027-87654321", "管理员（您本人）的姓名"),
+            ("王芳", "管理员身份证号码"),
+            (ID_NUMBER, "管理员手机号码"),
+            ("13812345678", "密码"),
+            (PASSWORD, "请再次输入密码"),
+            (PASSWORD, "请核对注册信息"),
+        ):
+            await say(value, next_prompt)
+        await boss.press(boss.messages[-1], "✅ 确认注册")
+        await boss.wait_for_bot_message(contains="注册成功", timeout=10)
+
+        third = await start()
+        await third.said("standing by")
+        async with units() as uow:
+            user_id = (await uow.sessions.get_open_for_telegram_user(1001)).user_id
+            now = datetime.now(UTC)
+            await uow.outbox.add_many(
+                [
+                    OutboxMessage(
+                        user_id=user_id,
+                        subject="annual_plan:2026:1",
+                        occasion=f"n:{n}",
+                        kind="reminder:annual_plan",
+                        text_key="截止提醒：第 {n} 条",
+                        params={"n": str(n)},
+                        not_before=now,
+                        created_at=now,
+                    )
+                    for n in range(5)
+                ]
+            )
+            await uow.commit()
+        await boss.wait_for_bot_message(contains="截止提醒：第 0 条", timeout=20)
+        second.kill()  # mid-dispatch: one message a second to this chat, four to go
+        await third.said("active", timeout=TAKE_OVER_SECONDS)
+        deadline = time.monotonic() + 40
+        while True:
+            texts = [
+                m.text or "" for m in boss.messages if m.from_bot and "截止提醒" in (m.text or "")
+            ]
+            if all(any(f"第 {n} 条" in t for t in texts) for n in range(5)):
+                break
+            assert time.monotonic() < deadline, texts
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(2)  # anything doubled would come now
+        texts = [m.text or "" for m in boss.messages if m.from_bot and "截止提醒" in (m.text or "")]
+        assert 5 <= len(texts) <= 6, texts  # at most the one in flight twice
+        assert "功能列表" in await _menu(boss)
+    finally:
+        for process in running:
+            await process.close()
+        await engine.dispose()
+
+
+def reminders(boss) -> list[str]:  # type: ignore[no-untyped-def]
+    return [m.text for m in boss.messages if m.from_bot and "截止提醒" in (m.text or "")]
+
+
+async def _menu(boss) -> str:  # type: ignore[no-untyped-def]
+    await boss.send_text("/menu")
+    message = await boss.wait_for_bot_message(contains="功能列表", timeout=15)
+    return message.text or ""
