@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import Table, Text, select, type_coerce
+from sqlalchemy import Table, Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import SubmissionKind, effective_permissions
@@ -55,7 +55,7 @@ class SqlPlanningReadRepository:
                 members.user_id,
                 members.base_id,
                 members.is_super,
-                type_coerce(ROLES.c.permissions, Text).label("role_permissions"),
+                cast(ROLES.c.permissions, Text).label("role_permissions"),
             )
             .select_from(MEMBERSHIPS.outerjoin(ROLES, ROLES.c.id == members.role_id))
             .order_by(members.base_id, members.id)
