@@ -12,7 +12,7 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot import errors
 from bot.config import Settings
@@ -37,6 +37,7 @@ from bot.handlers import (
 from bot.i18n import N_, Translator
 from bot.persistence import SqlPersistence
 from bot.processor import PerChatUpdateProcessor
+from bot.retrying import RetryingRateLimiter
 from bot.runtime import SERVICES_KEY, Services
 from domain.clock import Clock, SystemClock
 from domain.ports import PasswordHasher
@@ -131,7 +132,7 @@ def build_application(settings: Settings, overrides: Overrides | None = None) ->
         .post_shutdown(post_shutdown)
     )
     if overrides.rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))
     app = builder.build()
     processor.after_update = app.update_persistence  # written after every update, not every minute
     app.bot_data[SERVICES_KEY] = services

@@ -14,6 +14,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.i18n import Translator, pick_language
 from bot.keyboards import button, column
 from bot.links import callback_data
+from bot.retrying import OWN_POLICY
 from bot.runtime import LANGUAGE_KEY, Services
 from domain.model import OutboxMessage
 from scheduler import dispatch
@@ -37,8 +38,10 @@ class TelegramSender:
         data = callback_data(message.link)
         if message.button_key and data:
             markup = column([button(t(message.button_key), data)])
+        # The outbox backs off and counts attempts itself: no quick network retries here.
+        own = {"rate_limit_args": OWN_POLICY} if self._app.bot.rate_limiter else {}
         try:
-            await self._app.bot.send_message(chat_id, text, reply_markup=markup)
+            await self._app.bot.send_message(chat_id, text, reply_markup=markup, **own)
         except Forbidden as refused:
             raise dispatch.Blocked(str(refused)) from refused
         except RetryAfter as wait:
