@@ -157,8 +157,12 @@ class _Health(tornado.web.RequestHandler):
         self.state = state
 
     def get(self) -> None:
+        """200 from the active process, 503 from a standby: a load balancer sends Telegram's
+        requests to the one that answers 200."""
+        state = self.state()
+        self.set_status(200 if state.get("status") == "active" else 503)
         self.set_header("Content-Type", "application/json")
-        self.write(json.dumps(self.state()))
+        self.write(json.dumps(state))
 
 
 def web_server(

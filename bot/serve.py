@@ -43,13 +43,29 @@ async def serve(
     lease_engine = make_engine(settings.database_url)
     lease = lease_for(lease_engine, settings.data_dir)
     started = time.monotonic()
+    standby = None
+    port, address = _health_address(webhook, health_port)
+    if port:  # a standby answers /healthz (503) and nothing else, so traffic goes to the active
+        standby = web_server(None, secret="", path="", state=lambda: {"status": "standby"})
+        standby.listen(port, address=address)
     try:
         await acquire(lease, on_standby=lambda: log.info("standing by: another cebot is active"))
         log.info("active: this process holds the lease")
+        if standby is not None:
+            standby.stop()
+            standby = None
         return await _serve_holding(settings, lease, webhook, health_port, started)
     finally:
+        if standby is not None:
+            standby.stop()
         await lease.release()
         await lease_engine.dispose()
+
+
+def _health_address(webhook: Webhook | None, health_port: int | None) -> tuple[int | None, str]:
+    if webhook is not None:
+        return webhook.port, webhook.listen
+    return health_port, "127.0.0.1"
 
 
 async def _serve_holding(

@@ -9,9 +9,12 @@ may have been in flight (at-least-once, ``scheduler/dispatch.py``).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +28,7 @@ from storage.db import make_engine
 from storage.migrate import upgrade_engine
 from storage.uow import UnitOfWorkFactory
 from tests.e2e.test_accounts import CREDIT_CODE, ID_NUMBER, PASSWORD
+from tests.e2e.test_cli_run import free_port
 
 CEBOT = [sys.executable, "-m", "bot.cli", "run"]
 TAKE_OVER_SECONDS = 15.0
@@ -86,10 +90,11 @@ async def test_a_standby_takes_over_mid_conversation_and_mid_dispatch(
     )
     running: list[Process] = []
 
-    async def start() -> Process:
+    async def start(*args: str) -> Process:
         process = Process(
             await asyncio.create_subprocess_exec(
                 *CEBOT,
+                *args,
                 env=env,
                 cwd=tmp_path,
                 stdout=asyncio.subprocess.DEVNULL,
@@ -108,10 +113,13 @@ async def test_a_standby_takes_over_mid_conversation_and_mid_dispatch(
         return time.monotonic() - started
 
     try:
-        first = await start()
+        ports = free_port(), free_port()
+        first = await start("--health-port", str(ports[0]))
         await first.said("active")
-        second = await start()
+        second = await start("--health-port", str(ports[1]))
         await second.said("standing by")
+        assert await health(ports[0]) == (200, "active")
+        assert await health(ports[1]) == (503, "standby")
 
         await say("/register", "机构名称")
         await say("武汉职业培训学院", "统一社会信用代码")
@@ -119,6 +127,7 @@ async def test_a_standby_takes_over_mid_conversation_and_mid_dispatch(
         took = await say(CREDIT_CODE, "请选择所在市州", timeout=TAKE_OVER_SECONDS + 5)
         assert took < TAKE_OVER_SECONDS
         await second.said("active")
+        assert await health(ports[1]) == (200, "active")
         await boss.press(boss.messages[-1], "武汉市")
         await boss.wait_for_bot_message(contains="详细地址", timeout=10)
         for value, next_prompt in (
@@ -176,6 +185,17 @@ async def test_a_standby_takes_over_mid_conversation_and_mid_dispatch(
         for process in running:
             await process.close()
         await engine.dispose()
+
+
+async def health(port: int) -> tuple[int, str]:
+    def ask() -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:
+                return answer.status, json.loads(answer.read())["status"]
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.loads(refused.read())["status"]
+
+    return await asyncio.to_thread(ask)
 
 
 def reminders(boss) -> list[str]:  # type: ignore[no-untyped-def]
