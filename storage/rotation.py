@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Integer, Text, bindparam, func, select, update, values
+from sqlalchemy import column as sa_column
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.ciphertexts import (
     BLIND_INDEXES,
@@ -40,6 +41,9 @@ from storage.filestore import _SHA256_HEX, _write_atomically, file_context
 
 FILES: Final = "files"
 _FILE_MAGIC: Final = b"CEF1"
+
+_Swap = tuple[int, str, str]
+"""A row id, the ciphertext read, the ciphertext to write if it is still there."""
 
 Progress = Callable[[str, int], None]
 """Called after each committed batch with the part's name and how many it rewrote so far."""
@@ -103,7 +107,7 @@ async def _rotate_column(
         if not rows:
             break
         last_id = rows[-1]["id"]
-        swaps: list[tuple[int, str, str]] = []
+        swaps: list[_Swap] = []
         for row in rows:
             old = row[column.column]
             context = column.context(row)
@@ -113,15 +117,11 @@ async def _rotate_column(
                 unreadable += 1
                 continue
             swaps.append((row["id"], old, cipher.encrypt(plaintext, context=context)))
-        async with writer.begin() as conn:
-            for row_id, old, new in swaps:
-                result = await conn.execute(
-                    update(column.table)
-                    .where(column.id == row_id, column.value == old)
-                    .values({column.column: new})
-                )
-                rotated += result.rowcount
-                changed += 1 - result.rowcount
+        if swaps:
+            async with writer.begin() as conn:
+                swapped = await _swap(conn, column, swaps)
+            rotated += swapped
+            changed += len(swaps) - swapped
         if progress is not None:
             progress(column.name, rotated)
     report.rotated[column.name] = rotated
@@ -184,19 +184,50 @@ async def _reindex_column(
             if fresh != row[index.column]:
                 changes.append((row["id"], fresh))
         if changes:
+            statement = (
+                update(source.table)
+                .where(source.id == bindparam("b_id"))
+                .values({index.column: bindparam("b_index")})
+            )
             async with writer.begin() as conn:
-                for row_id, fresh in changes:
-                    await conn.execute(
-                        update(source.table)
-                        .where(source.id == row_id)
-                        .values({index.column: fresh})
-                    )
+                await conn.execute(
+                    statement, [{"b_id": row_id, "b_index": fresh} for row_id, fresh in changes]
+                )
             rewritten += len(changes)
         if progress is not None:
             progress(index.name, rewritten)
     report.rotated[index.name] = rewritten
     report.changed_meanwhile[index.name] = 0
     report.unreadable[index.name] = unreadable
+
+
+async def _swap(conn: AsyncConnection, column: EncryptedColumn, swaps: list[_Swap]) -> int:
+    """One statement per batch; how many rows still held the old ciphertext and were rewritten.
+
+    PostgreSQL: ``UPDATE … FROM (VALUES …) RETURNING``, exact. SQLite cannot name a VALUES list's
+    columns, so it gets an executemany there, whose row count the sqlite3 driver sums reliably.
+    """
+    table = column.table
+    if conn.dialect.name == "postgresql":
+        batch = values(
+            sa_column("row_id", Integer), sa_column("old", Text), sa_column("new", Text), name="v"
+        ).data(swaps)
+        returning = (
+            update(table)
+            .where(column.id == batch.c.row_id, column.value == batch.c.old)
+            .values({column.column: batch.c.new})
+            .returning(column.id)
+        )
+        return len((await conn.execute(returning)).all())
+    statement = (
+        update(table)
+        .where(column.id == bindparam("b_id"), column.value == bindparam("b_old"))
+        .values({column.column: bindparam("b_new")})
+    )
+    result = await conn.execute(
+        statement, [{"b_id": row_id, "b_old": old, "b_new": new} for row_id, old, new in swaps]
+    )
+    return int(result.rowcount)
 
 
 def stored_files(root: Path) -> Iterator[Path]:

@@ -9,17 +9,21 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.clock import FixedClock
 from domain.model import ScoreRecord
 from domain.services import auth
+from storage.ciphertexts import ENCRYPTED_COLUMNS
 from storage.crypto import FieldCipher, Keyring
+from storage.db import write_engine
 from storage.filestore import LocalFileStore
 from storage.kv import PersistenceStore
 from storage.passwords import Argon2PasswordHasher
 from storage.rotation import (
     FILES,
+    _swap,
     keys_in_use,
     next_key_id,
     reindex,
@@ -264,3 +268,32 @@ async def test_a_new_index_key_and_reindex_keep_every_look_up_working(
         assert await uow.users.get_by_id_number(ID_ALICE) is None  # the old index key is useless
     again = await reindex(engine, FieldCipher(fresh))
     assert again.total_rotated == 0
+
+
+async def test_a_row_the_bot_changed_after_the_read_is_not_overwritten(
+    engine: AsyncEngine, keyring: Keyring
+) -> None:
+    """The compare-and-swap itself, on each database's statement: only unchanged rows move."""
+    column = next(c for c in ENCRYPTED_COLUMNS if c.name == "bot_persistence.value")
+    old = FieldCipher(keyring)
+    store = PersistenceStore(engine, old)
+    for key in ("1", "2"):
+        await store.save("user_data", "", key, f'"{key} before"')
+    async with engine.connect() as conn:
+        rows = {
+            row.key: (row.id, row.value) for row in (await conn.execute(select(column.table))).all()
+        }
+    new = FieldCipher(keyring.with_new_active_key("k2"))
+    await PersistenceStore(engine, new).save("user_data", "", "2", '"2 by the bot"')
+    swaps = [
+        (
+            rows[key][0],
+            rows[key][1],
+            new.encrypt(f'"{key} rotated"', context=f"persist:user_data::{key}"),
+        )
+        for key in ("1", "2")
+    ]
+    async with write_engine(engine).begin() as conn:
+        assert await _swap(conn, column, swaps) == 1
+    final = await PersistenceStore(engine, new).load("user_data")
+    assert final == {"1": '"1 rotated"', "2": '"2 by the bot"'}
