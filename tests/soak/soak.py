@@ -96,7 +96,7 @@ class Report:
     escaped: str = ""
     database: list[str] = field(default_factory=list)
     faults: Counter[str] = field(default_factory=Counter)
-    other_errors: int = 0
+    other_errors: Counter[str] = field(default_factory=Counter)
 
     @property
     def ok(self) -> bool:
@@ -123,7 +123,8 @@ class Report:
             *(f"    {item}" for item in (self.reminders_unsent + self.reminders_missing)[:10]),
             f"  stuck at the end: {self.stuck or 'nobody'}",
             f"  database: {self.database or 'sound'}",
-            f"  other ERROR log records (Telegram out of reach): {self.other_errors}",
+            f"  other ERROR log records: {sum(self.other_errors.values())}",
+            *(f"    {n} x {what}" for what, n in self.other_errors.most_common(5)),
         ]
         if self.escaped:
             lines.append(f"  exceptions that escaped a handler:\n{self.escaped}")
@@ -398,7 +399,9 @@ class Soak:
 
     def _check_errors(self) -> None:
         escaped = [r for r in self.errors.records if r.name == "cebot.errors"]
-        self.report.other_errors = len(self.errors.records) - len(escaped)
+        self.report.other_errors = Counter(
+            f"{r.name}: {r.getMessage()[:90]}" for r in self.errors.records if r not in escaped
+        )
         if escaped:
             log = ErrorLog()
             log.records = escaped
