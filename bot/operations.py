@@ -13,6 +13,8 @@ import logging
 import os
 import shutil
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -141,6 +143,36 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+class BotRunning(Exception):
+    """The active ``cebot run`` holds the lease: what was asked needs every process stopped."""
+
+
+@asynccontextmanager
+async def _bot_stopped(settings: Settings, what: str) -> AsyncIterator[None]:
+    """Holds the active process's lease meanwhile, so that none becomes active under us.
+
+    It proves only that no process is *active*: a standby started with the old keys would still
+    take over afterwards, hence "stop every process" in the message and in docs/deploy.md.
+    """
+    from bot.lease import lease_for
+    from storage.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    lease = lease_for(engine, settings.data_dir)
+    try:
+        if not await lease.try_acquire():
+            raise BotRunning(
+                f"a cebot run is active on this database (it holds the lease): "
+                f"stop every cebot process before {what}"
+            )
+        try:
+            yield
+        finally:
+            await lease.release()
+    finally:
+        await engine.dispose()
+
+
 def _keyring(settings: Settings) -> Keyring:
     return load_keyring(settings.secret_keys, settings.data_dir)
 
@@ -149,15 +181,16 @@ async def _restore(settings: Settings, source: Path, *, force: bool) -> int:
     from storage.backup import BackupError, restore
 
     try:
-        result = await restore(
-            settings.database_url,
-            _files_root(settings),
-            source,
-            _keyring(settings),
-            force=force,
-            pg_restore=shutil.which("pg_restore"),
-        )
-    except BackupError as error:
+        async with _bot_stopped(settings, "a restore"):
+            result = await restore(
+                settings.database_url,
+                _files_root(settings),
+                source,
+                _keyring(settings),
+                force=force,
+                pg_restore=shutil.which("pg_restore"),
+            )
+    except (BackupError, BotRunning) as error:
         print(f"cebot: {error}", file=sys.stderr)
         return 1
     manifest = result.manifest
@@ -236,9 +269,13 @@ async def _reindex(settings: Settings, batch_size: int) -> int:
         print(f"{part}: {done} rewritten", flush=True)
 
     try:
-        report = await reindex(
-            engine, FieldCipher(_keyring(settings)), batch_size=batch_size, progress=progress
-        )
+        async with _bot_stopped(settings, "reindexing"):
+            report = await reindex(
+                engine, FieldCipher(_keyring(settings)), batch_size=batch_size, progress=progress
+            )
+    except BotRunning as error:
+        print(f"cebot: {error}", file=sys.stderr)
+        return 1
     finally:
         await engine.dispose()
     print(f"done: {report.total_rotated} blind indexes rewritten")

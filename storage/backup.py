@@ -464,6 +464,8 @@ async def restore(
             raise BackupError(
                 f"the backup is of a {manifest.database} database; CEBOT_DATABASE_URL is not"
             )
+        if target_sqlite and SQLITE_PART not in manifest.parts:
+            raise BackupError(f"the archive holds no {SQLITE_PART}: nothing to restore")
         await asyncio.to_thread(_check_keys, manifest, keyring, work)
         engine = make_engine(database_url)
         try:

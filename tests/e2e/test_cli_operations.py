@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.lease import lease_for
 from domain.clock import FixedClock
 from storage.crypto import KEY_FILE_NAME, FieldCipher, Keyring
 from storage.db import is_sqlite
@@ -91,6 +92,13 @@ async def test_backup_rotate_retire_and_restore(
     assert code == 1 and "needs the keys ['k1']" in err
     # With the keys of its time (kept beside the backups), it goes back over the live data.
     env_old = {**env, "CEBOT_SECRET_KEYS": keyring.to_json()}
+    active = lease_for(engine, data)  # as a running ``cebot run`` holds it
+    assert await active.try_acquire()
+    try:
+        code, out, err = await cebot(env_old, "restore", str(archive), "--force")
+        assert code == 1 and "a cebot run is active" in err
+    finally:
+        await active.release()
     code, out, err = await cebot(env_old, "restore", str(archive))
     assert code == 1 and "already holds data" in err
     code, out, err = await cebot(env_old, "restore", str(archive), "--force")
