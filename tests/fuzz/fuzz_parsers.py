@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 
 from domain import scoresheet, uploads
 from domain.errors import Invalid
+from domain.scoresheet import Column
 from domain.uploads import ALL_KINDS, SPREADSHEET_KINDS, FileKind
 from storage.spreadsheets import OpenpyxlScoreWorkbooks
 from storage.spreadsheets import sniff as score_sniff
@@ -254,6 +255,24 @@ def _score_file(data: bytes, filename: str | None) -> None:
     expect_result_or_refusal(read, len(data))
 
 
+def _annotated(data: bytes, filename: str | None, problem_rows: list[int]) -> None:
+    """The marked-up copy, as the bot makes it: only of a file that was read whole, so it must
+    succeed. (Called on a file that fails half-way, openpyxl's write-only sheet would leave its
+    temporary file behind until the process exits; the bot never does that.)"""
+
+    def read() -> int:
+        return sum(1 for _ in BOOKS.open(data, filename).rows())
+
+    if expect_result_or_refusal(read, len(data)) is None:
+        return
+    problems = {row: {Column.NAME: "姓名不能为空"} for row in problem_rows}
+    marked = expect_result_or_refusal(
+        lambda: BOOKS.annotated(data, filename, problems, ss.HEADING), len(data)
+    )
+    if not isinstance(marked, bytes):
+        raise UnexpectedOutcome("a file read whole could not be marked up")
+
+
 def _score_sniff(data: bytes, filename: str | None) -> None:
     expect_result_or_refusal(lambda: score_sniff.sniff(data, filename), len(data))
 
@@ -292,6 +311,11 @@ TARGETS: tuple[Target, ...] = (
         "spreadsheets.open+rows",
         _score_file,
         (st.one_of(workbooks(), csvs(), mutated()), filenames),
+    ),
+    Target(
+        "spreadsheets.annotated",
+        _annotated,
+        (st.one_of(workbooks(), csvs()), filenames, st.lists(st.integers(1, 30), max_size=5)),
     ),
     Target(
         "uploads.sanitise_filename",
