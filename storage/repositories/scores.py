@@ -7,6 +7,7 @@ encrypted per row and found through the blind index.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
@@ -135,10 +136,10 @@ class SqlScoreRepository:
     async def replace_learners(
         self, class_id: int, records: Sequence[ScoreRecord], replacing: Sequence[int] = ()
     ) -> None:
-        values = [
-            mappers.score_record_values(record, self._cipher, secrets.token_hex(16))
-            for record in records
-        ]
+        # Encrypting and indexing 100,000 ID numbers is seconds of CPU: done in a worker thread,
+        # before the first write, so the event loop keeps answering other chats meanwhile and
+        # SQLite's write lock is held only for the inserts themselves.
+        values = await asyncio.to_thread(self._values, records)
         table = ScoreRecordRow.metadata.tables[ScoreRecordRow.__tablename__]
         async with guarded_write(self._session):
             for start in range(0, len(replacing), BATCH):
@@ -150,6 +151,12 @@ class SqlScoreRepository:
                 )
             for start in range(0, len(values), BATCH):  # Core executemany: no ORM bookkeeping
                 await self._session.execute(table.insert(), values[start : start + BATCH])
+
+    def _values(self, records: Sequence[ScoreRecord]) -> list[dict[str, Any]]:
+        return [
+            mappers.score_record_values(record, self._cipher, secrets.token_hex(16))
+            for record in records
+        ]
 
     # --- the sheet -------------------------------------------------------------------------------
 
