@@ -2,7 +2,7 @@
 
 import sys
 
-from tests.bench import reminders, scores
+from tests.bench import reminders, scores, updates
 from tests.bench.harness import main
 
-sys.exit(main(scores.BENCHMARKS + reminders.BENCHMARKS))
+sys.exit(main(scores.BENCHMARKS + reminders.BENCHMARKS + updates.BENCHMARKS))

@@ -69,15 +69,20 @@ def cheap_hasher() -> Argon2PasswordHasher:
 
 
 @asynccontextmanager
-async def approved_class(database: Path) -> AsyncIterator[Arranged]:
-    """A fresh SQLite file at ``database`` (removed first if present), disposed of on leaving."""
+async def approved_class(database: Path, keyring: Keyring | None = None) -> AsyncIterator[Arranged]:
+    """A fresh SQLite file at ``database`` (removed first if present), disposed of on leaving.
+
+    ``keyring`` is for a caller that starts the whole bot on the database afterwards (it needs the
+    same keys); a fresh one otherwise."""
     database.unlink(missing_ok=True)  # noqa: ASYNC240 (before anything runs: nothing to block)
     engine = make_engine(f"sqlite+aiosqlite:///{database}")
     try:
         await upgrade_engine(engine)
         # SqlUnitOfWork implements the port, but mypy compares the protocol's repository
         # attributes invariantly (they are settable), so the concrete types need the cast.
-        uow_factory = cast(UnitsOfWork, UnitOfWorkFactory(engine, FieldCipher(Keyring.generate())))
+        uow_factory = cast(
+            UnitsOfWork, UnitOfWorkFactory(engine, FieldCipher(keyring or Keyring.generate()))
+        )
         clock = FixedClock(NOW)
         hasher = cheap_hasher()
         actor = await _super_admin(uow_factory, hasher, clock)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench import reminders
+from tests.bench import reminders, updates
 from tests.bench.harness import main
 from tests.bench.scores import BENCHMARKS
 
@@ -66,3 +66,31 @@ def test_quick_reminder_rows_plan_and_send_through_the_emulator(tmp_path: Path) 
     }
     assert dispatch["details"]["delivered_in_emulator"] == dispatch["details"]["messages"] == 60
     assert 0 < dispatch["ours"] <= 30.0  # paced: never faster than Telegram allows
+
+
+def test_quick_update_rows_answer_through_the_whole_bot(tmp_path: Path) -> None:
+    """One admin's updates one after another, then 10 admins at once on SQLite and PostgreSQL:
+    every update answered, both sides timed; PostgreSQL is measured or says why not."""
+    written = tmp_path / "bench.json"
+
+    status = main(updates.BENCHMARKS, ["--quick", "--json", str(written)])
+
+    assert status == 0
+    cost, sqlite, postgresql = json.loads(written.read_text())["results"]
+    assert cost["name"] == "update_cost" and cost["target"] == {**cost["target"], "limit": 2.0}
+    assert cost["ours"] > 0 and cost["reference"] > 0
+    assert set(cost["details"]["ours_median_latency_by_step"]) == {"menu", "module", "page"}
+
+    assert sqlite["name"] == "update_latency_100_sqlite"
+    assert sqlite["checks"] == {"every update answered": True}
+    assert sqlite["details"]["updates"] == 30 and sqlite["details"]["bot_failed_calls"] == 0
+    assert 0 < sqlite["details"]["ours_p50"] <= sqlite["ours"] == sqlite["details"]["ours_p99"]
+    assert sqlite["reference"] > 0
+
+    assert postgresql["name"] == "update_latency_100_postgresql"
+    if "skipped" in postgresql["details"]:  # never silently: a failed check and the reason
+        assert postgresql["checks"] == {"PostgreSQL reachable": False}
+        assert "unreachable" in postgresql["details"]["skipped"]
+    else:
+        assert postgresql["checks"] == {"every update answered": True}
+        assert postgresql["details"]["updates"] == 30
