@@ -130,6 +130,39 @@ class ChatMachine(RuleBasedStateMachine):
                     ),
                 )
 
+    @rule(
+        uid=st.sampled_from([BOSS, BOSS, CLERK, REVIEWER, REVIEWER]),
+        start=st.sampled_from(["/menu", "/classes", "/scores", "/review", "/roles", "/admins"]),
+        path=st.lists(picks, min_size=1, max_size=10),
+        answer=st.one_of(st.none(), st.sampled_from(inputs.PLAUSIBLE)),
+    )
+    def explore(self, uid: int, start: str, path: list[int], answer: str | None) -> None:
+        """A walk through the menus: a command, then the newest keyboard's buttons one after
+        another, and perhaps a plausible answer to the question reached. Random single steps
+        seldom get past the first screen; walks reach submissions, reviews and deletions."""
+        user = self.users[uid]
+
+        async def walk() -> None:
+            await user.send_text(start)
+            await self.driver.settle(user)
+            for pick in path:
+                shown = keyboards(user)
+                if not shown or shown[-1].reply_markup is None:
+                    break
+                buttons = [b for b in shown[-1].reply_markup.buttons if b.callback_data]
+                if not buttons:
+                    break
+                data = buttons[pick % len(buttons)].callback_data or ""
+                await user.press_data(shown[-1].message_id, data)
+                await self.driver.settle(user)
+            if answer is not None:
+                await user.send_text(answer)
+                await self.driver.settle(user)
+
+        self.driver.run(walk())
+
+    walk_again = explore  # twice the weight: walks find more than any single input
+
     @rule(uid=actors, pick=picks, which=picks)
     def press_stale_button(self, uid: int, pick: int, which: int) -> None:
         """Any button still on screen, however old: its data may describe a world long gone."""
