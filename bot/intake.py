@@ -51,7 +51,7 @@ class Intake:
         self.handled = 0
         self._finished = asyncio.Event()
 
-    def take(self, update: Update) -> asyncio.Task[None] | None:
+    def take(self, update: Update) -> asyncio.Task[None]:
         """Starts handling ``update`` unless it is already in hand; returns its task."""
         if update.update_id in self.in_hand:
             return self.in_hand[update.update_id]
@@ -146,9 +146,7 @@ class _Telegram(tornado.web.RequestHandler):
             log.warning("a webhook request that is no update was refused")
             self.set_status(400)
             return
-        task = self.intake.take(update)
-        if task is not None:
-            await asyncio.wait([task], timeout=WEBHOOK_WAIT_SECONDS)
+        await asyncio.wait([self.intake.take(update)], timeout=WEBHOOK_WAIT_SECONDS)
         self.set_status(200)
 
 
