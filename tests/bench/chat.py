@@ -26,14 +26,14 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageH
 
 from bot.app import Overrides, build_application
 from bot.config import Settings as BotSettings
-from bot.emulator import ChatMessage, Emulator, SimUser
+from bot.emulator import BotSilent, ChatMessage, Emulator, SimUser
 from bot.lifecycle import start_polling, stop
 from domain.clock import FixedClock
 from storage.crypto import Keyring
 from tests.bench.arrange import cheap_hasher
 from tests.bench.arrange_reminders import NOW
 
-ANSWER_TIMEOUT_S = 60.0
+ANSWER_TIMEOUT_S = 30.0
 POLL_TIMEOUT_S = 10
 """getUpdates' long-poll timeout, as ``cebot run`` polls."""
 
@@ -202,6 +202,8 @@ class Load:
 class Latencies:
     samples: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+    """Updates not answered in time or answered wrongly (that person stopped there)."""
 
     @property
     def updates(self) -> int:
@@ -235,7 +237,11 @@ async def all_at_once(users: Sequence[SimUser], scripts: Sequence[Script], load:
     async def person(user: SimUser, script: Script, delay: float, pauses: list[float]) -> None:
         await asyncio.sleep(delay)
         for step, pause in enumerate(pauses):
-            found.samples.append(await script.act(user, step))
+            try:
+                found.samples.append(await script.act(user, step))
+            except (BotSilent, WrongAnswer) as failed:  # the rest of this script cannot follow
+                found.failures.append(str(failed).splitlines()[0][:200])
+                return
             await asyncio.sleep(pause)
 
     start = time.perf_counter()

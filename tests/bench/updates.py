@@ -23,21 +23,25 @@ back to back would be paced at Telegram's 30 a second, which would measure Teleg
 our cost (the dispatch row measures pacing; the load rows below keep the rate limiter).
 
 ``update_latency_100_sqlite`` / ``_postgresql``. 100 admins of 5 bases, each running the script
-twice (6 updates) at a person's pace: a pause of 2-6 s between an answer and the next update,
-starts spread over 4 s; about 25 updates a second in all, under Telegram's 30. Ours is p99 of
-the 600 latencies (p50 beside it); the reference is the bare echo under the same load of text
-messages, measured once a run (the echo touches no database). Ours keeps its rate limiter; the
-emulator's flood control is off for both, since its strict one-second window answers 429 to a
-burst of 31 that Telegram lets through for replies, and a 1 s retry would then be all we saw.
-Target: p99 ≤ 1 s, the limit under which an answer still feels immediate; the issue names no
-number. PostgreSQL runs in a schema of its own on ``CEBOT_BENCH_POSTGRES_URL`` (default the test
-server); an unreachable server misses the row with the reason in its details, never silently.
+once (3 updates) at a person's pace: a pause of 4-12 s between an answer and the next update
+(reading the screen), starts spread over 4 s; about 10 updates a second offered in all. Ours is
+p99 of the 300 latencies (p50 beside it); the reference is the bare echo under the same load of
+text messages, measured once a run (the echo touches no database). Ours keeps its rate limiter;
+the emulator's flood control is off for both, since its strict one-second window answers 429 to
+a burst of 31 that Telegram lets through for replies, and a 1 s retry would then be all we saw.
+An update not answered within 30 s (or answered with an error) ends that admin's script and
+misses the row's check. Target: p99 ≤ 1 s, the limit under which an answer still feels
+immediate; the issue names no number. PostgreSQL runs in a schema of its own on
+``CEBOT_BENCH_POSTGRES_URL`` (default the test server); an unreachable server misses the row with
+the reason in its details, never silently.
 
 ``head_of_line_100k``. SQLite. Admin A sends a 100,000-row score file through the chat (upload,
 download, check with progress, preview) and confirms it (store); meanwhile admin B of the same
 base sends /menu, each 50 ms after the previous answer. Ours is p99 of B's latencies between A's
 upload and the import's answer; the reference is p99 of B's /menu at the same pace just before,
-with nothing else running. Target < 200 ms.
+with nothing else running. Target < 200 ms. The confirm button's callback is answered only once
+the learners are stored, and Telegram refuses an answer after 15 s: the emulator here waits
+longer so that the row still yields a figure, and a check says whether 15 s were kept.
 
 ``startup_to_first_answer``. ``python -m bot.cli run`` as a real process (a fresh SQLite file in a
 temporary directory, migrated at start-up as ``cebot run`` does), timed from the spawn until the
@@ -122,7 +126,7 @@ class Sizes:
                 cost_updates=6,
                 bases=1,
                 per_base=10,
-                load=Load(people=10, updates_each=3, think_s=(0.0, 0.02), stagger_s=0.05),
+                load=Load(people=5, updates_each=3, think_s=(0.0, 0.02), stagger_s=0.05),
                 import_rows=1_000,
                 idle_menus=5,
                 startups=1,
@@ -131,7 +135,7 @@ class Sizes:
             cost_updates=60,
             bases=5,
             per_base=20,
-            load=Load(people=100, updates_each=6, think_s=(2.0, 6.0), stagger_s=4.0),
+            load=Load(people=100, updates_each=3, think_s=(4.0, 12.0), stagger_s=4.0),
             import_rows=100_000,
             idle_menus=40,
             startups=3,
@@ -378,10 +382,12 @@ def latency_row(settings: Settings, engine_name: str) -> Result:
         ours=found.quantile(0.99),
         reference=reference.quantile(0.99),
         target=target,
-        checks={"every update answered": found.updates == expected},
+        checks={"every update answered": found.updates == expected and not found.failures},
         details={
             **extra,
             "updates": found.updates,
+            "failures": len(found.failures),
+            "failures_first": found.failures[:3],
             "seconds": found.seconds,
             "updates_per_second": found.updates / found.seconds,
             "ours_p50": p50,
