@@ -75,18 +75,26 @@ async def leave_for_command(update: Update, context: Ctx) -> int:
 
     A command that starts another conversation is asked for again: PTB hands an update to one
     conversation only, and this one has just consumed it.
+
+    The conversation ends even when the command refuses (not logged in, not permitted): its
+    error goes to the error handler, which answers it as always. Raising it from here would keep
+    the conversation in its step with the draft already dropped, and the next message would
+    meet a step without its draft.
     """
     drop_drafts(context)
     assert update.message is not None and update.message.text is not None
     name = update.message.text.split()[0][1:].split("@")[0].lower()
     direct = context.application.bot_data.get(DIRECT_COMMANDS_KEY, {})
-    if name in direct:
-        await direct[name](update, context)
-    else:
-        t = tr(update, context)
-        await reply(
-            update, t(N_("已退出当前操作。请再发送一次 /{command}。"), command=name), edit=False
-        )
+    try:
+        if name in direct:
+            await direct[name](update, context)
+        else:
+            t = tr(update, context)
+            await reply(
+                update, t(N_("已退出当前操作。请再发送一次 /{command}。"), command=name), edit=False
+            )
+    except Exception as error:
+        await context.application.process_error(update, error)
     return ConversationHandler.END
 
 

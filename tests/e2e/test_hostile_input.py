@@ -33,3 +33,15 @@ async def test_an_edit_outside_a_conversation_is_ignored_too(stack: Stack) -> No
     await person.user.edit_text(sent.message_id, "/help")
     await person.settle()
     assert len(person.user.bot_messages()) == before
+
+
+async def test_a_refused_command_inside_a_conversation_still_ends_it(stack: Stack) -> None:
+    """Was: /summary (not logged in) in the middle of /register raised NotLoggedIn out of the
+    command fallback after the draft was dropped; the conversation stayed on its step, and the
+    next message crashed on the missing draft (KeyError 'field') with an apology."""
+    person = admin(stack, 1002)
+    await person.say("/register")
+    assert "请先使用 /login 登录" in texts(await person.say("/summary"))
+    answer = texts(await person.say("武汉职业培训学院"))
+    assert APOLOGY not in answer and "请输入机构名称" not in answer
+    assert "开始注册" in texts(await person.say("/register"))  # and it can start afresh
