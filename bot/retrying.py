@@ -13,8 +13,9 @@ proves the first try landed (the edit "is not modified", the callback query "is 
 message "to delete not found"), the call counts as done instead of failing the handler.
 
 Not retried here: getUpdates (python-telegram-bot never passes it to a rate limiter, and the
-poller has its own loop whose offset acknowledges updates), and a call that brings its own policy with ``rate_limit_args=OWN_POLICY`` (the outbox dispatcher
-backs off in the database and counts attempts, scheduler/dispatch.py).
+poller has its own loop whose offset acknowledges updates), and a call that brings its own
+policy with ``rate_limit_args=OWN_POLICY`` (the outbox dispatcher backs off in the database and
+counts attempts, scheduler/dispatch.py).
 """
 
 from __future__ import annotations
