@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.crypto import FieldCipher
 from storage.db import is_sqlite
 from storage.models import BotPersistenceRow
+from storage.writers import writing
 
 
 class PersistenceStore:
@@ -48,11 +49,11 @@ class PersistenceStore:
         statement = statement.on_conflict_do_update(
             index_elements=["kind", "name", "key"], set_={"value": sealed, "updated_at": now}
         )
-        async with self._engine.begin() as conn:
+        async with writing(self._engine), self._engine.begin() as conn:
             await conn.execute(statement)
 
     async def delete(self, kind: str, name: str, key: str) -> None:
-        async with self._engine.begin() as conn:
+        async with writing(self._engine), self._engine.begin() as conn:
             await conn.execute(
                 delete(BotPersistenceRow).where(
                     BotPersistenceRow.kind == kind,

@@ -13,6 +13,7 @@ begins DEFERRED and never blocks a writer. Nothing connects before the first sta
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, Self
 
@@ -42,6 +43,7 @@ from storage.repositories import (
     SqlUserRepository,
 )
 from storage.repositories._common import conflict
+from storage.writers import writing
 
 
 class ReadOnlyViolation(RuntimeError):
@@ -73,10 +75,14 @@ class SqlUnitOfWork:
         self._cipher = cipher
         self.readonly = readonly
         self._session: AsyncSession | None = None
+        self._turn: AbstractAsyncContextManager[None] | None = None
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("a unit of work is entered once")
+        if not self.readonly:
+            self._turn = writing(self._engine)
+            await self._turn.__aenter__()
         self._session = session = AsyncSession(self._bind(), expire_on_commit=False)
         if self.readonly:
             _refuse_writes(session.sync_session)
@@ -105,7 +111,12 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         # Closing rolls back whatever was not committed.
-        await self.session.close()
+        try:
+            await self.session.close()
+        finally:
+            turn, self._turn = self._turn, None
+            if turn is not None:
+                await turn.__aexit__(exc_type, exc, tb)
 
     async def commit(self) -> None:
         try:
