@@ -840,9 +840,11 @@ async def on_confirm(update: Update, context: Ctx) -> int:
         )
         return ConversationHandler.END
     svc = services(context)
+    # Answered before storing: Telegram refuses an answer after 15 s, and 100,000 rows take
+    # longer; the sheet shown afterwards is the answer the admin reads.
+    await update.callback_query.answer()
     async with acting(update, context) as (uow, actor):
         stored = await scores.confirm_import(uow, svc.clock, actor, class_id, pending["preview"])
-    await update.callback_query.answer()
     conversation.drop_drafts(context)
     await show_sheet(
         update, context, class_id, t(N_("已导入 {count} 名学员的成绩。"), count=stored)
