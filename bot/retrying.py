@@ -12,6 +12,10 @@ Telegram did the work. A duplicate answer is better than none; and where the ret
 proves the first try landed (the edit "is not modified", the callback query "is too old", the
 message "to delete not found"), the call counts as done instead of failing the handler.
 
+An answer to a callback query refused as too old is never an error: it only stops the button's
+spinner, and a press handled again after a restart (``bot/intake.py`` acknowledges updates only
+once handled) always carries an old query. The handler goes on and says what it has to say.
+
 Not retried here: getUpdates (python-telegram-bot never passes it to a rate limiter, and the
 poller has its own loop whose offset acknowledges updates), and a call that brings its own
 policy with ``rate_limit_args=OWN_POLICY`` (the outbox dispatcher backs off in the database and
@@ -41,6 +45,7 @@ LANDED = (
     "to delete not found",
 )
 """Refusals of a retry that mean the first try was done after all."""
+OLD_QUERY = ("query is too old", "query id is invalid")
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,12 @@ class RetryingRateLimiter(AIORateLimiter):
                     callback, args, kwargs, endpoint, data, policy.max_429_retries
                 )
             except BadRequest as refused:
-                if failed_before and any(s in str(refused).lower() for s in LANDED):
+                reason = str(refused).lower()
+                late = any(s in reason for s in OLD_QUERY)
+                if late and endpoint.lower() == "answercallbackquery":
+                    log.info("a callback query answered too late, left unanswered: %s", refused)
+                    return True
+                if failed_before and any(s in reason for s in LANDED):
                     log.info("%s landed before its retry: %s", endpoint, refused)
                     return True
                 raise

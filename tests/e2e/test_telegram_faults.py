@@ -40,3 +40,20 @@ async def test_a_lost_reply_to_a_send_may_show_the_answer_twice_never_zero_times
     stack.emu.fail_next("sendMessage", "lost_reply")
     said = [m.text for m in await person.say("/start")]
     assert 1 <= sum("继续教育基地管理助手" in (text or "") for text in said) <= 2
+
+
+async def test_a_press_handled_again_after_a_restart_is_not_refused_for_its_old_query(
+    stack: Stack,
+) -> None:
+    """After a crash the restarted bot handles an unacknowledged press again (bot/intake.py);
+    its query was answered by the dead process, so answering it again hears 'query is too
+    old'. That only means the spinner is long gone: the handler goes on and answers."""
+    person = admin(stack)
+    await person.say("/language")
+    keyboard = next(m for m in reversed(person.user.messages) if m.from_bot and m.reply_markup)
+    data = next(b.callback_data for b in keyboard.reply_markup.buttons if b.text == "English")
+    query_id = await person.user.press_data(keyboard.message_id, data)
+    await person.settle()
+    await stack.app.bot.answer_callback_query(query_id)  # as a second handling would
+    again = texts(await person.press_data(keyboard.message_id, data))
+    assert APOLOGY not in again
