@@ -18,8 +18,9 @@ console: $(STAMP)
 run: $(STAMP)
 	$(BIN)/cebot run
 
+# Two workers: most end-to-end tests wait on sockets and subprocesses, not on the CPU.
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $${PYTEST_WORKERS:-2}
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
