@@ -268,27 +268,24 @@ def _texts(action: Action, approved: str, returned: str) -> str:
     return approved if action is Action.APPROVE else returned
 
 
-def _class_notice(training_class: TrainingClass, action: Action, reason: str | None) -> Notice:
+def _class_notice(
+    training_class: TrainingClass, action: Action, reason: str | None, *, scores: bool = False
+) -> Notice:
+    """The notice of a decision on a class, or (``scores``) on its learners' scores."""
     class_id = training_class.id or 0
+    if scores:
+        what, texts, button = "score", (SCORES_APPROVED, SCORES_RETURNED), SEE_SCORES
+        link = links.score_sheet(class_id)
+    else:
+        what, texts, button = "class", (CLASS_APPROVED, CLASS_RETURNED), SEE_CLASS
+        link = links.training_class(class_id)
     return Notice(
-        "class",
+        what,
         class_id,
-        _texts(action, CLASS_APPROVED, CLASS_RETURNED),
+        _texts(action, *texts),
         {"name": training_class.name, "reason": reason or ""},
-        SEE_CLASS,
-        links.training_class(class_id),
-    )
-
-
-def _scores_notice(training_class: TrainingClass, action: Action, reason: str | None) -> Notice:
-    class_id = training_class.id or 0
-    return Notice(
-        "score",
-        class_id,
-        _texts(action, SCORES_APPROVED, SCORES_RETURNED),
-        {"name": training_class.name, "reason": reason or ""},
-        SEE_SCORES,
-        links.score_sheet(class_id),
+        button,
+        link,
     )
 
 
@@ -504,7 +501,7 @@ async def _decide_scores(
         training_class.base_id,
         f"#{class_id} {training_class.name}",
         Permission.SCORES_MANAGE,
-        _scores_notice(training_class, action, change.reason),
+        _class_notice(training_class, action, change.reason, scores=True),
     )
     return ScoresDecision(training_class, sheet, base.name, recipients)
 
