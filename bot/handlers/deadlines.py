@@ -15,9 +15,9 @@ from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
 from bot.keyboards import button
 from bot.links import callback_data
-from bot.runtime import Ctx, reply, services, telegram_user_id, tr
+from bot.runtime import Ctx, acting, reply, services, telegram_user_id, tr
 from bot.scheduling import rules_of
-from domain.model import Actor, Deadline, DeadlineKind, ReviewerActor
+from domain.model import Deadline, DeadlineKind, ReviewerActor
 from domain.services import deadlines
 from domain.services.sessions import resolve_home
 from scheduler.gather import years_around
@@ -56,12 +56,8 @@ async def _toggle(update: Update, context: Ctx, action: CallbackAction, *, muted
         kind = DeadlineKind(word)
     except ValueError:
         raise BadCallbackData(query.data) from None
-    svc = services(context)
-    async with svc.uow() as uow:
-        home = await resolve_home(uow, svc.clock, telegram_user_id(update), svc.session_policy)
-        if not isinstance(home, Actor):
-            raise BadCallbackData(query.data)
-        await deadlines.set_muted(uow, home, kind, muted)
+    async with acting(update, context) as (uow, actor):
+        await deadlines.set_muted(uow, actor, kind, muted)
     t = tr(update, context)
     said = N_("已关闭“{what}”的截止提醒。") if muted else N_("已开启“{what}”的截止提醒。")
     await query.answer(t(said, what=t(kind.label)))
