@@ -125,7 +125,8 @@ class Poller:
             for update in fresh:
                 self.intake.take(update)
                 self.next_new = update.update_id + 1
-            if self.intake.in_hand and not fresh:
+            if self.intake.in_hand:
+                # Asked again now, Telegram would only repeat what is in hand: wait for it first.
                 await self.intake.an_update_finished(REPOLL_SECONDS)
 
 
