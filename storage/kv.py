@@ -2,6 +2,11 @@
 
 Conversation drafts may hold an ID-card number typed a minute ago, so every value is sealed with
 the field cipher, bound to its (kind, name, key): a row copied elsewhere does not decrypt.
+
+python-telegram-bot hands over a chat's and a user's data after every update, changed or not; the
+store remembers what each row holds and writes only what changed, so an update that only reads
+(a menu, a list) costs no write transaction. Only the active process writes these rows (see
+``bot.lease``), so what it remembers stays true.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ class PersistenceStore:
         self._engine = engine
         self._cipher = cipher
         self._insert = sqlite.insert if is_sqlite(engine) else postgresql.insert
+        self._stored: dict[tuple[str, str, str], str] = {}
 
     @staticmethod
     def _context(kind: str, name: str, key: str) -> str:
@@ -35,12 +41,16 @@ class PersistenceStore:
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return {
+        found = {
             key: self._cipher.decrypt(value, context=self._context(kind, name, key))
             for key, value in rows
         }
+        self._stored.update(((kind, name, key), value) for key, value in found.items())
+        return found
 
     async def save(self, kind: str, name: str, key: str, value: str) -> None:
+        if self._stored.get((kind, name, key)) == value:
+            return
         sealed = self._cipher.encrypt(value, context=self._context(kind, name, key))
         now = datetime.now(UTC)
         statement = self._insert(BotPersistenceRow).values(
@@ -51,6 +61,7 @@ class PersistenceStore:
         )
         async with writing(self._engine), self._engine.begin() as conn:
             await conn.execute(statement)
+        self._stored[kind, name, key] = value
 
     async def delete(self, kind: str, name: str, key: str) -> None:
         async with writing(self._engine), self._engine.begin() as conn:
@@ -61,3 +72,4 @@ class PersistenceStore:
                     BotPersistenceRow.key == key,
                 )
             )
+        self._stored.pop((kind, name, key), None)
