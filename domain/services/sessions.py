@@ -70,6 +70,10 @@ async def resolve_actor(
 ) -> Actor:
     """A logged-in admin with a chosen base and a password that needs no change."""
     session, user = await current_session(uow, clock, telegram_user_id, policy)
+    return await _as_admin(uow, clock, session, user)
+
+
+async def _as_admin(uow: UnitOfWork, clock: Clock, session: LoginSession, user: User) -> Actor:
     if user.must_change_password:
         raise PasswordChangeRequired()
     if session.base_id is None:
@@ -98,6 +102,10 @@ async def resolve_reviewer(
 ) -> ReviewerActor:
     """A logged-in reviewer; the regions are read afresh so the operator's changes apply at once."""
     session, user = await current_session(uow, clock, telegram_user_id, policy)
+    return _as_reviewer(session, user)
+
+
+def _as_reviewer(session: LoginSession, user: User) -> ReviewerActor:
     if user.must_change_password:
         raise PasswordChangeRequired()
     if not user.is_reviewer:
@@ -119,8 +127,8 @@ async def resolve_home(
     """
     session, user = await current_session(uow, clock, telegram_user_id, policy)
     if session.base_id is None and user.is_reviewer:
-        return await resolve_reviewer(uow, clock, telegram_user_id, policy)
-    return await resolve_actor(uow, clock, telegram_user_id, policy)
+        return _as_reviewer(session, user)
+    return await _as_admin(uow, clock, session, user)
 
 
 def require(actor: Actor, permission: Permission) -> None:
