@@ -21,8 +21,15 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot.app import Overrides, build_application
 from bot.config import Settings as BotSettings
@@ -71,15 +78,35 @@ async def start_ours(
     return app
 
 
+ECHO_BUTTONS = InlineKeyboardMarkup(
+    [
+        [
+            InlineKeyboardButton("回声", callback_data="echo:1"),
+            InlineKeyboardButton("▶", callback_data="echo:2"),
+        ]
+    ]
+)
+"""The echo's buttons: a press is answered and the message edited, as our buttons are."""
+
+
 async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is not None and message.text:
-        await message.reply_text(message.text)
+        await message.reply_text(message.text, reply_markup=ECHO_BUTTONS)
+
+
+async def echo_press(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await query.edit_message_text(f"按下了 {query.data}", reply_markup=ECHO_BUTTONS)
 
 
 async def start_bare_echo(emu: Emulator) -> App:
-    """The reference: python-telegram-bot with one echo handler and nothing else (no database,
-    no persistence, no rate limiter), updates handled concurrently so none waits for another."""
+    """The reference: python-telegram-bot echoing and nothing else (no database, no persistence,
+    no rate limiter), updates handled concurrently so none waits for another. A text is sent
+    back with two buttons; a press is answered and its message edited: the Bot API calls our
+    bot makes for the same updates, so the ratio is what we add to them."""
     app = (
         ApplicationBuilder()
         .token(emu.token)
@@ -89,6 +116,7 @@ async def start_bare_echo(emu: Emulator) -> App:
         .build()
     )
     app.add_handler(MessageHandler(filters.TEXT, echo))
+    app.add_handler(CallbackQueryHandler(echo_press))
     await app.initialize()
     assert app.updater is not None
     await app.updater.start_polling(
@@ -162,15 +190,23 @@ class MenuScript:
 
 @dataclass
 class EchoScript:
-    """The reference's person: a line of text, its echo back."""
+    """The reference's person, in step with ``AdminScript``: a line of text, then two presses of
+    the echo's buttons (each answered and the message edited)."""
 
     updates_per_round: int = 3
+    shown: ChatMessage | None = None
 
     async def act(self, user: SimUser, step: int) -> float:
-        text = f"你好，第 {step} 条"
+        which = step % 3
         start = time.perf_counter()
-        await user.send_text(text)
-        await answer(user, text)
+        if which == 0:
+            expected = f"你好，第 {step} 条"
+            await user.send_text(expected)
+        else:
+            assert self.shown is not None
+            await user.press(self.shown, "回声" if which == 1 else "▶")
+            expected = f"按下了 echo:{which}"
+        self.shown = await answer(user, expected)
         return time.perf_counter() - start
 
 
