@@ -68,6 +68,12 @@ class RoleRepository(Protocol):
     async def delete(self, role_id: int) -> None: ...
 
 
+class Member(NamedTuple):
+    membership: Membership
+    user: User
+    role: Role | None
+
+
 class MembershipRepository(Protocol):
     async def add(self, membership: Membership) -> Membership: ...
     async def get(self, membership_id: int) -> Membership | None: ...
@@ -76,6 +82,10 @@ class MembershipRepository(Protocol):
     async def list_for_base(
         self, base_id: int, offset: int = 0, limit: int = 50
     ) -> list[Membership]: ...
+    async def list_members(self, base_id: int, offset: int = 0, limit: int = 50) -> list[Member]:
+        """``list_for_base`` with each admin's user and role, in one read."""
+        ...
+
     async def count_for_base(self, base_id: int) -> int: ...
     async def list_for_user(self, user_id: int) -> list[Membership]: ...
     async def list_for_role(self, role_id: int) -> list[Membership]: ...
@@ -83,9 +93,23 @@ class MembershipRepository(Protocol):
     async def delete(self, membership_id: int) -> None: ...
 
 
+class OpenSession(NamedTuple):
+    """What the guard needs on every action, read at once: the open session, its user, and the
+    user's membership in the session's base with its role (None where there is none)."""
+
+    session: LoginSession
+    user: User | None
+    membership: Membership | None
+    role: Role | None
+
+
 class SessionRepository(Protocol):
     async def add(self, session: LoginSession) -> LoginSession: ...
     async def get_open_for_telegram_user(self, telegram_user_id: int) -> LoginSession | None: ...
+    async def open_for_telegram_user(self, telegram_user_id: int) -> OpenSession | None:
+        """The open session with its user, membership and role, in one read."""
+        ...
+
     async def update(self, session: LoginSession) -> None: ...
     async def end_all_for_user(
         self, user_id: int, at: datetime, reason: SessionEnd, except_session_id: int | None = None

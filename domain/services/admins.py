@@ -41,16 +41,9 @@ async def list_admins(
     uow: UnitOfWork, actor: Actor, *, offset: int = 0, limit: int = 10
 ) -> tuple[list[AdminView], int]:
     require(actor, Permission.ADMINS_MANAGE)
-    memberships = await uow.memberships.list_for_base(actor.base_id, offset, limit)
+    members = await uow.memberships.list_members(actor.base_id, offset, limit)
     total = await uow.memberships.count_for_base(actor.base_id)
-    users = {u.id: u for u in await uow.users.get_many([m.user_id for m in memberships])}
-    roles = {r.id: r for r in await uow.roles.list_for_base(actor.base_id)}
-    views = []
-    for m in memberships:
-        user = users[m.user_id]
-        role = roles.get(m.role_id) if m.role_id else None
-        views.append(_view(m, user, role))
-    return views, total
+    return [_view(*member) for member in members], total
 
 
 async def get_admin(uow: UnitOfWork, actor: Actor, membership_id: int) -> AdminView:

@@ -14,7 +14,7 @@ from domain.errors import DomainError, NotFound, NotLoggedIn, NotPermitted, Sess
 from domain.messages import N_
 from domain.model import Actor, LoginSession, ReviewerActor, SessionEnd, User
 from domain.permissions import Permission
-from domain.ports import UnitOfWork
+from domain.ports import OpenSession, UnitOfWork
 
 TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -39,11 +39,18 @@ async def current_session(
     uow: UnitOfWork, clock: Clock, telegram_user_id: int, policy: SessionPolicy
 ) -> tuple[LoginSession, User]:
     """The open session of this Telegram user, ended here when it has run out."""
-    session = await uow.sessions.get_open_for_telegram_user(telegram_user_id)
-    if session is None:
+    found, user = await _open_session(uow, clock, telegram_user_id, policy)
+    return found.session, user
+
+
+async def _open_session(
+    uow: UnitOfWork, clock: Clock, telegram_user_id: int, policy: SessionPolicy
+) -> tuple[OpenSession, User]:
+    found = await uow.sessions.open_for_telegram_user(telegram_user_id)
+    if found is None:
         raise NotLoggedIn()
+    session, user = found.session, found.user
     now = clock.now()
-    user = await uow.users.get(session.user_id)
     reason: SessionEnd | None = None
     if user is None:
         reason = SessionEnd.MEMBERSHIP_REMOVED
@@ -62,30 +69,29 @@ async def current_session(
     if now - session.last_seen_at >= TOUCH_INTERVAL:
         session.last_seen_at = now
         await uow.sessions.update(session)
-    return session, user
+    return found, user
 
 
 async def resolve_actor(
     uow: UnitOfWork, clock: Clock, telegram_user_id: int, policy: SessionPolicy
 ) -> Actor:
     """A logged-in admin with a chosen base and a password that needs no change."""
-    session, user = await current_session(uow, clock, telegram_user_id, policy)
-    return await _as_admin(uow, clock, session, user)
+    found, user = await _open_session(uow, clock, telegram_user_id, policy)
+    return await _as_admin(uow, clock, found, user)
 
 
-async def _as_admin(uow: UnitOfWork, clock: Clock, session: LoginSession, user: User) -> Actor:
+async def _as_admin(uow: UnitOfWork, clock: Clock, found: OpenSession, user: User) -> Actor:
+    session, membership = found.session, found.membership
     if user.must_change_password:
         raise PasswordChangeRequired()
     if session.base_id is None:
         raise BaseChoiceRequired()
-    membership = await uow.memberships.get_for(session.base_id, user.id or 0)
     if membership is None or membership.id is None:
         session.ended_at = clock.now()
         session.end_reason = SessionEnd.MEMBERSHIP_REMOVED
         await uow.sessions.update(session)
         await uow.commit()
         raise NotLoggedIn(N_("您已不再是该基地的管理员，请重新登录。"))
-    role = await uow.roles.get(membership.role_id) if membership.role_id else None
     return Actor(
         session_id=session.id or 0,
         user_id=user.id or 0,
@@ -93,7 +99,7 @@ async def _as_admin(uow: UnitOfWork, clock: Clock, session: LoginSession, user: 
         base_id=session.base_id,
         membership_id=membership.id,
         is_super=membership.is_super,
-        permissions=membership.effective_permissions(role),
+        permissions=membership.effective_permissions(found.role),
     )
 
 
@@ -125,10 +131,10 @@ async def resolve_home(
 
     A reviewer who is also a base's admin and chose that base acts as that admin.
     """
-    session, user = await current_session(uow, clock, telegram_user_id, policy)
-    if session.base_id is None and user.is_reviewer:
-        return _as_reviewer(session, user)
-    return await _as_admin(uow, clock, session, user)
+    found, user = await _open_session(uow, clock, telegram_user_id, policy)
+    if found.session.base_id is None and user.is_reviewer:
+        return _as_reviewer(found.session, user)
+    return await _as_admin(uow, clock, found, user)
 
 
 def require(actor: Actor, permission: Permission) -> None:

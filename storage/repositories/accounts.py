@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import Base, Membership, Role, User
+from domain.ports import Member
 from storage import mappers
 from storage.crypto import FieldCipher
 from storage.models import BaseRow, MembershipRow, RoleRow, UserRow
@@ -136,8 +137,9 @@ class SqlRoleRepository:
 
 
 class SqlMembershipRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
         self._session = session
+        self._cipher = cipher
 
     async def add(self, membership: Membership) -> Membership:
         row = MembershipRow()
@@ -174,6 +176,25 @@ class SqlMembershipRepository:
             .limit(limit)
         )
         return await self._all(statement)
+
+    async def list_members(self, base_id: int, offset: int = 0, limit: int = 50) -> list[Member]:
+        statement = (
+            select(MembershipRow, UserRow, RoleRow)
+            .join(UserRow, UserRow.id == MembershipRow.user_id)
+            .outerjoin(RoleRow, RoleRow.id == MembershipRow.role_id)
+            .where(MembershipRow.base_id == base_id)
+            .order_by(MembershipRow.is_super.desc(), MembershipRow.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [
+            Member(
+                mappers.membership_to_domain(membership),
+                mappers.user_to_domain(user, self._cipher),
+                mappers.role_to_domain(role) if role is not None else None,
+            )
+            for membership, user, role in (await self._session.execute(statement)).tuples()
+        ]
 
     async def count_for_base(self, base_id: int) -> int:
         statement = select(func.count()).where(MembershipRow.base_id == base_id)

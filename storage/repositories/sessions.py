@@ -10,14 +10,17 @@ from sqlalchemy import CursorResult, Update, delete, func, insert, select, updat
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import LoginSession, SessionEnd
+from domain.ports import OpenSession
 from storage import mappers
-from storage.models import LoginFailureRow, LoginSessionRow
+from storage.crypto import FieldCipher
+from storage.models import LoginFailureRow, LoginSessionRow, MembershipRow, RoleRow, UserRow
 from storage.repositories._common import existing, guarded_write
 
 
 class SqlSessionRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
         self._session = session
+        self._cipher = cipher
 
     async def add(self, session: LoginSession) -> LoginSession:
         """A second open session of the same Telegram user is a ``Conflict``."""
@@ -34,6 +37,32 @@ class SqlSessionRepository:
         )
         row = (await self._session.scalars(statement)).one_or_none()
         return mappers.session_to_domain(row) if row is not None else None
+
+    async def open_for_telegram_user(self, telegram_user_id: int) -> OpenSession | None:
+        statement = (
+            select(LoginSessionRow, UserRow, MembershipRow, RoleRow)
+            .outerjoin(UserRow, UserRow.id == LoginSessionRow.user_id)
+            .outerjoin(
+                MembershipRow,
+                (MembershipRow.base_id == LoginSessionRow.base_id)
+                & (MembershipRow.user_id == LoginSessionRow.user_id),
+            )
+            .outerjoin(RoleRow, RoleRow.id == MembershipRow.role_id)
+            .where(
+                LoginSessionRow.telegram_user_id == telegram_user_id,
+                LoginSessionRow.ended_at.is_(None),
+            )
+        )
+        found = (await self._session.execute(statement)).one_or_none()
+        if found is None:
+            return None
+        session, user, membership, role = found
+        return OpenSession(
+            mappers.session_to_domain(session),
+            mappers.user_to_domain(user, self._cipher) if user is not None else None,
+            mappers.membership_to_domain(membership) if membership is not None else None,
+            mappers.role_to_domain(role) if role is not None else None,
+        )
 
     async def update(self, session: LoginSession) -> None:
         row = await existing(self._session, LoginSessionRow, session.id)

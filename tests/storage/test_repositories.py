@@ -299,6 +299,26 @@ async def test_membership_round_trip_and_lookups(uow_factory: UnitOfWorkFactory)
     assert with_role.created_at == created
 
 
+async def test_members_come_with_their_user_and_role(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        base, chief = await add_base_and_user(uow, 1)
+        clerk = await uow.users.add(a_user(2))
+        outsider = await uow.users.add(a_user(3))
+        other_base = await uow.bases.add(a_base(2))
+        assert base.id is not None
+        role = await uow.roles.add(Role(base_id=base.id, name="教务"))
+        with_role = await uow.memberships.add(membership(base, clerk, role_id=role.id))
+        super_m = await uow.memberships.add(membership(base, chief, is_super=True))
+        await uow.memberships.add(membership(other_base, outsider, is_super=True))
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        members = await uow.memberships.list_members(base.id)
+        assert members == [(super_m, chief, None), (with_role, clerk, role)]
+        assert await uow.memberships.list_members(base.id, offset=1, limit=5) == [members[1]]
+        assert await uow.memberships.list_members(base.id, limit=1) == [members[0]]
+        assert members[1].user.id_number == clerk.id_number  # decrypted like users.get
+
+
 async def test_memberships_of_a_base_are_paged_super_first(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
         base = await uow.bases.add(a_base())
@@ -402,6 +422,28 @@ async def test_session_round_trip_and_open_lookup(uow_factory: UnitOfWorkFactory
         again = await uow.sessions.add(login(user, telegram_id))
         assert await uow.sessions.get_open_for_telegram_user(telegram_id) == again
     assert again.base_id is None
+
+
+async def test_an_open_session_comes_with_user_membership_and_role(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        base, user = await add_base_and_user(uow, 1)
+        other_base = await uow.bases.add(a_base(2))
+        assert base.id is not None
+        role = await uow.roles.add(Role(base_id=base.id, name="教务"))
+        member = await uow.memberships.add(membership(base, user, role_id=role.id))
+        in_base = await uow.sessions.add(login(user, 1, base_id=base.id))
+        elsewhere = await uow.sessions.add(login(user, 2, base_id=other_base.id))
+        no_base = await uow.sessions.add(login(user, 3))
+        await uow.sessions.add(login(user, 4, ended_at=T0, end_reason=SessionEnd.LOGOUT))
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        assert await uow.sessions.open_for_telegram_user(1) == (in_base, user, member, role)
+        assert await uow.sessions.open_for_telegram_user(2) == (elsewhere, user, None, None)
+        assert await uow.sessions.open_for_telegram_user(3) == (no_base, user, None, None)
+        assert await uow.sessions.open_for_telegram_user(4) is None
+        assert await uow.sessions.open_for_telegram_user(5) is None
 
 
 async def test_second_open_session_of_a_telegram_user_is_a_conflict(
