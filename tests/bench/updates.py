@@ -30,9 +30,10 @@ our cost (the dispatch row measures pacing; the load rows below keep the rate li
 once (3 updates) at a person's pace: a pause of 4-12 s between an answer and the next update
 (reading the screen), starts spread over 4 s; about 10 updates a second offered in all. Ours is
 p99 of the 300 latencies (p50 beside it); the reference is the bare echo under the same load
-(texts and presses as above), measured once a run (the echo touches no database). Ours keeps its rate limiter;
-the emulator's flood control is off for both, since its strict one-second window answers 429 to
-a burst of 31 that Telegram lets through for replies, and a 1 s retry would then be all we saw.
+(texts and presses as above), measured once a run (the echo touches no database). Ours keeps its
+rate limiter; the emulator's flood control is off for both, since its strict one-second window
+answers 429 to a burst of 31 that Telegram lets through for replies, and a 1 s retry would then
+be all we saw.
 An update not answered within 30 s (or answered with an error) ends that admin's script and
 misses the row's check. Target: p99 ≤ 1 s, the limit under which an answer still feels
 immediate; the issue names no number. PostgreSQL runs in a schema of its own on
