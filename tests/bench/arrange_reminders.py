@@ -129,6 +129,38 @@ async def bulk(
                 await conn.execute(insert(model), list(rows))
 
 
+def base(n: int) -> dict[str, Any]:
+    """Base ``n``'s row (its id is ``n``), ready to insert."""
+    return {
+        "id": n,
+        "name": f"湖北省继续教育基地{n:04d}",
+        "credit_code": f"91420100{n:09d}X",
+        "region": REGIONS[n % len(REGIONS)],
+        "address": f"{REGIONS[n % len(REGIONS)]}学院路 {n} 号",
+        "contact_person": "李明",
+        "contact_phone": "027-87654321",
+        "created_at": EARLIER,
+    }
+
+
+def admin_tables(
+    cipher: FieldCipher,
+    password_hash: str,
+    bases: int,
+    admins: int,
+    roles: Sequence[Mapping[str, Any]],
+    memberships: Sequence[Mapping[str, Any]],
+) -> list[tuple[Any, Sequence[Mapping[str, Any]]]]:
+    """Bases 1 … ``bases``, users 1 … ``admins`` (see ``users``), then ``roles`` and
+    ``memberships``: the tables for ``bulk``, each after those it refers to."""
+    return [
+        (BaseRow, [base(n) for n in range(1, bases + 1)]),
+        (UserRow, users(cipher, 1, admins, password_hash)),
+        (RoleRow, roles),
+        (MembershipRow, memberships),
+    ]
+
+
 async def bases_with_admins(
     engine: AsyncEngine,
     units: UnitOfWorkFactory,
@@ -140,21 +172,8 @@ async def bases_with_admins(
 ) -> Census:
     """``bases`` bases as the module says, ``deadlines`` and the mutes; ``filings`` False leaves
     out every plan, summary and material filed, so every base owes every annual deadline."""
-    cipher = units.cipher
-    base_rows, role_rows, memberships, classes, sheets, filed = [], [], [], [], [], []
+    role_rows, memberships, classes, sheets, filed = [], [], [], [], []
     for n in range(1, bases + 1):
-        base_rows.append(
-            {
-                "id": n,
-                "name": f"湖北省继续教育基地{n:04d}",
-                "credit_code": f"91420100{n:09d}X",
-                "region": REGIONS[n % len(REGIONS)],
-                "address": f"{REGIONS[n % len(REGIONS)]}学院路 {n} 号",
-                "contact_person": "李明",
-                "contact_phone": "027-87654321",
-                "created_at": EARLIER,
-            }
-        )
         filing_role, scores_role = 2 * n - 1, 2 * n
         role_rows += [
             {"id": filing_role, "base_id": n, "name": "年度报送", "permissions": FILING_ROLE},
@@ -186,10 +205,7 @@ async def bases_with_admins(
     await bulk(
         engine,
         [
-            (BaseRow, base_rows),
-            (UserRow, users(cipher, 1, 3 * bases, password_hash)),
-            (RoleRow, role_rows),
-            (MembershipRow, memberships),
+            *admin_tables(units.cipher, password_hash, bases, 3 * bases, role_rows, memberships),
             (TrainingClassRow, classes),
             (ScoreSheetRow, sheets),
             (AnnualSubmissionRow, filed),

@@ -2,9 +2,10 @@
 
 Every admin of the update rows has an open session (logged in a minute ago, base chosen) and a
 role with every permission, so the menu shows every module and 权限管理 lists the base's admins,
-several pages of them; nobody has to type a password before the clock starts. The rows are the
-ones the services would have written (``tests.bench.arrange_reminders.users`` encrypts the ID and
-mobile numbers and sets the blind index); one bulk insert a table.
+several pages of them; nobody has to type a password before the clock starts. The bases, users,
+roles and memberships are built as the reminder rows build theirs
+(``tests.bench.arrange_reminders.admin_tables``: the rows the services would have written, ID and
+mobile numbers encrypted, the blind index set); one bulk insert a table.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.permissions import Permission
 from storage.db import is_sqlite
-from storage.models import BaseRow, LoginSessionRow, MembershipRow, RoleRow, UserRow
+from storage.models import LoginSessionRow
 from storage.uow import UnitOfWorkFactory
-from tests.bench.arrange_reminders import EARLIER, NOW, REGIONS, bulk, membership, users
+from tests.bench.arrange_reminders import NOW, admin_tables, bulk, membership
 
 FIRST_ADMIN_CHAT = 700_000_000
 """Telegram user ids of the update rows' admins start here."""
@@ -53,20 +54,8 @@ async def logged_in_admins(
 ) -> Admins:
     """``bases`` bases of ``per_base`` admins each: the first its super admin, the others holding
     a role with every permission; each admin logged in from chat ``FIRST_ADMIN_CHAT + user id``."""
-    base_rows, roles, memberships, sessions, chats = [], [], [], [], []
+    roles, memberships, sessions, chats = [], [], [], []
     for n in range(1, bases + 1):
-        base_rows.append(
-            {
-                "id": n,
-                "name": f"湖北省继续教育基地{n:04d}",
-                "credit_code": f"91420100{n:09d}X",
-                "region": REGIONS[n % len(REGIONS)],
-                "address": f"{REGIONS[n % len(REGIONS)]}学院路 {n} 号",
-                "contact_person": "李明",
-                "contact_phone": "027-87654321",
-                "created_at": EARLIER,
-            }
-        )
         roles.append({"id": n, "base_id": n, "name": "全部权限", "permissions": EVERYTHING})
         for k in range(per_base):
             user_id = (n - 1) * per_base + k + 1
@@ -79,10 +68,7 @@ async def logged_in_admins(
     await bulk(
         engine,
         [
-            (BaseRow, base_rows),
-            (UserRow, users(units.cipher, 1, bases * per_base, password_hash)),
-            (RoleRow, roles),
-            (MembershipRow, memberships),
+            *admin_tables(units.cipher, password_hash, bases, bases * per_base, roles, memberships),
             (LoginSessionRow, sessions),
         ],
     )
