@@ -147,6 +147,13 @@ def years_around(now: datetime, rules: ReminderRules) -> set[int]:
     return {this_year - 1, this_year, this_year + 1}
 
 
+async def deadlines_around(uow: UnitOfWork, now: datetime, rules: ReminderRules) -> list[Deadline]:
+    """The deadlines of ``years_around`` now, by year then kind: what the reminders are planned
+    from and what ``/deadlines`` shows, to a base's admin and to a reviewer alike."""
+    years = years_around(now, rules)
+    return [d for d in await uow.deadlines.list() if d.year in years]
+
+
 def to_message(
     reminder: Reminder, found: PlanningInput, rules: ReminderRules, now: datetime
 ) -> OutboxMessage:
@@ -183,15 +190,14 @@ async def enqueue_due(
 ) -> int:
     """Writes the reminders due now to the outbox and commits; returns how many were new.
 
-    ``year`` None takes the deadlines of last year, this year and next (``years_around``).
+    ``year`` None takes the deadlines of last year, this year and next (``deadlines_around``).
     During quiet hours nothing is due, and nothing is read.
     """
     now = clock.now()
     if rules.is_quiet(now):
         return 0
     if year is None:
-        years = years_around(now, rules)
-        deadlines = [d for d in await uow.deadlines.list() if d.year in years]
+        deadlines = await deadlines_around(uow, now, rules)
     else:
         deadlines = await uow.deadlines.list(year=year)
     found = await gather(uow, deadlines, rules)

@@ -14,7 +14,7 @@ from enum import StrEnum
 from domain.clock import Clock
 from domain.model import Actor, DeadlineKind
 from domain.ports import UnitOfWork
-from scheduler.gather import gather, years_around
+from scheduler.gather import deadlines_around, gather
 from scheduler.planning import Obligation, ReminderRules
 
 SHOWN = 12
@@ -66,9 +66,7 @@ async def base_deadlines(
     uow: UnitOfWork, clock: Clock, actor: Actor, rules: ReminderRules
 ) -> BaseDeadlines:
     now = clock.now()
-    years = years_around(now, rules)
-    deadlines = [d for d in await uow.deadlines.list() if d.year in years]
-    found = await gather(uow, deadlines, rules, base_id=actor.base_id)
+    found = await gather(uow, await deadlines_around(uow, now, rules), rules, base_id=actor.base_id)
     today = now.astimezone(rules.timezone).date()
     lines: list[DeadlineLine] = []
     for owed in found.obligations:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from scheduler.gather import (
     BEFORE,
     OVERDUE,
     TODAY,
+    deadlines_around,
     enqueue_due,
     planning_inputs,
 )
@@ -324,6 +325,40 @@ async def test_the_years_around_today_are_planned_unless_one_is_named(uow_factor
         (f"annual_plan:2027:{base.id}", "before:7"),
         (f"annual_summary:2023:{base.id}", "overdue:10"),
     ]
+
+
+async def test_the_deadlines_around_today_are_last_years_this_years_and_next_years(uow_factory):
+    """Years counted in the platform's time zone: 2026-12-31 16:00 UTC is already 2027 there."""
+    await set_deadlines(
+        uow_factory,
+        *(
+            Deadline(year=year, kind=kind, due_at=datetime(year, 12, 1, 17, tzinfo=ZONE))
+            for year in (2028, 2024, 2026, 2025, 2027)
+            for kind in (DeadlineKind.ANNUAL_SUMMARY, DeadlineKind.ANNUAL_PLAN)
+        ),
+        Deadline(year=2026, kind=DeadlineKind.CLASS_SCORES, days_after_end=30),
+    )
+    async with uow_factory(readonly=True) as uow:
+        today = await deadlines_around(uow, NOW, RULES)
+        eve = await deadlines_around(uow, datetime(2026, 12, 31, 15, 59, tzinfo=UTC), RULES)
+        new_year = await deadlines_around(uow, datetime(2026, 12, 31, 16, 0, tzinfo=UTC), RULES)
+        everything = await uow.deadlines.list()
+
+    def shown(found: list[Deadline]) -> list[tuple[int, DeadlineKind]]:
+        return [(d.year, d.kind) for d in found]
+
+    assert shown(today) == [
+        (2025, DeadlineKind.ANNUAL_PLAN),
+        (2025, DeadlineKind.ANNUAL_SUMMARY),
+        (2026, DeadlineKind.ANNUAL_PLAN),
+        (2026, DeadlineKind.ANNUAL_SUMMARY),
+        (2026, DeadlineKind.CLASS_SCORES),
+        (2027, DeadlineKind.ANNUAL_PLAN),
+        (2027, DeadlineKind.ANNUAL_SUMMARY),
+    ]
+    assert today == [d for d in everything if 2025 <= d.year <= 2027]  # in the stored order
+    assert eve == today
+    assert [year for year, _ in shown(new_year)] == [2026] * 3 + [2027] * 2 + [2028] * 2
 
 
 # --- a constant number of queries --------------------------------------------------------------
