@@ -2,7 +2,8 @@
 
 An admin sees the deadlines of the kinds they act on, each with its state and a button to the
 thing owed, and turns reminders of a kind off or on. A reviewer sees the deadlines the operator
-set. Mute buttons carry the kind only and are re-checked by the domain on arrival.
+set for the years the reminders cover (``scheduler.gather.deadlines_around``). Mute buttons carry
+the kind only and are re-checked by the domain on arrival.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bot.scheduling import rules_of
 from domain.model import Deadline, DeadlineKind, ReviewerActor
 from domain.services import deadlines
 from domain.services.sessions import resolve_home
-from scheduler.gather import years_around
+from scheduler.gather import deadlines_around
 from scheduler.overview import BaseDeadlines, DeadlineLine, Standing, base_deadlines
 from scheduler.planning import ReminderRules
 
@@ -70,9 +71,9 @@ async def _show(update: Update, context: Ctx) -> None:
     async with svc.uow() as uow:
         home = await resolve_home(uow, svc.clock, telegram_user_id(update), svc.session_policy)
         if isinstance(home, ReviewerActor):
-            years = years_around(svc.clock.now(), rules)
-            found = [d for d in await deadlines.list_deadlines(uow) if d.year in years]
-            view: BaseDeadlines | list[Deadline] = found
+            view: BaseDeadlines | list[Deadline] = await deadlines_around(
+                uow, svc.clock.now(), rules
+            )
         else:
             view = await base_deadlines(uow, svc.clock, home, rules)
         await uow.commit()

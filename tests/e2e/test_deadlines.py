@@ -107,8 +107,20 @@ async def test_the_menu_leads_there_and_forged_toggles_change_nothing(stack: Sta
 async def test_a_reviewer_sees_the_deadlines_the_operator_set(stack: Stack) -> None:
     await registered_boss(stack)
     await set_deadlines(stack)
+    svc = services_of(stack)
+    for year in (2024, 2027):  # last year, this year and next are shown: 2024 is long gone
+        async with svc.uow() as uow:
+            await deadlines.set_deadline(
+                uow,
+                svc.clock,
+                year=year,
+                kind=DeadlineKind.ANNUAL_PLAN,
+                due_at=datetime(year, 12, 31, 17, tzinfo=ZONE),
+            )
     checker = await reviewer(stack)
     screen = texts(await checker.say("/deadlines"))
     assert "平台设定的截止日期" in screen
     assert "2026 年年度培训计划：2026-12-31 17:00" in screen
     assert "2026 年学员成绩：培训班结束后 15 天" in screen
+    assert "2027 年年度培训计划：2027-12-31 17:00" in screen
+    assert "2024 年" not in screen
