@@ -495,3 +495,26 @@ class OutboxRow(Model):
         UniqueConstraint("user_id", "subject", "occasion"),
         Index("ix_outbox_state_not_before", "state", "not_before"),
     )
+
+
+class BotProcessRow(Model):
+    """A running ``cebot run``, active or standing by, announced by itself (``storage.processes``).
+
+    ``key_fingerprints`` maps each encryption key id of the process's keyring to a fingerprint,
+    ``index_fingerprint`` fingerprints its blind-index key: never key material. The process
+    refreshes ``seen_at`` every ``heartbeat_ms``; a row not refreshed for three heartbeats belongs
+    to a process that died without a clean stop and is ignored.
+    """
+
+    __tablename__ = "bot_processes"
+
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    active_key_id: Mapped[str] = mapped_column(String(64))
+    key_fingerprints: Mapped[dict[str, str]] = mapped_column(JSON)
+    index_fingerprint: Mapped[str] = mapped_column(String(64))
+    heartbeat_ms: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint("role IN ('active', 'standby')", name="role"),)
