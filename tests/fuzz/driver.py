@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from bot.emulator import Emulator, SimUser
 from bot.lifecycle import stop
 from storage.db import make_engine
 from tests.e2e.conftest import Stack
-from tests.fuzz.invariants import violations
+from tests.fuzz.invariants import decisions, violations
 from tests.fuzz.scene import PROBE, Scene, overrides_for, settings_for
 
 
@@ -115,3 +116,6 @@ class Driver:
 
     async def database_violations(self) -> list[str]:
         return await violations(self._engine)
+
+    async def decisions(self) -> Counter[tuple[str, str]]:
+        return await decisions(self._engine)

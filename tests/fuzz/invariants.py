@@ -7,7 +7,7 @@ rows, so a hypothesis counterexample says what went wrong and not only that some
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -35,6 +35,20 @@ async def violations(engine: AsyncEngine) -> list[str]:
             problems += await _histories(conn, table, key, changes, change_key)
         problems += await _orphans(conn)
     return problems
+
+
+async def decisions(engine: AsyncEngine) -> Counter[tuple[str, str]]:
+    """How many approvals and returns each history table holds: (table of changes, action)."""
+    found: Counter[tuple[str, str]] = Counter()
+    async with engine.connect() as conn:
+        for _table, _key, changes, _change_key in HISTORIES:
+            for action, count in await _rows(
+                conn,
+                f"SELECT action, COUNT(*) FROM {changes} "
+                "WHERE action IN ('approve', 'return') GROUP BY action",
+            ):
+                found[(changes, action)] = count
+    return found
 
 
 async def _rows(conn: AsyncConnection, sql: str) -> Sequence[Any]:

@@ -27,10 +27,11 @@ import asyncio
 import itertools
 import os
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
@@ -43,6 +44,10 @@ ACTORS = (BOSS, CLERK, STRANGER, REVIEWER)
 NAMES = {BOSS: "王芳", CLERK: "李专员", STRANGER: "路人", REVIEWER: "周审核"}
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
 STEPS = int(os.environ.get("FUZZ_STEPS", "25"))
+
+TALLY: Counter[str] = Counter()
+"""Across every example of the session: how many examples ran, and the reviewers' decisions
+they made (``approve``/``return`` per history table). Printed at the end of the test."""
 
 actors = st.sampled_from(ACTORS)
 picks = st.integers(min_value=0, max_value=10_000)
@@ -68,6 +73,7 @@ class ChatMachine(RuleBasedStateMachine):
             uid: self.emu.user(user_id=uid, first_name=NAMES[uid], language_code="zh-hans")
             for uid in ACTORS
         }
+        self.decided_at_start = self.driver.run(self.driver.decisions())
 
     def _do(self, uid: int, action: object) -> None:
         user = self.users[uid]
@@ -243,10 +249,21 @@ class ChatMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         try:
+            self._count_decisions()
             self.driver.run(self._nobody_stuck())
             assert not self.driver.errors.records, self.driver.errors.describe()
         finally:
             self.driver.close()
+
+    def _count_decisions(self) -> None:
+        """Reach: which decisions this example made, for --hypothesis-show-statistics and TALLY."""
+        made = self.driver.run(self.driver.decisions()) - self.decided_at_start
+        TALLY["examples"] += 1
+        for (changes, action), count in sorted(made.items()):
+            event(f"reviewer decision: {action} in {changes}")
+            TALLY[f"{action} in {changes}"] += count
+        if not made:
+            event("reviewer decision: none")
 
     async def _nobody_stuck(self) -> None:
         for uid, user in self.users.items():
@@ -282,4 +299,5 @@ def test_random_chat_keeps_the_bot_alive_and_the_data_sound(scene: Scene, tmp_pa
             ),
         )
         if time.monotonic() >= deadline:
-            return
+            break
+    print("reviewer decisions:", dict(sorted(TALLY.items())))
