@@ -2,8 +2,14 @@
 
 Random input only reaches deep states (a class under review, a learner's row, a reviewer's
 queue) if those states exist: typing at random never completes an eleven-step registration.
-So the scene is built once per session into a SQLite file through the same services the bot
-calls, and each hypothesis example, and each soak run, starts the real Application on a copy.
+So the scene is built once per session into a SQLite file (and its data folder, where the
+uploaded files are) through the same services the bot calls, and each hypothesis example, and
+each soak run, starts the real Application on a copy.
+
+The reviewer's queue holds something of every kind, more than a page of classes and of annual
+submissions: the submitted classes, the scores of two approved classes, the year's plan and
+summary and several materials. A second reviewer covers another region, so his presses on the
+same items must change nothing.
 """
 
 from __future__ import annotations
@@ -17,10 +23,10 @@ from bot.config import Settings
 from bot.emulator import Emulator
 from bot.lifecycle import stop
 from domain.clock import FixedClock
-from domain.model import ReviewerActor
+from domain.model import MaterialKind, ReviewerActor, SubmissionKind, User
 from domain.permissions import Permission
 from domain.scoresheet import Column
-from domain.services import auth, review, scores
+from domain.services import auth, review, scores, submissions
 from domain.services import classes as c
 from domain.services.sessions import resolve_actor
 from storage.crypto import Keyring
@@ -29,6 +35,7 @@ from tests.conftest import NOW
 from tests.e2e.conftest import Stack
 from tests.e2e.scores_setup import learner_id
 from tests.e2e.setup import logged_in_admin, services_of
+from tests.e2e.test_classes import PDF
 from tests.services.test_classes import a_form, make_id
 
 BOSS = 1001
@@ -39,6 +46,8 @@ STRANGER = 1003
 """Nobody yet: may register, log in with wrong credentials, press what is not theirs."""
 REVIEWER = 5005
 """周审核, reviewer for 武汉市, logged in with a changed password."""
+OUTSIDER = 5006
+"""吴审核, reviewer for 黄石市 only, logged in with a changed password: nothing here is his."""
 PROBE = 9999
 """Only ever sends /start: the liveness check."""
 
@@ -48,6 +57,12 @@ CLERK_ID = make_id("42010019800101001")
 REVIEWER_ID = make_id("42010019750505002")
 CREDIT_CODE = "91350100M000100Y43"
 REVIEWER_PASSWORD = "审核员自己的新密码呀"
+OUTSIDER_ID = make_id("42020019780808003")
+OUTSIDER_PASSWORD = "黄石审核员的新密码"
+SUBMITTED_CLASSES = 10
+"""Submitted classes waiting in the queue: more than a page (bot.handlers.review.PAGE_SIZE)."""
+SUBMITTED_MATERIALS = 8
+"""With the plan and the summary, more than a page of annual submissions."""
 
 
 @dataclass
@@ -61,13 +76,20 @@ class Scene:
     def database(self) -> Path:
         return self.directory / "cebot.db"
 
+    @property
+    def data(self) -> Path:
+        return self.directory / "data"
+
     def copy_to(self, target: Path) -> str:
-        """Copies the template database into ``target`` and returns its URL."""
+        """Copies the template database and data folder (the stored files) into ``target``
+        and returns the database's URL; the copy's data folder is ``target / "data"``."""
         target.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             source = Path(f"{self.database}{suffix}")
             if source.exists():
                 shutil.copyfile(source, target / f"cebot.db{suffix}")
+        if self.data.exists():
+            shutil.copytree(self.data, target / "data", dirs_exist_ok=True)
         return f"sqlite+aiosqlite:///{target / 'cebot.db'}"
 
 
@@ -97,7 +119,7 @@ async def build_scene(directory: Path) -> Scene:
     scene = Scene(directory, keyring)
     url = f"sqlite+aiosqlite:///{scene.database}"
     async with Emulator() as emu:
-        stack = Stack(emu, settings_for(url, directory / "data", keyring), overrides_for(emu))
+        stack = Stack(emu, settings_for(url, scene.data, keyring), overrides_for(emu))
         await stack.start()
         try:
             await _populate(stack)
@@ -140,63 +162,132 @@ async def _populate(stack: Stack) -> None:
         ],
         password=PASSWORD,
     )
+    checker = await _reviewer(
+        stack, REVIEWER, "周审核", REVIEWER_ID, "13600001111", REVIEWER_PASSWORD, "武汉市"
+    )
+    await _reviewer(
+        stack, OUTSIDER, "吴审核", OUTSIDER_ID, "13600002222", OUTSIDER_PASSWORD, "黄石市"
+    )
+    as_reviewer = ReviewerActor(session_id=0, user_id=checker.id or 0, user_name=checker.name)
+    await _declare(stack, "2026年武汉公需科目培训班")
+    for number in range(1, SUBMITTED_CLASSES + 1):
+        name = "2026年武汉专业科目培训班" + (f"（第{number}期）" if number > 1 else "")
+        await _submit(stack, await _declare(stack, name))
+    for number in (1, 2, 3):
+        name = "2026年武汉高级研修班" + (f"（第{number}期）" if number > 1 else "")
+        approved = await _declare(stack, name)
+        await _submit(stack, approved)
+        async with svc.uow() as uow:
+            await review.approve(uow, svc.clock, as_reviewer, approved)
+        for serial in (1, 2):
+            async with svc.uow() as uow:
+                actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
+                await scores.add_learner(
+                    uow,
+                    svc.clock,
+                    actor,
+                    approved,
+                    {
+                        Column.NAME: f"学员{serial}",
+                        Column.ID_NUMBER: learner_id(serial),
+                        Column.SCORE: "88",
+                        Column.HOURS: "24",
+                    },
+                )
+        if number > 1:  # the first one's scores stay with the base, as a draft
+            async with svc.uow() as uow:
+                actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
+                await scores.submit_scores(uow, svc.clock, actor, approved)
+    await _annual(stack)
+
+
+async def _reviewer(
+    stack: Stack,
+    telegram_id: int,
+    name: str,
+    id_number: str,
+    mobile: str,
+    password: str,
+    region: str,
+) -> User:
+    """Made as the operator makes one, logged in from ``telegram_id``, password changed."""
+    svc = services_of(stack)
+    initial = "审核员初始密码 2026"
     async with svc.uow() as uow:
-        checker = await review.create_reviewer(
+        user = await review.create_reviewer(
             uow,
             svc.hasher,
             svc.clock,
-            name="周审核",
-            id_number=REVIEWER_ID,
-            mobile="13600001111",
-            initial_password="审核员初始密码 2026",
-            regions=("武汉市",),
+            name=name,
+            id_number=id_number,
+            mobile=mobile,
+            initial_password=initial,
+            regions=(region,),
         )
     async with svc.uow() as uow:
         await auth.login(
             uow,
             svc.hasher,
             svc.clock,
-            telegram_user_id=REVIEWER,
-            id_number=REVIEWER_ID,
-            password="审核员初始密码 2026",
+            telegram_user_id=telegram_id,
+            id_number=id_number,
+            password=initial,
         )
     async with svc.uow() as uow:
         await auth.change_password(
             uow,
             svc.hasher,
             svc.clock,
-            telegram_user_id=REVIEWER,
-            old_password="审核员初始密码 2026",
-            new_password=REVIEWER_PASSWORD,
-            new_password_again=REVIEWER_PASSWORD,
+            telegram_user_id=telegram_id,
+            old_password=initial,
+            new_password=password,
+            new_password_again=password,
             policy=svc.session_policy,
         )
-    draft = await _declare(stack, "2026年武汉公需科目培训班")
-    submitted = await _declare(stack, "2026年武汉专业科目培训班")
-    approved = await _declare(stack, "2026年武汉高级研修班")
-    for class_id in (submitted, approved):
+    return user
+
+
+async def _annual(stack: Stack) -> None:
+    """The year's plan and summary and SUBMITTED_MATERIALS materials submitted; one material
+    left as a draft."""
+    svc = services_of(stack)
+    year = submissions.this_year(svc.clock)
+    for kind, filename in (
+        (SubmissionKind.PLAN, "年度培训计划.pdf"),
+        (SubmissionKind.SUMMARY, "总结.pdf"),
+    ):
         async with svc.uow() as uow:
             actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
-            await c.submit_class(uow, svc.clock, actor, class_id)
-    async with svc.uow() as uow:
-        as_reviewer = ReviewerActor(session_id=0, user_id=checker.id or 0, user_name=checker.name)
-        await review.approve(uow, svc.clock, as_reviewer, approved)
-    for serial in (1, 2):
+            await submissions.upload(uow, svc.blobs, svc.clock, actor, kind, year, PDF, filename)
         async with svc.uow() as uow:
             actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
-            await scores.add_learner(
+            await submissions.submit(uow, svc.clock, actor, kind, year)
+    for number in range(SUBMITTED_MATERIALS + 1):
+        async with svc.uow() as uow:
+            actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
+            view = await submissions.add_material(
                 uow,
+                svc.blobs,
                 svc.clock,
                 actor,
-                approved,
-                {
-                    Column.NAME: f"学员{serial}",
-                    Column.ID_NUMBER: learner_id(serial),
-                    Column.SCORE: "88",
-                    Column.HOURS: "24",
-                },
+                year,
+                MaterialKind.WORK_NOTICE,
+                f"工作通知第{number + 1}号",
+                PDF,
+                f"通知{number + 1}.pdf",
             )
-    del draft
+        if number < SUBMITTED_MATERIALS:
+            assert view.submission is not None
+            async with svc.uow() as uow:
+                actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
+                await submissions.submit_material(uow, svc.clock, actor, view.submission.id or 0)
+
+
+async def _submit(stack: Stack, class_id: int) -> None:
+    svc = services_of(stack)
+    async with svc.uow() as uow:
+        actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
+        await c.submit_class(uow, svc.clock, actor, class_id)
 
 
 async def _declare(stack: Stack, name: str) -> int:
