@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -22,9 +22,10 @@ from domain.model import Actor
 from domain.ports import BlobStore, PasswordHasher, UnitOfWork
 from domain.scoresheet import ScoreWorkbooks
 from domain.services.auth import LoginPolicy
-from domain.services.sessions import SessionPolicy, resolve_actor
+from domain.services.sessions import SessionPolicy, SessionWriteNeeded, resolve_actor
 
 Ctx = ContextTypes.DEFAULT_TYPE
+Who = TypeVar("Who")
 SERVICES_KEY = "cebot.services"
 LANGUAGE_KEY = "language"
 
@@ -72,14 +73,41 @@ async def current_actor(update: Update, context: Ctx, uow: UnitOfWork) -> Actor:
 
 
 @asynccontextmanager
-async def acting(update: Update, context: Ctx) -> AsyncIterator[tuple[UnitOfWork, Actor]]:
+async def acting(
+    update: Update, context: Ctx, *, readonly: bool = False
+) -> AsyncIterator[tuple[UnitOfWork, Actor]]:
     """One unit of work as the logged-in admin: ``async with acting(u, c) as (uow, actor):``.
 
     Commits at the end (the guard may have touched the session) unless the body raised.
+    ``readonly`` for screens that only show something: see :func:`guarded`.
     """
-    async with services(context).uow() as uow:
-        actor = await current_actor(update, context, uow)
-        yield uow, actor
+    async with guarded(context, lambda uow: current_actor(update, context, uow), readonly) as found:
+        yield found
+
+
+@asynccontextmanager
+async def guarded(
+    context: Ctx, guard: Callable[[UnitOfWork], Awaitable[Who]], readonly: bool
+) -> AsyncIterator[tuple[UnitOfWork, Who]]:
+    """A unit of work with who is acting, resolved by ``guard``; committed unless the body raised.
+
+    Read-only, it never queues behind a writer (another admin's import holds the write lock for
+    seconds on SQLite), unless the guard must touch or end the session: then, and only then,
+    the guard runs again in a writing unit of work.
+    """
+    svc = services(context)
+    if readonly:
+        async with svc.uow(readonly=True) as uow:
+            try:
+                who = await guard(uow)
+            except SessionWriteNeeded:
+                pass
+            else:
+                yield uow, who
+                return
+    async with svc.uow() as uow:
+        who = await guard(uow)
+        yield uow, who
         await uow.commit()
 
 

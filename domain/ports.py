@@ -441,7 +441,13 @@ class PlanningReadRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction. ``async with uow:`` rolls back unless ``commit()`` was awaited."""
+    """One transaction. ``async with uow:`` rolls back unless ``commit()`` was awaited.
+
+    A read-only one (``readonly``) refuses writes: screens that only show something use it, so
+    they never queue behind a writer (a long import, say).
+    """
+
+    readonly: bool
 
     bases: BaseRepository
     users: UserRepository

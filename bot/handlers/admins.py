@@ -170,7 +170,7 @@ def _roles_keyboard(
 
 
 async def _show_list(update: Update, context: Ctx, page: int, note: str | None = None) -> None:
-    async with acting(update, context) as (uow, actor):
+    async with acting(update, context, readonly=True) as (uow, actor):
         views, total = await admins.list_admins(
             uow, actor, offset=page * PAGE_SIZE, limit=PAGE_SIZE
         )
@@ -206,7 +206,7 @@ async def show_card(update: Update, context: Ctx) -> None:
     """An admin's button: their card, if they belong to the actor's base."""
     assert update.callback_query is not None
     membership_id = CARD.parse_id(update.callback_query.data)
-    async with acting(update, context) as (uow, actor):
+    async with acting(update, context, readonly=True) as (uow, actor):
         view = await admins.get_admin(uow, actor, membership_id)
     await update.callback_query.answer()
     t = tr(update, context)

@@ -130,7 +130,7 @@ async def show(
     """/audit: the first page, all admins, all kinds."""
     if kind > len(audit_service.AUDIT_KINDS):
         raise NotFound()
-    async with acting(update, context) as (uow, actor):
+    async with acting(update, context, readonly=True) as (uow, actor):
         entries = await audit_service.list_entries(
             uow,
             actor,

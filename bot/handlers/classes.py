@@ -142,7 +142,7 @@ async def _show_list(
     t = tr(update, context)
     status = _status_of(status_index)
     status_index = 0 if status is None else status_index
-    async with acting(update, context) as (uow, actor):
+    async with acting(update, context, readonly=True) as (uow, actor):
         items, total = await classes.list_classes(
             uow,
             actor,
@@ -297,7 +297,7 @@ def card_keyboard(c: TrainingClass, t: Translator) -> InlineKeyboardMarkup:
 
 async def _show_card(update: Update, context: Ctx, class_id: int, note: str = "") -> None:
     t = tr(update, context)
-    async with acting(update, context) as (uow, actor):
+    async with acting(update, context, readonly=True) as (uow, actor):
         card = await classes.class_card(uow, actor, class_id)
     text = await card_text(update, context, card)
     await reply(

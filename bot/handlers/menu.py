@@ -16,10 +16,11 @@ from telegram.ext import (
 from bot.callbacks import CallbackAction
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.keyboards import button, column, rows
-from bot.runtime import LANGUAGE_KEY, Ctx, reply, services, telegram_user_id, tr
+from bot.runtime import LANGUAGE_KEY, Ctx, guarded, reply, services, telegram_user_id, tr
 from domain.errors import NotPermitted
 from domain.model import Actor, ReviewerActor
 from domain.permissions import Permission
+from domain.ports import UnitOfWork
 from domain.services.sessions import resolve_home
 
 MENU_OPEN = CallbackAction("menu:open", words=1)
@@ -117,10 +118,12 @@ async def show_menu(update: Update, context: Ctx) -> None:
     """/menu or the 功能列表 button: the function list by permission, or the reviewer's."""
     t = tr(update, context)
     svc = services(context)
-    async with svc.uow() as uow:
-        home = await resolve_home(uow, svc.clock, telegram_user_id(update), svc.session_policy)
+
+    async def guard(uow: UnitOfWork) -> Actor | ReviewerActor:
+        return await resolve_home(uow, svc.clock, telegram_user_id(update), svc.session_policy)
+
+    async with guarded(context, guard, readonly=True) as (uow, home):
         base = await uow.bases.get(home.base_id) if isinstance(home, Actor) else None
-        await uow.commit()
     if isinstance(home, ReviewerActor):
         await reply(update, *reviewer_menu(home, t))
         return

@@ -64,7 +64,7 @@ async def show(update: Update, context: Ctx) -> int:
     """/profile or the menu button: the profile and its edit buttons."""
     if update.callback_query is not None:
         await update.callback_query.answer()
-    async with acting(update, context) as (uow, actor):
+    async with acting(update, context, readonly=True) as (uow, actor):
         base = await profile.get_profile(uow, actor)
     t = tr(update, context)
     await reply(update, profile_text(base, t), profile_keyboard(t))

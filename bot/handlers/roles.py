@@ -207,7 +207,7 @@ async def show_list(update: Update, context: Ctx) -> int:
     query = update.callback_query
     turned = query is not None and (query.data or "").startswith(f"{LIST.prefix}:")
     page = LIST.parse_id(query.data) if query is not None and turned else 0
-    async with acting(update, context) as (uow, actor):
+    async with acting(update, context, readonly=True) as (uow, actor):
         found = await roles.list_roles(uow, actor)
     _drop_draft(context)
     await _answer(update)
@@ -219,7 +219,7 @@ async def show_card(update: Update, context: Ctx) -> int:
     """A role button: name, permissions, holders, and what can be done with it."""
     assert update.callback_query is not None
     role_id = CARD.parse_id(update.callback_query.data)
-    async with acting(update, context) as (uow, actor):
+    async with acting(update, context, readonly=True) as (uow, actor):
         card = await roles.role_card(uow, actor, role_id)
     _drop_draft(context)
     await _answer(update)

@@ -140,7 +140,7 @@ async def on_list(update: Update, context: Ctx) -> None:
 
 async def _show_list(update: Update, context: Ctx, page: int) -> None:
     t = tr(update, context)
-    async with acting(update, context) as (uow, actor):
+    async with acting(update, context, readonly=True) as (uow, actor):
         items, total = await scores.scoring_classes(
             uow, actor, offset=page * PER_PAGE, limit=PER_PAGE
         )
@@ -179,7 +179,7 @@ async def on_sheet(update: Update, context: Ctx) -> None:
 
 async def show_sheet(update: Update, context: Ctx, class_id: int, note: str = "") -> None:
     t = tr(update, context)
-    async with acting(update, context) as (uow, actor):
+    async with acting(update, context, readonly=True) as (uow, actor):
         view = await scores.open_sheet(uow, actor, class_id)
     c, counts, sheet = view.training_class, view.counts, view.sheet
     text = t(
@@ -383,7 +383,7 @@ async def _show_learner(
     edit: bool = True,
 ) -> None:
     t = tr(update, context)
-    async with acting(update, context) as (uow, actor):
+    async with acting(update, context, readonly=True) as (uow, actor):
         record = await scores.get_learner(uow, actor, class_id, record_id)
         sheet = await scores.sheet_of(uow, class_id)
     text = t(

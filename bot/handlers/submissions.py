@@ -121,7 +121,7 @@ async def show_annual(
     update: Update, context: Ctx, kind: SubmissionKind, year: int, note: str = ""
 ) -> None:
     t = tr(update, context)
-    async with acting(update, context) as (uow, actor):
+    async with acting(update, context, readonly=True) as (uow, actor):
         view = await s.overview(uow, actor, kind, year)
     lines = [t(N_("{kind} · {year} 年"), kind=t(kind.label), year=year)]
     if view.submission is None:
@@ -252,7 +252,7 @@ async def on_material_list(update: Update, context: Ctx) -> None:
 
 async def _material_list(update: Update, context: Ctx, year: int, page: int) -> None:
     t = tr(update, context)
-    async with acting(update, context) as (uow, actor):
+    async with acting(update, context, readonly=True) as (uow, actor):
         items, total = await s.list_materials(
             uow, actor, year, offset=page * PER_PAGE, limit=PER_PAGE
         )
@@ -302,7 +302,7 @@ async def show_material(
     update: Update, context: Ctx, material_id: int, note: str = "", *, edit: bool = True
 ) -> None:
     t = tr(update, context)
-    async with acting(update, context) as (uow, actor):
+    async with acting(update, context, readonly=True) as (uow, actor):
         view = await s.get_material(uow, actor, material_id)
     m = view.submission
     assert m is not None

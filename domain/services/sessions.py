@@ -27,6 +27,19 @@ class SessionPolicy:
     absolute_lifetime: timedelta = timedelta(hours=12)
 
 
+class SessionWriteNeeded(Exception):
+    """The guard has to write (touch or end the session) in a read-only unit of work.
+
+    Not a user's error: the caller runs the guard again in a writing unit of work. A session is
+    touched at most once a ``TOUCH_INTERVAL``, so screens that only read rarely need one.
+    """
+
+
+def _writing(uow: UnitOfWork) -> None:
+    if uow.readonly:
+        raise SessionWriteNeeded()
+
+
 class BaseChoiceRequired(DomainError):
     default_key = N_("请先选择要管理的继续教育基地。")
 
@@ -61,12 +74,14 @@ async def _open_session(
     elif user.credentials_changed_at > session.started_at:
         reason = SessionEnd.PASSWORD_CHANGED
     if reason is not None or user is None:
+        _writing(uow)
         session.ended_at = now
         session.end_reason = reason
         await uow.sessions.update(session)
         await uow.commit()
         raise SessionExpired()
     if now - session.last_seen_at >= TOUCH_INTERVAL:
+        _writing(uow)
         session.last_seen_at = now
         await uow.sessions.update(session)
     return found, user
@@ -87,6 +102,7 @@ async def _as_admin(uow: UnitOfWork, clock: Clock, found: OpenSession, user: Use
     if session.base_id is None:
         raise BaseChoiceRequired()
     if membership is None or membership.id is None:
+        _writing(uow)
         session.ended_at = clock.now()
         session.end_reason = SessionEnd.MEMBERSHIP_REMOVED
         await uow.sessions.update(session)

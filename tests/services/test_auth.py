@@ -15,7 +15,13 @@ from domain.errors import (
 )
 from domain.permissions import ALL_PERMISSIONS
 from domain.services import auth
-from domain.services.sessions import BaseChoiceRequired, PasswordChangeRequired, resolve_actor
+from domain.services.sessions import (
+    TOUCH_INTERVAL,
+    BaseChoiceRequired,
+    PasswordChangeRequired,
+    SessionWriteNeeded,
+    resolve_actor,
+)
 from tests.services.helpers import (
     CODE_ONE,
     CODE_TWO,
@@ -125,6 +131,31 @@ async def test_session_ends_after_idle_time_and_lifetime(uow_factory, hasher, cl
             break
     else:
         pytest.fail("session outlived its absolute lifetime")
+
+
+async def test_a_read_only_guard_asks_for_a_writing_one_only_to_touch_or_end(
+    uow_factory, hasher, clock
+):
+    await register(uow_factory, hasher, clock)
+
+    async def read_only_actor():
+        async with uow_factory(readonly=True) as uow:
+            return await resolve_actor(uow, clock, 1001, POLICY)
+
+    clock.advance(TOUCH_INTERVAL / 2)
+    assert (await read_only_actor()).permissions == ALL_PERMISSIONS  # nothing to write
+    clock.advance(TOUCH_INTERVAL)
+    with pytest.raises(SessionWriteNeeded):  # the session is due a touch
+        await read_only_actor()
+    await actor_of(uow_factory, clock, 1001)  # a writing guard touches it
+    assert (await read_only_actor()).permissions == ALL_PERMISSIONS
+    clock.advance(POLICY.idle_timeout + timedelta(seconds=1))
+    with pytest.raises(SessionWriteNeeded):  # ending it is a write too
+        await read_only_actor()
+    with pytest.raises(SessionExpired):
+        await actor_of(uow_factory, clock, 1001)
+    with pytest.raises(NotLoggedIn):
+        await read_only_actor()
 
 
 async def test_password_change_needs_old_password_and_ends_other_sessions(
