@@ -7,22 +7,57 @@ rows, so a hypothesis counterexample says what went wrong and not only that some
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from domain.workflow import TRANSITIONS, Action, Status
+from domain.workflow import REASON_MAX_LENGTH, TRANSITIONS, Action, Status
 from storage.models import Model
 
-HISTORIES: tuple[tuple[str, str, str, str], ...] = (
-    # (table with the current status, its key, the table of changes, the changes' key)
-    ("training_classes", "id", "class_status_changes", "class_id"),
-    ("score_sheets", "class_id", "score_sheet_changes", "class_id"),
-    ("annual_submissions", "id", "submission_status_changes", "submission_id"),
+
+@dataclass(frozen=True)
+class History:
+    """One kind of reviewed row: where its status, its changes and its base are."""
+
+    table: str
+    """The table with the current status…"""
+    key: str
+    """…and its key."""
+    changes: str
+    """The table of changes (append-only)…"""
+    change_key: str
+    """…and its column naming the row."""
+    base: str
+    """SQL for the row's base id, given the row as ``t``."""
+    notice: str
+    """What the outbox calls a decision on it: ``<notice>:<key>`` (review.Notice.what)."""
+
+
+HISTORIES: tuple[History, ...] = (
+    History("training_classes", "id", "class_status_changes", "class_id", "t.base_id", "class"),
+    History(
+        "score_sheets",
+        "class_id",
+        "score_sheet_changes",
+        "class_id",
+        "(SELECT c.base_id FROM training_classes c WHERE c.id = t.class_id)",
+        "score",
+    ),
+    History(
+        "annual_submissions",
+        "id",
+        "submission_status_changes",
+        "submission_id",
+        "t.base_id",
+        "submission",
+    ),
 )
+DECISIONS = (Action.APPROVE.value, Action.RETURN.value)
 
 
 async def violations(engine: AsyncEngine) -> list[str]:
@@ -31,8 +66,15 @@ async def violations(engine: AsyncEngine) -> list[str]:
     async with engine.connect() as conn:
         problems += await _super_admins(conn)
         problems += await _roles_of_the_same_base(conn)
-        for table, key, changes, change_key in HISTORIES:
-            problems += await _histories(conn, table, key, changes, change_key)
+        for history in HISTORIES:
+            problems += await _histories(
+                conn, history.table, history.key, history.changes, history.change_key
+            )
+            problems += await _submitted_at(conn, history)
+            problems += await _reasons(conn, history)
+            problems += await _decided_by_covering_reviewers(conn, history)
+            problems += await _decisions_told(conn, history)
+        problems += await _scores_of_approved_classes(conn)
         problems += await _orphans(conn)
     return problems
 
@@ -41,13 +83,13 @@ async def decisions(engine: AsyncEngine) -> Counter[tuple[str, str]]:
     """How many approvals and returns each history table holds: (table of changes, action)."""
     found: Counter[tuple[str, str]] = Counter()
     async with engine.connect() as conn:
-        for _table, _key, changes, _change_key in HISTORIES:
+        for history in HISTORIES:
             for action, count in await _rows(
                 conn,
-                f"SELECT action, COUNT(*) FROM {changes} "
+                f"SELECT action, COUNT(*) FROM {history.changes} "
                 "WHERE action IN ('approve', 'return') GROUP BY action",
             ):
-                found[(changes, action)] = count
+                found[(history.changes, action)] = count
     return found
 
 
@@ -104,6 +146,114 @@ def walk(history: Iterable[tuple[str, str]]) -> Status | str:
             return f"step {number} {action!r} from {state.value} recorded {status!r}, not {step}"
         state = step
     return state
+
+
+async def _submitted_at(conn: AsyncConnection, h: History) -> list[str]:
+    """``submitted_at`` mirrors the latest submission in the history (the queue is ordered by
+    it): NULL when there is none, and set whenever the row waits for review."""
+    rows = await _rows(
+        conn,
+        f"SELECT t.{h.key}, t.status, t.submitted_at, "
+        f"(SELECT s.at FROM {h.changes} s WHERE s.{h.change_key} = t.{h.key} "
+        "AND s.action = 'submit' ORDER BY s.id DESC LIMIT 1) "
+        f"FROM {h.table} t",
+    )
+    problems = []
+    for owner, status, submitted_at, last_submit in rows:
+        if submitted_at != last_submit:
+            problems.append(
+                f"{h.table} {owner} ({status}) says submitted_at {submitted_at!r}, "
+                f"its last submission in {h.changes} is at {last_submit!r}"
+            )
+    return problems
+
+
+async def _reasons(conn: AsyncConnection, h: History) -> list[str]:
+    """A return carries the reason the base will read (trimmed, not empty, at most
+    REASON_MAX_LENGTH characters); no other step carries one."""
+    problems = []
+    for step, owner, action, reason in await _rows(
+        conn, f"SELECT id, {h.change_key}, action, reason FROM {h.changes}"
+    ):
+        where = f"{h.changes} {step} ({action} of {owner})"
+        if action != Action.RETURN.value:
+            if reason is not None:
+                problems.append(f"{where} carries a reason {reason!r}")
+        elif reason is None or not reason.strip():
+            problems.append(f"{where} has no reason")
+        elif reason != reason.strip() or len(reason) > REASON_MAX_LENGTH:
+            problems.append(f"{where} keeps an untrimmed or too long reason ({len(reason)})")
+    return problems
+
+
+async def _decided_by_covering_reviewers(conn: AsyncConnection, h: History) -> list[str]:
+    """Every approval and return was made by a reviewer whose regions hold the base's region
+    (no regions: the whole province), never by an admin or another region's reviewer."""
+    rows = await _rows(
+        conn,
+        f"SELECT s.id, s.{h.change_key}, s.action, s.by_user_id, u.is_reviewer, "
+        "u.reviewer_regions, b.region "
+        f"FROM {h.changes} s JOIN {h.table} t ON t.{h.key} = s.{h.change_key} "
+        f"LEFT JOIN bases b ON b.id = {h.base} "
+        "LEFT JOIN users u ON u.id = s.by_user_id "
+        "WHERE s.action IN ('approve', 'return')",
+    )
+    problems = []
+    for step, owner, action, by, is_reviewer, regions, region in rows:
+        covered = regions_of(regions)
+        if not is_reviewer or (covered and region not in covered):
+            problems.append(
+                f"{h.changes} {step}: {action} of {owner} (base in {region}) by user {by}, "
+                f"who is {'a reviewer of ' + str(covered) if is_reviewer else 'no reviewer'}"
+            )
+    return problems
+
+
+def regions_of(raw: Any) -> tuple[str, ...]:
+    """``users.reviewer_regions`` as the driver returns it: a list already, or its JSON text."""
+    if raw is None:
+        return ()
+    found = json.loads(raw) if isinstance(raw, str) else raw
+    return tuple(str(region) for region in found)
+
+
+async def _decisions_told(conn: AsyncConnection, h: History) -> list[str]:
+    """Each decision put its notices in the outbox in its own transaction: at least one (the
+    super admin holds every permission), under ``<what>:<id>`` and ``<action>:<step number>``."""
+    told = {
+        (subject, occasion)
+        for subject, occasion in await _rows(
+            conn, f"SELECT subject, occasion FROM outbox WHERE kind = 'decision:{h.notice}'"
+        )
+    }
+    numbered: dict[int, int] = defaultdict(int)
+    problems = []
+    for step, owner, action in await _rows(
+        conn, f"SELECT id, {h.change_key}, action FROM {h.changes} ORDER BY id"
+    ):
+        numbered[owner] += 1
+        if action in DECISIONS:
+            wanted = (f"{h.notice}:{owner}", f"{action}:{numbered[owner]}")
+            if wanted not in told:
+                problems.append(f"{h.changes} {step}: {action} of {owner} left no notice {wanted}")
+    return problems
+
+
+async def _scores_of_approved_classes(conn: AsyncConnection) -> list[str]:
+    """Only approved classes take scores, and only their score sheets go to review."""
+    rows = await _rows(
+        conn,
+        "SELECT c.id, c.status, "
+        "(SELECT COUNT(*) FROM score_records r WHERE r.class_id = c.id), "
+        "(SELECT s.status FROM score_sheets s WHERE s.class_id = c.id) "
+        "FROM training_classes c WHERE c.status <> 'approved'",
+    )
+    return [
+        f"training_classes {class_id} is {status} but has {learners} learners' scores "
+        f"and a score sheet {sheet}"
+        for class_id, status, learners, sheet in rows
+        if learners or sheet not in (None, Status.DRAFT.value)
+    ]
 
 
 async def _orphans(conn: AsyncConnection) -> list[str]:
