@@ -98,6 +98,12 @@ class Driver:
 
     # --- what the checks use -----------------------------------------------------------------
 
+    @property
+    def engine(self) -> Any:
+        """An engine of its own on the copy's database, for the checks' SQL."""
+        assert self._engine is not None
+        return self._engine
+
     async def settle(self, user: SimUser) -> None:
         """Every update of ``user`` handled; a TimeoutError here is a hang."""
         assert self.stack is not None
