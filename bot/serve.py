@@ -4,24 +4,42 @@ A standby builds nothing before it holds the lease: the Application loads the co
 the database when it starts, so it must start only once it is the one active process
 (``bot/lease.py``). Losing the lease (the database connection behind it broke) stops the process
 at once with status 3, for systemd to restart it as a standby.
+
+Standing by or active, the process announces itself in ``bot_processes`` (``storage/processes.py``)
+with the ids and fingerprints of the keys it holds, refreshes that row every heartbeat and deletes
+it when it stops cleanly (SIGTERM or SIGINT, standing by too), so that ``cebot keys rotate``,
+``cebot restore`` and ``cebot keys reindex`` see every running process, not only the active one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from bot.app import build_application
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import Overrides, build_application
 from bot.config import Settings
 from bot.intake import web_server
-from bot.lease import CHECK_SECONDS, acquire, lease_for
+from bot.lease import CHECK_SECONDS, Lease, acquire, lease_for
 from bot.lifecycle import DRAIN_SECONDS, start, start_polling, stop, updates_in_hand
 from bot.scheduling import install_jobs
+from storage.crypto import load_keyring
 from storage.db import make_engine
+from storage.processes import (
+    ACTIVE,
+    HEARTBEAT_SECONDS,
+    STANDBY,
+    HeldKeys,
+    announce,
+    new_process_id,
+    withdraw,
+)
 
 log = logging.getLogger("cebot.serve")
 
@@ -38,28 +56,155 @@ class Webhook:
 
 
 async def serve(
-    settings: Settings, *, webhook: Webhook | None = None, health_port: int | None = None
+    settings: Settings,
+    *,
+    webhook: Webhook | None = None,
+    health_port: int | None = None,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
 ) -> int:
+    keys = HeldKeys.of(load_keyring(settings.secret_keys, settings.data_dir, logger=log))
+    engine = make_engine(settings.database_url)  # the Application's too, once active
     lease_engine = make_engine(settings.database_url)
     lease = lease_for(lease_engine, settings.data_dir)
+    presence = Presence(engine, keys, heartbeat_seconds)
     started = time.monotonic()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for signum in signals:
+        loop.add_signal_handler(signum, stopping.set)
     standby = None
     port, address = _health_address(webhook, health_port)
     if port:  # a standby answers /healthz (503) and nothing else, so traffic goes to the active
         standby = web_server(None, secret="", path="", state=lambda: {"status": "standby"})
         standby.listen(port, address=address)
     try:
-        await acquire(lease, on_standby=lambda: log.info("standing by: another cebot is active"))
+        # Announced at once when standing by; a process active at once announces itself once
+        # started, when an embedded SQLite has been migrated (and has the table).
+        if not await lease.try_acquire():
+            await presence.start()
+            if not await _until_leased(lease, stopping):
+                return 0
         log.info("active: this process holds the lease")
         if standby is not None:
             standby.stop()
             standby = None
-        return await _serve_holding(settings, lease, webhook, health_port, started)
+        # The Application loads the keyring again: say which keys it will really hold (a key file
+        # may have changed while this process stood by).
+        presence.become(
+            ACTIVE, HeldKeys.of(load_keyring(settings.secret_keys, settings.data_dir, logger=log))
+        )
+        return await _serve_holding(
+            settings, engine, lease, presence, stopping, webhook, health_port, started
+        )
     finally:
         if standby is not None:
             standby.stop()
+        await presence.stop()  # before the lease goes: whoever takes it finds no row of ours
         await lease.release()
         await lease_engine.dispose()
+        await engine.dispose()
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+
+
+async def _until_leased(lease: Lease, stopping: asyncio.Event) -> bool:
+    """Stands by until the lease is ours (True) or we are told to stop first (False)."""
+    acquiring = asyncio.ensure_future(
+        acquire(lease, on_standby=lambda: log.info("standing by: another cebot is active"))
+    )
+    told = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait({acquiring, told}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (acquiring, told):
+            task.cancel()
+        await asyncio.gather(acquiring, told, return_exceptions=True)
+    if stopping.is_set():
+        return False
+    acquiring.result()  # raises what acquiring the lease raised
+    return True
+
+
+class Presence:
+    """This process's row in ``bot_processes``: written at once, refreshed every heartbeat in the
+    background, deleted at a clean stop.
+
+    A failed write (database away, or not migrated yet: an embedded SQLite is migrated only once
+    the process is active) is logged once and retried at the next heartbeat; it never stops the
+    bot. Writes take turns, so a heartbeat and a change of role never race.
+    """
+
+    def __init__(self, engine: AsyncEngine, keys: HeldKeys, heartbeat_seconds: float) -> None:
+        self.process_id = new_process_id()
+        self._engine = engine
+        self._keys = keys
+        self._role = STANDBY
+        self._heartbeat = heartbeat_seconds
+        self._turn = asyncio.Lock()
+        self._beating: asyncio.Task[None] | None = None
+        self._registered = False
+        self._failing = False
+
+    async def start(self) -> None:
+        """Announces the process now, and from now on every heartbeat."""
+        await self.announce()
+        if self._beating is None:
+            self._beating = asyncio.get_running_loop().create_task(self._beat())
+
+    def become(self, role: str, keys: HeldKeys) -> None:
+        """What the next announcement says."""
+        self._role, self._keys = role, keys
+
+    async def announce(self) -> None:
+        async with self._turn:
+            try:
+                await announce(
+                    self._engine,
+                    self.process_id,
+                    self._role,
+                    self._keys,
+                    heartbeat_seconds=self._heartbeat,
+                    forget_dead=not self._registered,
+                )
+            except Exception as error:  # a heartbeat must never take the bot down
+                if not self._failing:
+                    log.warning(
+                        "cannot write this process's row in bot_processes, retrying every "
+                        "%.0f s (is the database migrated?): %r",
+                        self._heartbeat,
+                        error,
+                    )
+                self._failing = True
+                return
+        if self._failing or not self._registered:
+            log.info(
+                "announced in bot_processes as %s (%s; keys %s)",
+                self.process_id,
+                self._role,
+                ", ".join(self._keys.keys),
+            )
+        self._failing = False
+        self._registered = True
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat)
+            await self.announce()
+
+    async def stop(self) -> None:
+        beating, self._beating = self._beating, None
+        if beating is not None:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
+        if not self._registered:  # never written (stopped before it could be): nothing to delete
+            return
+        try:
+            async with asyncio.timeout(CHECK_SECONDS), self._turn:
+                await withdraw(self._engine, self.process_id)
+        except Exception as error:  # the row goes stale and is ignored after three heartbeats
+            log.warning("could not delete this process's row in bot_processes: %r", error)
 
 
 def _health_address(webhook: Webhook | None, health_port: int | None) -> tuple[int | None, str]:
@@ -70,17 +215,16 @@ def _health_address(webhook: Webhook | None, health_port: int | None) -> tuple[i
 
 async def _serve_holding(
     settings: Settings,
-    lease: Any,
+    engine: AsyncEngine,
+    lease: Lease,
+    presence: Presence,
+    stopping: asyncio.Event,
     webhook: Webhook | None,
     health_port: int | None,
     started: float,
 ) -> int:
-    app = build_application(settings)
+    app = build_application(settings, Overrides(engine=engine))  # disposed by serve
     install_jobs(app)
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopping.set)
     lost = False
 
     def state() -> dict[str, Any]:
@@ -105,6 +249,7 @@ async def _serve_holding(
             await app.bot.set_webhook(
                 webhook.url, secret_token=webhook.secret, allowed_updates=list(_all_updates())
             )
+        await presence.start()
         while not stopping.is_set():
             try:
                 await asyncio.wait_for(stopping.wait(), CHECK_SECONDS)

@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
@@ -16,6 +17,9 @@ import pytest
 
 from bot.emulator import Emulator
 from storage.crypto import Keyring
+from storage.db import is_sqlite, make_engine
+from storage.migrate import upgrade_engine
+from storage.processes import ACTIVE, STANDBY, HeldKeys, ProcessRecord, census
 
 CEBOT = [sys.executable, "-m", "bot.cli"]
 
@@ -138,3 +142,65 @@ async def test_a_wrong_setting_stops_start_up_with_one_line(tmp_path: Path) -> N
     assert process.returncode == 2
     lines = err.decode().strip().splitlines()
     assert len(lines) == 1 and "CEBOT_TIMEZONE" in lines[0]
+
+
+async def test_run_announces_itself_standing_by_and_active_and_withdraws_on_sigterm(
+    emu: Emulator, tmp_path: Path, database_url: str
+) -> None:
+    env = environment(emu, tmp_path)
+    env["CEBOT_DATABASE_URL"] = database_url
+    keys = HeldKeys.of(Keyring.from_json(env["CEBOT_SECRET_KEYS"]))
+    engine = make_engine(database_url)
+    if not is_sqlite(engine):  # PostgreSQL is migrated by the operator; SQLite by cebot itself
+        await upgrade_engine(engine)
+    started: list[asyncio.subprocess.Process] = []
+    logs: list[Path] = []
+
+    async def start(name: str) -> asyncio.subprocess.Process:
+        logs.append(tmp_path / f"{name}.log")
+        with logs[-1].open("wb") as log:
+            process = await asyncio.create_subprocess_exec(
+                *CEBOT,
+                "run",
+                env=env,
+                cwd=tmp_path,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=log,
+            )
+        started.append(process)
+        return process
+
+    async def row_of(process: asyncio.subprocess.Process, role: str) -> ProcessRecord:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.returncode is None:
+            found = await census(engine)
+            for record in found.live if found is not None else []:
+                if f":{process.pid}:" in record.process_id and record.role == role:
+                    return record
+            await asyncio.sleep(0.1)
+        said = "".join(log.read_text() for log in logs)
+        raise AssertionError(f"no {role} row for pid {process.pid}:\n{said}")
+
+    try:
+        first = await start("first")
+        assert "/login" in await answer_to_start(emu)
+        active = await row_of(first, ACTIVE)
+        second = await start("second")
+        standby = await row_of(second, STANDBY)
+        assert active.keys == keys and standby.keys == keys
+        assert active.heartbeat.total_seconds() == 5 and active.started_at <= active.seen_at
+
+        await stop(second)  # a standby, too, stops cleanly on SIGTERM and takes its row along
+        assert second.returncode == 0
+        found = await census(engine)
+        assert found is not None
+        assert [r.process_id for r in found.live] == [active.process_id] and found.dead == []
+
+        await stop(first)
+        assert first.returncode == 0
+        found = await census(engine)
+        assert found is not None and found.live == [] and found.dead == []
+    finally:
+        for process in started:
+            await stop(process)
+        await engine.dispose()
