@@ -17,9 +17,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from storage.crypto import ENV_VAR, KEY_FILE_NAME, KeyConfigError, Keyring, load_keyring
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from storage.processes import Census, HeldKeys, ProcessRecord
 
 COMMANDS = frozenset({"backup", "restore", "keys"})
 ARCHIVE_GLOB = "cebot-*.tar.gz"
@@ -63,7 +69,17 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore
         "rotate", help="re-encrypt every field and file still under an older key"
     )
     rotate.add_argument("--batch-size", type=int, default=500)
-    actions.add_parser("status", help="which keys the data uses, per table and for files")
+    rotate.add_argument(
+        "--force",
+        action="store_true",
+        help="rotate even though a running cebot process lacks the active key "
+        "(it will fail to read what is rewritten until restarted)",
+    )
+    actions.add_parser(
+        "status",
+        help="which keys the data uses, per table and for files, and which keys "
+        "each running cebot process holds",
+    )
     retire = actions.add_parser("retire", help="drop a key that no ciphertext uses any more")
     retire.add_argument("key_id")
 
@@ -144,33 +160,56 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 class BotRunning(Exception):
-    """The active ``cebot run`` holds the lease: what was asked needs every process stopped."""
+    """A ``cebot run`` is running, active or standing by: what was asked needs every process
+    stopped."""
 
 
 @asynccontextmanager
 async def _bot_stopped(settings: Settings, what: str) -> AsyncIterator[None]:
-    """Holds the active process's lease meanwhile, so that none becomes active under us.
+    """Holds the active process's lease meanwhile, so that none becomes active under us, after
+    checking that no process, standbys included, is announced in ``bot_processes``.
 
-    It proves only that no process is *active*: a standby started with the old keys would still
-    take over afterwards, hence "stop every process" in the message and in docs/deploy.md.
+    A process of a cebot older than the table announces nothing, and one started after the check
+    stands by until we are done and then takes over: hence "stop every process" in docs/deploy.md.
     """
     from bot.lease import lease_for
     from storage.db import make_engine
+    from storage.processes import census
 
     engine = make_engine(settings.database_url)
     lease = lease_for(engine, settings.data_dir)
     try:
-        if not await lease.try_acquire():
-            raise BotRunning(
-                f"a cebot run is active on this database (it holds the lease): "
-                f"stop every cebot process before {what}"
-            )
+        leased = await lease.try_acquire()
         try:
+            found = await census(engine)
+            running = found.live if found is not None else []
+            listed = "".join(f"\n  {_described(p, found.now)}" for p in running) if found else ""
+            if not leased:
+                also = f"; running:{listed}" if running else ""
+                raise BotRunning(
+                    f"a cebot run is active on this database (it holds the lease){also}\n"
+                    f"stop every cebot process before {what}"
+                )
+            if running:
+                raise BotRunning(
+                    f"cebot processes are running on this database, standing by or active:"
+                    f"{listed}\nstop every cebot process before {what}"
+                )
             yield
         finally:
-            await lease.release()
+            if leased:
+                await lease.release()
     finally:
         await engine.dispose()
+
+
+def _described(process: ProcessRecord, now: datetime) -> str:
+    """``host:pid:id (standby, keys k1 k2, encrypts under k2, seen 2 s ago)``: ids, never keys."""
+    seen = max(0.0, process.silent_for(now).total_seconds())
+    return (
+        f"{process.process_id} ({process.role}, keys {' '.join(process.keys.keys)}, "
+        f"encrypts under {process.keys.active_key_id}, seen {seen:.0f} s ago)"
+    )
 
 
 def _keyring(settings: Settings) -> Keyring:
@@ -214,7 +253,7 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> int:
         return await _retire(settings, args.key_id)
     if args.keys_action == "status":
         return await _status(settings)
-    return await _rotate(settings, args.batch_size)
+    return await _rotate(settings, args.batch_size, force=args.force)
 
 
 def _key_file(settings: Settings) -> Path:
@@ -290,12 +329,14 @@ async def _reindex(settings: Settings, batch_size: int) -> int:
 
 async def _status(settings: Settings) -> int:
     from storage.db import make_engine
+    from storage.processes import HeldKeys, census
     from storage.rotation import keys_in_use
 
     keyring = _keyring(settings)
     engine = make_engine(settings.database_url)
     try:
         used = await keys_in_use(engine, _files_root(settings))
+        found = await census(engine)
     finally:
         await engine.dispose()
     print(
@@ -307,10 +348,35 @@ async def _status(settings: Settings) -> int:
         print(f"{part}: {shown}")
         stale += sum(n for k, n in counts.items() if k != keyring.active_key_id)
     print(f"{stale} ciphertexts not under the active key")
+    _print_processes(found, HeldKeys.of(keyring))
     return 0
 
 
-async def _rotate(settings: Settings, batch_size: int) -> int:
+def _print_processes(found: Census | None, keys: HeldKeys) -> None:
+    """The running processes and their keys, each checked against the keyring at hand."""
+    from storage.processes import unfit_for_rotation
+
+    if found is None:
+        print("running processes: unknown (no bot_processes table: run cebot db upgrade)")
+        return
+    print(f"running processes: {len(found.live)}")
+    unfit = {p.process_id: why for p, why in unfit_for_rotation(found.live, keys)}
+    for process in found.live:
+        notes = []
+        if process.process_id in unfit:
+            notes.append(f"{unfit[process.process_id]}: restart it before cebot keys rotate")
+        if process.keys.index != keys.index:
+            notes.append("its blind-index key differs from this keyring's")
+        line = f"  {_described(process, found.now)}"
+        print(line + "".join(f"; {note}" for note in notes))
+    if found.dead:
+        print(
+            f"{len(found.dead)} more stopped answering without a clean stop (killed, or cut off "
+            "from the database): ignored"
+        )
+
+
+async def _rotate(settings: Settings, batch_size: int, *, force: bool) -> int:
     from storage.crypto import FieldCipher
     from storage.db import make_engine
     from storage.rotation import rotate
@@ -322,8 +388,10 @@ async def _rotate(settings: Settings, batch_size: int) -> int:
     def progress(part: str, done: int) -> None:
         print(f"{part}: {done} re-encrypted", flush=True)
 
-    print(f"re-encrypting under {keyring.active_key_id} in batches of {batch_size}", flush=True)
     try:
+        if not await _processes_ready(engine, keyring, force=force):
+            return 1
+        print(f"re-encrypting under {keyring.active_key_id} in batches of {batch_size}", flush=True)
         report = await rotate(
             engine, cipher, _files_root(settings), batch_size=batch_size, progress=progress
         )
@@ -345,6 +413,44 @@ async def _rotate(settings: Settings, batch_size: int) -> int:
         )
         return 1
     return 0
+
+
+async def _processes_ready(engine: AsyncEngine, keyring: Keyring, *, force: bool) -> bool:
+    """Whether every running process can read (and writes) what a rotation writes; if not, says
+    which cannot and why, and goes on only with ``--force``."""
+    from storage.processes import HeldKeys, census, unfit_for_rotation
+
+    active = keyring.active_key_id
+    found = await census(engine)
+    if found is None:
+        problem = (
+            "cannot tell which keys the running cebot processes hold: the database has no "
+            "bot_processes table (run cebot db upgrade first)"
+        )
+        if not force:
+            print(f"cebot: {problem}; --force rotates anyway", file=sys.stderr)
+            return False
+        print(f"warning: {problem}; rotating anyway (--force)", file=sys.stderr)
+        return True
+    unfit = unfit_for_rotation(found.live, HeldKeys.of(keyring))
+    if not unfit:
+        print(f"running cebot processes: {len(found.live)}, each holds {active}", flush=True)
+        return True
+    listed = "".join(f"\n  {_described(p, found.now)}: {why}" for p, why in unfit)
+    if not force:
+        print(
+            f"cebot: not every running cebot process is ready for {active}:{listed}\n"
+            "restart them with the new keys first (docs/deploy.md, Key rotation, step 2); "
+            "--force rotates anyway",
+            file=sys.stderr,
+        )
+        return False
+    print(
+        f"warning: rotating under {active} although not every running process is ready (--force); "
+        f"until restarted they fail to read every value rewritten:{listed}",
+        file=sys.stderr,
+    )
+    return True
 
 
 async def _retire(settings: Settings, key_id: str) -> int:
