@@ -9,6 +9,9 @@ is not yet under the active key, so an interrupted rotation resumes by running i
 The blind-index key is not rotated online: every look-up by ID-card number goes through the
 index, and rows indexed under two keys at once would make logins and duplicate checks miss
 during the pass. ``reindex`` rebuilds the indexes under a new index key with the bot stopped.
+
+Neither function checks who is running: ``cebot keys rotate`` first asks ``storage.processes``
+whether every running process holds the active key, ``cebot keys reindex`` whether none runs.
 """
 
 from __future__ import annotations

@@ -16,11 +16,12 @@ from domain.clock import FixedClock
 from domain.model import ScoreRecord
 from domain.services import auth
 from storage.ciphertexts import ENCRYPTED_COLUMNS
-from storage.crypto import FieldCipher, Keyring
+from storage.crypto import DecryptionError, FieldCipher, Keyring
 from storage.db import write_engine
 from storage.filestore import LocalFileStore
 from storage.kv import PersistenceStore
 from storage.passwords import Argon2PasswordHasher
+from storage.processes import STANDBY, HeldKeys, announce, census, unfit_for_rotation
 from storage.rotation import (
     FILES,
     _swap,
@@ -153,6 +154,51 @@ async def test_rotation_moves_every_field_and_file_to_the_new_key(
 
     again = await rotate(engine, FieldCipher(rotated), files)
     assert again.total_rotated == 0  # idempotent: nothing left to do
+
+
+async def test_the_processes_a_rotation_is_refused_for_are_those_it_would_break(
+    uow_factory: UnitOfWorkFactory,
+    engine: AsyncEngine,
+    keyring: Keyring,
+    tmp_path: Path,
+    hasher: Argon2PasswordHasher,
+    clock: FixedClock,
+) -> None:
+    """What ``cebot keys rotate`` checks in ``bot_processes`` before it starts, against what
+    actually happens to a process with each keyring once the rows are under the new key."""
+    files = tmp_path / "files"
+    await fill(uow_factory, engine, files, hasher, clock)
+    rotated = keyring.with_new_active_key("k2")
+    impostor = Keyring("k2", {**keyring.encryption_keys, "k2": b"x" * 32}, keyring.index_key)
+    not_switched = Keyring("k1", dict(rotated.encryption_keys), keyring.index_key)
+    processes = {
+        "old:1:a": keyring,
+        "own-k2:2:b": impostor,
+        "k2-not-active:3:c": not_switched,
+        "restarted:4:d": rotated,
+    }
+    for process_id, held in processes.items():
+        await announce(engine, process_id, STANDBY, HeldKeys.of(held))
+    found = await census(engine)
+    assert found is not None
+    refused = {p.process_id for p, _why in unfit_for_rotation(found.live, HeldKeys.of(rotated))}
+    assert refused == {"old:1:a", "own-k2:2:b", "k2-not-active:3:c"}
+
+    await rotate(engine, FieldCipher(rotated), files)
+    for n, (process_id, held) in enumerate(processes.items(), start=10):
+        units = UnitOfWorkFactory(engine, FieldCipher(held))
+        try:
+            async with units(readonly=True) as uow:
+                reads = (await uow.users.get_by_id_number(ID_ALICE)) is not None
+        except DecryptionError:
+            reads = False
+        async with units() as uow:  # what the process writes meanwhile: a new user
+            await uow.users.add(a_user(n))
+            await uow.commit()
+        writes_k2 = stale(await keys_in_use(engine, files), "k2") == 0
+        assert (reads and writes_k2) == (process_id not in refused), process_id
+        if not writes_k2:
+            await rotate(engine, FieldCipher(rotated), files)  # clean up for the next one
 
 
 class Interrupted(Exception):
