@@ -190,6 +190,19 @@ async def test_run_announces_itself_standing_by_and_active_and_withdraws_on_sigt
         assert active.keys == keys and standby.keys == keys
         assert active.heartbeat.total_seconds() == 5 and active.started_at <= active.seen_at
 
+        deadline = time.monotonic() + 3 * active.heartbeat.total_seconds()
+        while True:  # both keep their rows fresh
+            found = await census(engine)
+            assert found is not None and found.dead == []
+            seen = {r.process_id: r.seen_at for r in found.live}
+            if (
+                seen[active.process_id] > active.seen_at
+                and seen[standby.process_id] > standby.seen_at
+            ):
+                break
+            assert time.monotonic() < deadline, found
+            await asyncio.sleep(0.2)
+
         await stop(second)  # a standby, too, stops cleanly on SIGTERM and takes its row along
         assert second.returncode == 0
         found = await census(engine)
