@@ -78,8 +78,9 @@ class HeldKeys:
 
 
 def new_process_id() -> str:
-    """``host:pid:random``: readable for the operator, unique even when a pid is reused."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """``host:pid:random``: readable for the operator, unique even when a pid is reused (the
+    host name cut to fit the column)."""
+    return f"{socket.gethostname()[:160]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)
