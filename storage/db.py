@@ -24,6 +24,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from storage import sqlite_driver
+
 SQLITE_BEGIN: Final = "sqlite_begin"
 """Execution option naming the SQLite BEGIN mode: "DEFERRED" (default) or "IMMEDIATE"."""
 
@@ -110,7 +112,9 @@ def _make_sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
     in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
     if not in_memory and not url.query.get("uri"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo)
+    engine = create_async_engine(
+        url, echo=echo, connect_args={"async_creator_fn": sqlite_driver.connect}
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -1,0 +1,120 @@
+"""aiosqlite with one trip to its thread per statement instead of four.
+
+aiosqlite runs every sqlite3 call in a thread of its own and hands each result back to the event
+loop: a trip of about 60 µs (a queue, a thread wake-up, a wake-up of the loop). SQLAlchemy's
+aiosqlite adapter makes four per statement (create a cursor, execute, fetch all rows, close the
+cursor), so a screen's five statements cost twenty trips, more than the SQL. The cursor here does
+all four in the thread at once and keeps what SQLAlchemy reads afterwards (the rows, the
+description, the row count, the last row id); SQLAlchemy fetches every row right after executing
+anyway, except for a server-side cursor, which gets them from memory here (nothing in cebot
+streams from SQLite).
+
+Only ``Connection.cursor`` changes; everything else (commit, rollback, close, the thread) is
+aiosqlite's own. It plugs in through the aiosqlite dialect's ``async_creator_fn`` connect argument
+(``storage.db``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+Row = tuple[Any, ...]
+Description = tuple[tuple[Any, ...], ...] | None
+Statement = tuple[Description, int, int | None, list[Row]]
+
+
+def _execute(connection: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> Statement:
+    """In aiosqlite's thread: the whole statement, rows and all."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, cursor.rowcount, cursor.lastrowid, rows
+    finally:
+        cursor.close()
+
+
+class OneTripCursor:
+    """What SQLAlchemy's adapter uses of an aiosqlite cursor, with the results already in hand."""
+
+    arraysize = 1
+
+    def __init__(self, connection: OneTripConnection) -> None:
+        self._connection = connection
+        self.description: Description = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self._rows: deque[Row] = deque()
+
+    async def __aenter__(self) -> OneTripCursor:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
+        return await self._run(sql, () if parameters is None else parameters, many=False)
+
+    async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneTripCursor:
+        return await self._run(sql, parameters, many=True)
+
+    async def _run(self, sql: str, parameters: Any, *, many: bool) -> OneTripCursor:
+        found = await self._connection.run(_execute, sql, parameters, many)
+        self.description, self.rowcount, self.lastrowid, rows = found
+        self._rows = deque(rows)
+        return self
+
+    async def fetchone(self) -> Row | None:
+        return self._rows.popleft() if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Row]:
+        count = self.arraysize if size is None else size
+        return [self._rows.popleft() for _ in range(min(count, len(self._rows)))]
+
+    async def fetchall(self) -> list[Row]:
+        rows = list(self._rows)
+        self._rows.clear()
+        return rows
+
+    async def close(self) -> None:
+        self._rows.clear()
+
+    async def nextset(self) -> None:
+        return None
+
+    async def setinputsizes(self, *_sizes: Sequence[Any]) -> None:
+        return None
+
+
+class OneTripConnection(aiosqlite.Connection):
+    def cursor(self) -> OneTripCursor:  # type: ignore[override]
+        return OneTripCursor(self)
+
+    async def run(
+        self, statement: Callable[..., Statement], sql: str, parameters: Any, many: bool
+    ) -> Statement:
+        """``statement(sqlite3_connection, ...)`` in aiosqlite's thread (its queue, its order)."""
+        run_in_thread: Callable[..., Awaitable[Statement]] = self._execute  # untyped upstream
+        return await run_in_thread(statement, self._conn, sql, parameters, many)
+
+
+def connect(database: str | Path, *, iter_chunk_size: int = 64, **kwargs: Any) -> OneTripConnection:
+    """``aiosqlite.connect`` with the one-trip cursor; the same arguments."""
+
+    def connector() -> sqlite3.Connection:
+        connection: sqlite3.Connection = sqlite3.connect(str(database), **kwargs)
+        return connection
+
+    connection = OneTripConnection(connector, iter_chunk_size)
+    connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connections
+    return connection
