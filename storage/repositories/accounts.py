@@ -193,7 +193,7 @@ class SqlMembershipRepository:
                 mappers.user_to_domain(user, self._cipher),
                 mappers.role_to_domain(role) if role is not None else None,
             )
-            for membership, user, role in (await self._session.execute(statement)).tuples()
+            for membership, user, role in await self._session.execute(statement)
         ]
 
     async def count_for_base(self, base_id: int) -> int:
