@@ -82,8 +82,11 @@ class MembershipRepository(Protocol):
     async def list_for_base(
         self, base_id: int, offset: int = 0, limit: int = 50
     ) -> list[Membership]: ...
-    async def list_members(self, base_id: int, offset: int = 0, limit: int = 50) -> list[Member]:
-        """``list_for_base`` with each admin's user and role, in one read."""
+    async def list_members(
+        self, base_id: int, offset: int = 0, limit: int = 50
+    ) -> tuple[list[Member], int]:
+        """A page of ``list_for_base`` with each admin's user and role, and how many there are
+        in all, in one read."""
         ...
 
     async def count_for_base(self, base_id: int) -> int: ...

@@ -41,8 +41,7 @@ async def list_admins(
     uow: UnitOfWork, actor: Actor, *, offset: int = 0, limit: int = 10
 ) -> tuple[list[AdminView], int]:
     require(actor, Permission.ADMINS_MANAGE)
-    members = await uow.memberships.list_members(actor.base_id, offset, limit)
-    total = await uow.memberships.count_for_base(actor.base_id)
+    members, total = await uow.memberships.list_members(actor.base_id, offset, limit)
     return [_view(*member) for member in members], total
 
 

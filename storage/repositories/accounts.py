@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import Base, Membership, Role, User
@@ -136,6 +136,18 @@ class SqlRoleRepository:
         await delete_by_id(self._session, RoleRow, role_id)
 
 
+_MEMBERS_PAGE = (
+    select(MembershipRow, UserRow, RoleRow, func.count().over())
+    .join(UserRow, UserRow.id == MembershipRow.user_id)
+    .outerjoin(RoleRow, RoleRow.id == MembershipRow.role_id)
+    .where(MembershipRow.base_id == bindparam("base_id"))
+    .order_by(MembershipRow.is_super.desc(), MembershipRow.id)
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+)
+"""A page of a base's admins with the count of all of them (a window, taken before the limit)."""
+
+
 class SqlMembershipRepository:
     def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
         self._session = session
@@ -177,24 +189,21 @@ class SqlMembershipRepository:
         )
         return await self._all(statement)
 
-    async def list_members(self, base_id: int, offset: int = 0, limit: int = 50) -> list[Member]:
-        statement = (
-            select(MembershipRow, UserRow, RoleRow)
-            .join(UserRow, UserRow.id == MembershipRow.user_id)
-            .outerjoin(RoleRow, RoleRow.id == MembershipRow.role_id)
-            .where(MembershipRow.base_id == base_id)
-            .order_by(MembershipRow.is_super.desc(), MembershipRow.id)
-            .offset(offset)
-            .limit(limit)
-        )
-        return [
+    async def list_members(
+        self, base_id: int, offset: int = 0, limit: int = 50
+    ) -> tuple[list[Member], int]:
+        parameters = {"base_id": base_id, "offset": offset, "limit": limit}
+        rows = (await self._session.execute(_MEMBERS_PAGE, parameters)).all()
+        total = rows[0][3] if rows else await self.count_for_base(base_id)
+        members = [
             Member(
                 mappers.membership_to_domain(membership),
                 mappers.user_to_domain(user, self._cipher),
                 mappers.role_to_domain(role) if role is not None else None,
             )
-            for membership, user, role in await self._session.execute(statement)
+            for membership, user, role, _total in rows
         ]
+        return members, total
 
     async def count_for_base(self, base_id: int) -> int:
         statement = select(func.count()).where(MembershipRow.base_id == base_id)

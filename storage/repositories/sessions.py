@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Update, delete, func, insert, select, update
+from sqlalchemy import CursorResult, Update, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import LoginSession, SessionEnd
@@ -15,6 +15,22 @@ from storage import mappers
 from storage.crypto import FieldCipher
 from storage.models import LoginFailureRow, LoginSessionRow, MembershipRow, RoleRow, UserRow
 from storage.repositories._common import existing, guarded_write
+
+_OPEN_SESSION = (
+    select(LoginSessionRow, UserRow, MembershipRow, RoleRow)
+    .outerjoin(UserRow, UserRow.id == LoginSessionRow.user_id)
+    .outerjoin(
+        MembershipRow,
+        (MembershipRow.base_id == LoginSessionRow.base_id)
+        & (MembershipRow.user_id == LoginSessionRow.user_id),
+    )
+    .outerjoin(RoleRow, RoleRow.id == MembershipRow.role_id)
+    .where(
+        LoginSessionRow.telegram_user_id == bindparam("telegram_user_id"),
+        LoginSessionRow.ended_at.is_(None),
+    )
+)
+"""The guard's read, on every action: built once (building a select costs more than running it)."""
 
 
 class SqlSessionRepository:
@@ -39,21 +55,8 @@ class SqlSessionRepository:
         return mappers.session_to_domain(row) if row is not None else None
 
     async def open_for_telegram_user(self, telegram_user_id: int) -> OpenSession | None:
-        statement = (
-            select(LoginSessionRow, UserRow, MembershipRow, RoleRow)
-            .outerjoin(UserRow, UserRow.id == LoginSessionRow.user_id)
-            .outerjoin(
-                MembershipRow,
-                (MembershipRow.base_id == LoginSessionRow.base_id)
-                & (MembershipRow.user_id == LoginSessionRow.user_id),
-            )
-            .outerjoin(RoleRow, RoleRow.id == MembershipRow.role_id)
-            .where(
-                LoginSessionRow.telegram_user_id == telegram_user_id,
-                LoginSessionRow.ended_at.is_(None),
-            )
-        )
-        found = (await self._session.execute(statement)).one_or_none()
+        parameters = {"telegram_user_id": telegram_user_id}
+        found = (await self._session.execute(_OPEN_SESSION, parameters)).one_or_none()
         if found is None:
             return None
         session, user, membership, role = found

@@ -312,10 +312,11 @@ async def test_members_come_with_their_user_and_role(uow_factory: UnitOfWorkFact
         await uow.memberships.add(membership(other_base, outsider, is_super=True))
         await uow.commit()
     async with uow_factory(readonly=True) as uow:
-        members = await uow.memberships.list_members(base.id)
-        assert members == [(super_m, chief, None), (with_role, clerk, role)]
-        assert await uow.memberships.list_members(base.id, offset=1, limit=5) == [members[1]]
-        assert await uow.memberships.list_members(base.id, limit=1) == [members[0]]
+        members, total = await uow.memberships.list_members(base.id)
+        assert (members, total) == ([(super_m, chief, None), (with_role, clerk, role)], 2)
+        assert await uow.memberships.list_members(base.id, offset=1, limit=5) == ([members[1]], 2)
+        assert await uow.memberships.list_members(base.id, limit=1) == ([members[0]], 2)
+        assert await uow.memberships.list_members(base.id, offset=2) == ([], 2)  # past the end
         assert members[1].user.id_number == clerk.id_number  # decrypted like users.get
 
 
