@@ -9,9 +9,9 @@ description, the row count, the last row id); SQLAlchemy fetches every row right
 anyway, except for a server-side cursor, which gets them from memory here (nothing in cebot
 streams from SQLite).
 
-Only ``Connection.cursor`` changes; everything else (commit, rollback, close, the thread) is
-aiosqlite's own. It plugs in through the aiosqlite dialect's ``async_creator_fn`` connect argument
-(``storage.db``).
+Only the cursor and the trips of BEGIN, COMMIT and ROLLBACK change (see ``OneTripConnection``);
+everything else (closing, the thread) is aiosqlite's own. It plugs in through the aiosqlite
+dialect's ``async_creator_fn`` connect argument (``storage.db``).
 """
 
 from __future__ import annotations
@@ -29,10 +29,15 @@ Description = tuple[tuple[Any, ...], ...] | None
 Statement = tuple[Description, int, int | None, list[Row]]
 
 
-def _execute(connection: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> Statement:
-    """In aiosqlite's thread: the whole statement, rows and all."""
+def _execute(
+    connection: sqlite3.Connection, begin: str | None, sql: str, parameters: Any, many: bool
+) -> Statement:
+    """In aiosqlite's thread: the transaction's BEGIN if it is still to come, then the whole
+    statement, rows and all."""
     cursor = connection.cursor()
     try:
+        if begin is not None:
+            cursor.execute(begin)
         if many:
             cursor.executemany(sql, parameters)
         else:
@@ -69,6 +74,10 @@ class OneTripCursor:
         return await self._run(sql, parameters, many=True)
 
     async def _run(self, sql: str, parameters: Any, *, many: bool) -> OneTripCursor:
+        self._rows.clear()
+        if self._connection.holds_back(sql, parameters):
+            self.description, self.rowcount, self.lastrowid = None, -1, None
+            return self
         found = await self._connection.run(_execute, sql, parameters, many)
         self.description, self.rowcount, self.lastrowid, rows = found
         self._rows = deque(rows)
@@ -97,15 +106,45 @@ class OneTripCursor:
 
 
 class OneTripConnection(aiosqlite.Connection):
+    """A BEGIN travels with the transaction's first statement, and a transaction that never got
+    one ends without a trip: a unit of work of two reads makes three trips, not five.
+
+    Nothing can happen on a connection between its BEGIN and its first statement, so running
+    them together changes no outcome; a BEGIN IMMEDIATE that finds the database locked fails
+    with the first statement instead, with the same error.
+    """
+
+    _begin: str | None = None
+
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
+
+    def holds_back(self, sql: str, parameters: Any) -> bool:
+        """Keeps a BEGIN for the next statement's trip."""
+        if parameters or sql.lstrip()[:5].upper() != "BEGIN" or self._begin is not None:
+            return False
+        self._begin = sql
+        return True
 
     async def run(
         self, statement: Callable[..., Statement], sql: str, parameters: Any, many: bool
     ) -> Statement:
-        """``statement(sqlite3_connection, ...)`` in aiosqlite's thread (its queue, its order)."""
+        """``statement(sqlite3_connection, begin, ...)`` in aiosqlite's thread (in its order)."""
+        begin, self._begin = self._begin, None
         run_in_thread: Callable[..., Awaitable[Statement]] = self._execute  # untyped upstream
-        return await run_in_thread(statement, self._conn, sql, parameters, many)
+        return await run_in_thread(statement, self._conn, begin, sql, parameters, many)
+
+    async def commit(self) -> None:
+        if self._begin is not None:
+            self._begin = None  # nothing ran: nothing to commit
+            return
+        await super().commit()
+
+    async def rollback(self) -> None:
+        if self._begin is not None:
+            self._begin = None
+            return
+        await super().rollback()
 
 
 def connect(database: str | Path, *, iter_chunk_size: int = 64, **kwargs: Any) -> OneTripConnection:

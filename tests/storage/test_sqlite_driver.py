@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from storage.db import make_engine
+from storage.db import SQLITE_BEGIN, make_engine, write_engine
 from storage.sqlite_driver import OneTripConnection
 
 
@@ -37,3 +37,36 @@ async def test_rows_counts_ids_streams_and_errors(tmp_path: Path) -> None:
             assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 3
     finally:
         await engine.dispose()
+
+
+async def test_a_held_back_begin_immediate_still_locks_before_the_first_statement(
+    tmp_path: Path,
+) -> None:
+    """The BEGIN travels with the first statement: a second writer is refused as before, and a
+    transaction in which nothing ran ends without touching the database."""
+    path = tmp_path / "d.db"
+    first = write_engine(make_engine(f"sqlite+aiosqlite:///{path}"))
+    second = make_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with first.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (v TEXT)"))
+        async with first.connect() as holder, second.connect() as other:
+            await holder.begin()
+            await holder.execute(text("SELECT count(*) FROM t"))  # BEGIN IMMEDIATE ran with it
+            await other.exec_driver_sql("PRAGMA busy_timeout=50")
+            await other.commit()
+            await other.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+            await other.begin()  # held back: nothing locked, no error yet
+            with pytest.raises(OperationalError, match="locked"):
+                await other.execute(text("SELECT 1"))
+            await other.rollback()
+            await holder.commit()
+        async with write_engine(second).connect() as idle:
+            await idle.begin()
+            raw = (await idle.get_raw_connection()).driver_connection
+            assert isinstance(raw, OneTripConnection)
+            await idle.rollback()  # never ran a statement: no trip, no lock taken
+            assert raw._begin is None
+    finally:
+        await first.dispose()
+        await second.dispose()
