@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from bot.app import Overrides
@@ -199,6 +200,19 @@ async def _populate(stack: Stack) -> None:
                 actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
                 await scores.submit_scores(uow, svc.clock, actor, approved)
     await _annual(stack)
+    await _notices_delivered(stack)
+
+
+async def _notices_delivered(stack: Stack) -> None:
+    """The scene's decisions were made long ago: their notices count as sent. Every run starts
+    its own emulator with empty chats anyway, and left pending, they would all go out after
+    the first decision of every example, at Telegram's pace of one a second to a chat."""
+    svc = services_of(stack)
+    async with svc.uow() as uow:
+        now = svc.clock.now()
+        for message in await uow.outbox.claim(now, limit=1000, lease=timedelta(minutes=5)):
+            await uow.outbox.mark_sent(message.id or 0, now)
+        await uow.commit()
 
 
 async def _reviewer(
