@@ -106,8 +106,9 @@ class OneTripCursor:
 
 
 class OneTripConnection(aiosqlite.Connection):
-    """A BEGIN travels with the transaction's first statement, and a transaction that never got
-    one ends without a trip: a unit of work of two reads makes three trips, not five.
+    """A BEGIN travels with the transaction's first statement, and COMMIT or ROLLBACK make a trip
+    only when there is a transaction to end: a unit of work of two reads makes three trips, not
+    six.
 
     Nothing can happen on a connection between its BEGIN and its first statement, so running
     them together changes no outcome; a BEGIN IMMEDIATE that finds the database locked fails
@@ -134,17 +135,22 @@ class OneTripConnection(aiosqlite.Connection):
         run_in_thread: Callable[..., Awaitable[Statement]] = self._execute  # untyped upstream
         return await run_in_thread(statement, self._conn, begin, sql, parameters, many)
 
-    async def commit(self) -> None:
-        if self._begin is not None:
-            self._begin = None  # nothing ran: nothing to commit
-            return
-        await super().commit()
-
-    async def rollback(self) -> None:
+    def _no_transaction(self) -> bool:
+        """Whether a COMMIT or ROLLBACK now would change nothing: its BEGIN never ran, or SQLite
+        is not in a transaction (read without a trip; nothing else uses the connection while
+        SQLAlchemy ends its transaction). The pool's reset after a rollback is such a case."""
         if self._begin is not None:
             self._begin = None
-            return
-        await super().rollback()
+            return True
+        return not self._conn.in_transaction
+
+    async def commit(self) -> None:
+        if not self._no_transaction():
+            await super().commit()
+
+    async def rollback(self) -> None:
+        if not self._no_transaction():
+            await super().rollback()
 
 
 def connect(database: str | Path, *, iter_chunk_size: int = 64, **kwargs: Any) -> OneTripConnection:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from storage.crypto import FieldCipher
 from storage.db import SQLITE_BEGIN, make_engine, write_engine
 from storage.sqlite_driver import OneTripConnection
+from storage.uow import UnitOfWorkFactory
 
 
 async def test_rows_counts_ids_streams_and_errors(tmp_path: Path) -> None:
@@ -70,3 +73,32 @@ async def test_a_held_back_begin_immediate_still_locks_before_the_first_statemen
     finally:
         await first.dispose()
         await second.dispose()
+
+
+async def test_a_unit_of_work_makes_two_trips(tmp_path: Path, cipher: FieldCipher) -> None:
+    """BEGIN with the first statement, then COMMIT or ROLLBACK; the second ROLLBACK that closing
+    a session and returning its connection to the pool would make finds no transaction."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'd.db'}")
+    units = UnitOfWorkFactory(engine, cipher)
+    trips: list[str] = []
+    run_in_thread = OneTripConnection._execute
+
+    async def counted(self: OneTripConnection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(fn, "__name__", "?"))
+        return await run_in_thread(self, fn, *args, **kwargs)
+
+    try:
+        async with units(readonly=True) as uow:  # connects: what that takes is not counted
+            await uow.session.execute(text("SELECT 1"))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(OneTripConnection, "_execute", counted)
+            async with units(readonly=True) as uow:
+                await uow.session.execute(text("SELECT 1"))
+            assert trips == ["_execute", "rollback"]
+            trips.clear()
+            async with units() as uow:
+                await uow.session.execute(text("SELECT 1"))
+                await uow.commit()
+            assert trips == ["_execute", "commit"]
+    finally:
+        await engine.dispose()
