@@ -26,6 +26,7 @@ from bot.handlers import conversation
 from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
 from bot.keyboards import button, column, page_count, page_turns
+from bot.persistence import Volatile
 from bot.runtime import (
     Ctx,
     Services,
@@ -329,7 +330,7 @@ def _draft(context: Ctx, way: str) -> dict[str, Any]:
 
 def _secrets(context: Ctx) -> dict[str, str]:
     assert context.user_data is not None
-    held = context.user_data.setdefault(SECRET_KEY, {})
+    held = context.user_data.setdefault(SECRET_KEY, Volatile())
     assert isinstance(held, dict)
     return held
 
@@ -344,7 +345,7 @@ async def _start(update: Update, context: Ctx, way: str) -> None:
         admins.ensure_manager(await current_actor(update, context, uow))
         await uow.commit()
     context.user_data[DRAFT_KEY] = {"way": way}
-    context.user_data[SECRET_KEY] = {}
+    context.user_data[SECRET_KEY] = Volatile()
 
 
 async def begin_new(update: Update, context: Ctx) -> State:

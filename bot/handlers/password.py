@@ -23,6 +23,7 @@ from bot.errors import describe
 from bot.handlers import conversation
 from bot.i18n import N_
 from bot.keyboards import button, column
+from bot.persistence import Volatile
 from bot.runtime import Ctx, delete_user_message, reply, services, telegram_user_id, tr
 from domain.errors import Invalid
 from domain.services import auth
@@ -47,7 +48,7 @@ class State(IntEnum):
 
 def _secrets(context: Ctx) -> dict[str, str]:
     assert context.user_data is not None
-    held = context.user_data.setdefault(SECRET_KEY, {})
+    held = context.user_data.setdefault(SECRET_KEY, Volatile())
     assert isinstance(held, dict)
     return held
 
@@ -61,7 +62,7 @@ async def begin(update: Update, context: Ctx) -> State:
         await current_session(uow, svc.clock, telegram_user_id(update), svc.session_policy)
         await uow.commit()
     assert context.user_data is not None
-    context.user_data[SECRET_KEY] = {}
+    context.user_data[SECRET_KEY] = Volatile()
     await reply(update, tr(update, context)(ASK_OLD), edit=False)
     return State.OLD
 
@@ -152,7 +153,7 @@ async def typed_again(update: Update, context: Ctx) -> int:
 async def _restart(update: Update, context: Ctx) -> State:
     """After a restart the plaintext is gone (on purpose): ask from the old password again."""
     assert context.user_data is not None
-    context.user_data[SECRET_KEY] = {}
+    context.user_data[SECRET_KEY] = Volatile()
     t = tr(update, context)
     await reply(update, t(N_("为安全起见，请重新开始修改密码。")) + "\n" + t(ASK_OLD), edit=False)
     return State.OLD

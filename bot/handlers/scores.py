@@ -38,6 +38,7 @@ from bot.handlers.classes import history_text
 from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
 from bot.keyboards import button, column, page_count, page_turns, rows
+from bot.persistence import Volatile
 from bot.runtime import Ctx, acting, delete_user_message, reply, services, tr
 from domain import validators as v
 from domain.errors import Invalid
@@ -699,7 +700,7 @@ async def on_file(update: Update, context: Ctx) -> int:
         again = t(N_("请改正后重新发送文件，或发送 /cancel 取消。"))
         await reply(update, f"{describe(refused, t)}\n{again}", edit=False)
         return State.IMPORT_FILE
-    context.user_data[IMPORT_KEY] = {"class_id": class_id, "preview": preview}
+    context.user_data[IMPORT_KEY] = Volatile(class_id=class_id, preview=preview)
     await _show_preview(update, context, class_id, preview)
     if preview.wrong:
         explained = {
