@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
+from bot import tuning
 from bot.app import prepare_database
 from bot.intake import Intake, Poller
 
@@ -25,6 +26,7 @@ async def start(app: Application) -> Intake:  # type: ignore[type-arg]
     if app.post_init is not None:
         await app.post_init(app)
     await app.start()
+    tuning.for_serving()
     intake = Intake(app)
     app.bot_data[INTAKE_KEY] = intake
     return intake
@@ -59,3 +61,4 @@ async def stop(app: Application, *, drain_seconds: float = DRAIN_SECONDS) -> Non
     await app.shutdown()
     if app.post_shutdown is not None:
         await app.post_shutdown(app)
+    tuning.after_serving()
