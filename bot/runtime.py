@@ -111,6 +111,12 @@ async def guarded(
         await uow.commit()
 
 
+async def resolved(context: Ctx, guard: Callable[[UnitOfWork], Awaitable[Who]]) -> Who:
+    """Who is acting and nothing else, read without queueing behind a writer."""
+    async with guarded(context, guard, readonly=True) as (_uow, who):
+        return who
+
+
 async def reply(
     update: Update,
     text: str,

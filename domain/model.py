@@ -123,6 +123,7 @@ class Actor:
     user_id: int
     user_name: str
     base_id: int
+    base_name: str
     membership_id: int
     is_super: bool
     permissions: frozenset[Permission]

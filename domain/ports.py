@@ -97,13 +97,15 @@ class MembershipRepository(Protocol):
 
 
 class OpenSession(NamedTuple):
-    """What the guard needs on every action, read at once: the open session, its user, and the
-    user's membership in the session's base with its role (None where there is none)."""
+    """What the guard needs on every action, read at once: the open session, its user, the
+    user's membership in the session's base with its role, and the base's name (None where
+    there is none)."""
 
     session: LoginSession
     user: User | None
     membership: Membership | None
     role: Role | None
+    base_name: str | None
 
 
 class SessionRepository(Protocol):

@@ -16,7 +16,7 @@ from telegram.ext import (
 from bot.callbacks import CallbackAction
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.keyboards import button, column, rows
-from bot.runtime import LANGUAGE_KEY, Ctx, guarded, reply, services, telegram_user_id, tr
+from bot.runtime import LANGUAGE_KEY, Ctx, reply, resolved, services, telegram_user_id, tr
 from domain.errors import NotPermitted
 from domain.model import Actor, ReviewerActor
 from domain.permissions import Permission
@@ -86,11 +86,11 @@ def menu_keyboard(actor: Actor, t: Translator) -> InlineKeyboardMarkup:
     return rows([*allowed, *extras], per_row=2)
 
 
-def menu_text(actor: Actor, t: Translator, base_name: str) -> str:
+def menu_text(actor: Actor, t: Translator) -> str:
     role = t(N_("超级管理员")) if actor.is_super else t(N_("管理员"))
     lines = [
         t(N_("功能列表")),
-        t(N_("{base} · {name}（{role}）"), base=base_name, name=actor.user_name, role=role),
+        t(N_("{base} · {name}（{role}）"), base=actor.base_name, name=actor.user_name, role=role),
     ]
     if not actor.permissions:
         lines.append(t(N_("您的角色目前没有任何权限，请联系本基地超级管理员分配。")))
@@ -122,12 +122,11 @@ async def show_menu(update: Update, context: Ctx) -> None:
     async def guard(uow: UnitOfWork) -> Actor | ReviewerActor:
         return await resolve_home(uow, svc.clock, telegram_user_id(update), svc.session_policy)
 
-    async with guarded(context, guard, readonly=True) as (uow, home):
-        base = await uow.bases.get(home.base_id) if isinstance(home, Actor) else None
+    home = await resolved(context, guard)
     if isinstance(home, ReviewerActor):
         await reply(update, *reviewer_menu(home, t))
         return
-    await reply(update, menu_text(home, t, base.name if base else ""), menu_keyboard(home, t))
+    await reply(update, menu_text(home, t), menu_keyboard(home, t))
 
 
 async def start(update: Update, context: Ctx) -> None:

@@ -113,6 +113,7 @@ async def _as_admin(uow: UnitOfWork, clock: Clock, found: OpenSession, user: Use
         user_id=user.id or 0,
         user_name=user.name,
         base_id=session.base_id,
+        base_name=found.base_name or "",
         membership_id=membership.id,
         is_super=membership.is_super,
         permissions=membership.effective_permissions(found.role),

@@ -13,11 +13,18 @@ from domain.model import LoginSession, SessionEnd
 from domain.ports import OpenSession
 from storage import mappers
 from storage.crypto import FieldCipher
-from storage.models import LoginFailureRow, LoginSessionRow, MembershipRow, RoleRow, UserRow
+from storage.models import (
+    BaseRow,
+    LoginFailureRow,
+    LoginSessionRow,
+    MembershipRow,
+    RoleRow,
+    UserRow,
+)
 from storage.repositories._common import existing, guarded_write
 
 _OPEN_SESSION = (
-    select(LoginSessionRow, UserRow, MembershipRow, RoleRow)
+    select(LoginSessionRow, UserRow, MembershipRow, RoleRow, BaseRow.name)
     .outerjoin(UserRow, UserRow.id == LoginSessionRow.user_id)
     .outerjoin(
         MembershipRow,
@@ -25,6 +32,7 @@ _OPEN_SESSION = (
         & (MembershipRow.user_id == LoginSessionRow.user_id),
     )
     .outerjoin(RoleRow, RoleRow.id == MembershipRow.role_id)
+    .outerjoin(BaseRow, BaseRow.id == LoginSessionRow.base_id)
     .where(
         LoginSessionRow.telegram_user_id == bindparam("telegram_user_id"),
         LoginSessionRow.ended_at.is_(None),
@@ -59,12 +67,13 @@ class SqlSessionRepository:
         found = (await self._session.execute(_OPEN_SESSION, parameters)).one_or_none()
         if found is None:
             return None
-        session, user, membership, role = found
+        session, user, membership, role, base_name = found
         return OpenSession(
             mappers.session_to_domain(session),
             mappers.user_to_domain(user, self._cipher) if user is not None else None,
             mappers.membership_to_domain(membership) if membership is not None else None,
             mappers.role_to_domain(role) if role is not None else None,
+            base_name,
         )
 
     async def update(self, session: LoginSession) -> None:

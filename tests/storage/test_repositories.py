@@ -440,9 +440,21 @@ async def test_an_open_session_comes_with_user_membership_and_role(
         await uow.sessions.add(login(user, 4, ended_at=T0, end_reason=SessionEnd.LOGOUT))
         await uow.commit()
     async with uow_factory(readonly=True) as uow:
-        assert await uow.sessions.open_for_telegram_user(1) == (in_base, user, member, role)
-        assert await uow.sessions.open_for_telegram_user(2) == (elsewhere, user, None, None)
-        assert await uow.sessions.open_for_telegram_user(3) == (no_base, user, None, None)
+        assert await uow.sessions.open_for_telegram_user(1) == (
+            in_base,
+            user,
+            member,
+            role,
+            base.name,
+        )
+        assert await uow.sessions.open_for_telegram_user(2) == (
+            elsewhere,
+            user,
+            None,
+            None,
+            other_base.name,
+        )
+        assert await uow.sessions.open_for_telegram_user(3) == (no_base, user, None, None, None)
         assert await uow.sessions.open_for_telegram_user(4) is None
         assert await uow.sessions.open_for_telegram_user(5) is None
 
