@@ -41,7 +41,7 @@ from storage.crypto import DecryptionError, FieldCipher, Keyring
 from storage.db import engine_schema, is_sqlite, make_engine, normalise_url
 from storage.filestore import _write_atomically, file_context
 from storage.migrate import current_revision, make_config
-from storage.models import Model, StoredFileRow
+from storage.models import BotProcessRow, Model, StoredFileRow
 from storage.rotation import file_key_id, stored_files
 
 ARCHIVE_FORMAT: Final = 1
@@ -188,12 +188,17 @@ def _table_names(conn: Connection) -> list[str]:
     return inspect(conn).get_table_names()
 
 
+NOT_DATA = frozenset({BotProcessRow.__tablename__})
+"""Tables that describe running processes, not anything someone would miss."""
+
+
 async def holds_data(engine: AsyncEngine) -> bool:
-    """True if any table but Alembic's has a row: a database someone would miss if overwritten."""
+    """True if any table but Alembic's and ``NOT_DATA`` has a row: a database someone would miss
+    if overwritten. A dead process's heartbeat row does not make an empty database precious."""
     async with engine.connect() as conn:
         present = set(await conn.run_sync(_table_names))
         for table in Model.metadata.sorted_tables:
-            if table.name in present:
+            if table.name in present and table.name not in NOT_DATA:
                 found = await conn.execute(select(func.count()).select_from(table))
                 if found.scalar_one():
                     return True

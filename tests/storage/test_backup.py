@@ -34,6 +34,7 @@ from storage.filestore import LocalFileStore
 from storage.migrate import head_revision, upgrade_engine
 from storage.models import Model
 from storage.passwords import Argon2PasswordHasher
+from storage.processes import HeldKeys, announce
 from storage.uow import UnitOfWorkFactory
 from tests.services.helpers import ID_ALICE
 from tests.storage.test_rotation import FILE_CONTENTS, fill
@@ -273,3 +274,13 @@ async def test_a_missing_sqlite_database_is_not_backed_up_as_an_empty_one(tmp_pa
     with pytest.raises(BackupError, match="no database at"):
         await backup(url, tmp_path / "files", tmp_path / "b.tar.gz")
     assert not (tmp_path / "absent.db").exists()
+
+
+async def test_a_dead_process_row_alone_is_no_data_to_protect(
+    engine: AsyncEngine, keyring: Keyring
+) -> None:
+    """A SIGKILLed process leaves its heartbeat row behind; that alone must not make restoring
+    into an otherwise empty database need --force."""
+    await upgrade_engine(engine)
+    await announce(engine, "host:1:abc", "standby", HeldKeys.of(keyring))
+    assert not await holds_data(engine)
