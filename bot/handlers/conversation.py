@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 from telegram import Update
 from telegram.ext import (
+    Application,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -37,6 +40,46 @@ def drop_drafts(context: Ctx) -> None:
         return
     for key in [k for k in context.user_data if str(k).startswith(DRAFT_PREFIXES)]:
         del context.user_data[key]
+
+
+def _belongs(key: str, name: str) -> bool:
+    return key == f"draft:{name}" or key.startswith(f"_{name}")
+
+
+def drop_other_drafts(context: Ctx, name: str) -> None:
+    """Drops what conversations other than ``name`` left behind (see :func:`one_at_a_time`)."""
+    if context.user_data is None:
+        return
+    for key in [k for k in context.user_data if str(k).startswith(DRAFT_PREFIXES)]:
+        if not _belongs(str(key), name):
+            del context.user_data[key]
+
+
+def one_at_a_time(app: Application) -> None:  # type: ignore[type-arg]
+    """Starting a conversation drops the drafts of any other one.
+
+    PTB hands an update to the first conversation that claims it, in the order they were added:
+    a command or button that starts /password (added early) never reaches the review
+    conversation (added late) waiting for a reason, whose fallback would have ended it. That step
+    stays open, and the reviewer's next message, whatever it said, became the reason. With its
+    draft gone, the step ends politely instead (every step checks its draft). Applied to every
+    conversation's entry points once all are added (``bot.app.install_handlers``).
+    """
+    for handlers in app.handlers.values():
+        for handler in handlers:
+            if isinstance(handler, ConversationHandler) and handler.name:
+                for entry in handler.entry_points:
+                    entry.callback = _first_dropping_others(handler.name, entry.callback)
+
+
+def _first_dropping_others(
+    name: str, callback: Callable[[Update, Ctx], Awaitable[object]]
+) -> Callable[[Update, Ctx], Coroutine[Any, Any, object]]:
+    async def entered(update: Update, context: Ctx) -> object:
+        drop_other_drafts(context, name)
+        return await callback(update, context)
+
+    return entered
 
 
 async def cancel(update: Update, context: Ctx) -> int:

@@ -1,7 +1,8 @@
 """What the reviewer's side of the random chat found, replayed step by step on the fuzz scene.
 
-Each test is a bug still open in bot/ (fixed there by whoever owns it): marked xfail(strict) so
-that it fails the suite the day it is fixed, and the mark comes off.
+Each test is a bug the random chat found, kept so that it stays fixed: after 退回 the reviewer
+ran /password or /login to the end, and the next message, whatever it said, returned the item as
+the reason (fixed by ``bot.handlers.conversation.one_at_a_time``).
 """
 
 from __future__ import annotations
@@ -36,12 +37,6 @@ def driver(scene: Scene, tmp_path: Path) -> Iterator[Driver]:
         running.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in bot/: a conversation registered before review's (/password, /login) takes "
-    "its command while the reason step stays open with its draft, so the reviewer's next "
-    "message, whatever it says, returns the item to the base as the reason",
-)
 @pytest.mark.parametrize(
     "detour",
     [
