@@ -187,24 +187,34 @@ async def _reasons(conn: AsyncConnection, h: History) -> list[str]:
 
 
 async def _decided_by_covering_reviewers(conn: AsyncConnection, h: History) -> list[str]:
-    """Every approval and return was made by a reviewer whose regions hold the base's region
-    (no regions: the whole province), never by an admin or another region's reviewer."""
+    """Every approval and return was made by a reviewer whose regions hold a region the base has
+    had (no regions: the whole province), never by an admin or another region's reviewer.
+
+    A base may move (profile.region, in its audit trail) after a decision that was right then;
+    the steps carry no region and the clock is fixed, so any region the base ever had counts."""
+    had: dict[int, set[str]] = defaultdict(set)
+    for base, region in await _rows(conn, "SELECT id, region FROM bases"):
+        had[base].add(region)
+    for base, old, new in await _rows(
+        conn,
+        "SELECT base_id, old_value, new_value FROM audit_events WHERE action = 'profile.region'",
+    ):
+        had[base].update(value for value in (old, new) if value)
     rows = await _rows(
         conn,
         f"SELECT s.id, s.{h.change_key}, s.action, s.by_user_id, u.is_reviewer, "
-        "u.reviewer_regions, b.region "
+        f"u.reviewer_regions, {h.base} "
         f"FROM {h.changes} s JOIN {h.table} t ON t.{h.key} = s.{h.change_key} "
-        f"LEFT JOIN bases b ON b.id = {h.base} "
         "LEFT JOIN users u ON u.id = s.by_user_id "
         "WHERE s.action IN ('approve', 'return')",
     )
     problems = []
-    for step, owner, action, by, is_reviewer, regions, region in rows:
+    for step, owner, action, by, is_reviewer, regions, base in rows:
         covered = regions_of(regions)
-        if not is_reviewer or (covered and region not in covered):
+        if not is_reviewer or (covered and not had[base] & set(covered)):
             problems.append(
-                f"{h.changes} {step}: {action} of {owner} (base in {region}) by user {by}, "
-                f"who is {'a reviewer of ' + str(covered) if is_reviewer else 'no reviewer'}"
+                f"{h.changes} {step}: {action} of {owner} (base in {sorted(had[base])}) by user "
+                f"{by}, who is {'a reviewer of ' + str(covered) if is_reviewer else 'no reviewer'}"
             )
     return problems
 

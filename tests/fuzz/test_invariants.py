@@ -90,3 +90,19 @@ def test_each_check_names_what_a_bug_would_break(scene: Scene, tmp_path: Path, c
             assert db.execute(statement).rowcount > 0, statement
     problems = _check(url)
     assert any(sentence in problem for problem in problems), "\n".join(problems)
+
+
+def test_a_base_that_moved_keeps_the_decisions_made_before(scene: Scene, tmp_path: Path) -> None:
+    """Its audit trail names the region it left: the approvals of 武汉市's reviewer stay right.
+    Moved without a trace, the same approvals would be another region's reviewer's."""
+    url = scene.copy_to(tmp_path)
+    with sqlite3.connect(tmp_path / "cebot.db") as db:
+        db.execute("UPDATE bases SET region = '仙桃市'")
+    assert any("who is a reviewer of ('武汉市',)" in problem for problem in _check(url))
+    with sqlite3.connect(tmp_path / "cebot.db") as db:
+        db.execute(
+            "INSERT INTO audit_events (at, base_id, actor_user_id, action, subject, old_value, "
+            "new_value) SELECT at, base_id, actor_user_id, 'profile.region', subject, '武汉市', "
+            "'仙桃市' FROM audit_events WHERE base_id IS NOT NULL LIMIT 1"
+        )
+    assert _check(url) == []

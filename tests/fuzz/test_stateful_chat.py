@@ -1,11 +1,22 @@
 """Hostile and random chat, step by step, against the real Application (issue #9, item 2).
 
 A hypothesis state machine drives cebot, started as ``cebot run`` starts it and talking HTTP to
-the emulator, on a copy of a populated base (tests/fuzz/scene.py): a super admin, a clerk, a
-reviewer and a stranger send any Unicode text of any length, commands with junk arguments,
-stickers, photos, documents of random bytes, press buttons they see (current or long stale),
-forge callback data (real actions with wrong ids, junk, over 64 bytes), edit old messages, and
-act several at once. After every step:
+the emulator, on a copy of a populated base (tests/fuzz/scene.py): a super admin, a clerk, two
+reviewers (one of the base's region, one of another) and a stranger send any Unicode text of
+any length, commands with junk arguments, stickers, photos, documents of random bytes, press
+buttons they see (current or long stale), forge callback data (real actions with wrong ids,
+junk, over 64 bytes), edit old messages, and act several at once.
+
+Reviewers' decisions need a reviewer logged in and something submitted, which random presses
+seldom arrange, so rules with preconditions keep both true (a login through the bot, the base
+submitting again through the domain services) and walk the reviewer from /review to a
+decision: approve, return with a random reason, or any button of the card. Each such press is
+judged on its own: at most the item pressed on changed, by one step of this reviewer, the bot
+said so exactly when it did, a return keeps the trimmed reason, the overview's counts and the
+whole queue (every page) match SQL. Decision data pressed stale or forged, by the reviewer,
+the other region's reviewer or an admin, may change only what that reviewer could approve.
+
+After every step:
 
 - the process is alive: the Application and its updater run, and a probe user's /start is
   answered;
@@ -13,8 +24,11 @@ act several at once. After every step:
   nothing, both fine; only the wait is judged);
 - no exception escaped: no log record at ERROR or above (see ``tests/fuzz/driver.py`` for why
   that is the line between an expected refusal and a bug);
-- the database holds: one super admin per base, every review history walks only the allowed
-  transitions of ``domain.workflow`` and ends in the row's status, no row points nowhere.
+- the database holds (``tests/fuzz/invariants.py``): one super admin per base, every review
+  history walks only the allowed transitions of ``domain.workflow`` and ends in the row's
+  status, each approval or return was made by a reviewer covering the base's region, left its
+  notices in the outbox and (a return) carries its reason, ``submitted_at`` mirrors the last
+  submission, only approved classes have scores, no row points nowhere.
 
 At the end of each example every user sends /cancel and /menu and must get answers: nothing is
 left stuck in a conversation. Inside ``make test`` the run is small (SQLite, a few examples of a
@@ -410,8 +424,6 @@ class ChatMachine(RuleBasedStateMachine):
         user = self.users[REVIEWER]
         before = await reviewing.world(self.driver.engine)
         overview = await self._overview(user)
-        if overview is None:
-            return
         counted = self._counts(overview)
         for reviewed in reviewing.KINDS:
             waiting = len(before.waiting(REVIEWER, reviewed.key))
@@ -456,7 +468,7 @@ class ChatMachine(RuleBasedStateMachine):
             await self.driver.settle(user)
         await self._judge(user, before, pressed, since, reason)
 
-    async def _overview(self, user: SimUser) -> ChatMessage | None:
+    async def _overview(self, user: SimUser) -> ChatMessage:
         """/review's overview; a second /review when the first only ended a conversation (a
         person told "已退出当前操作" sends it again)."""
         for _ in range(2):
@@ -508,6 +520,7 @@ class ChatMachine(RuleBasedStateMachine):
         session = before.reviewer(REVIEWER)
         assert step is not None and session is not None
         assert step.by_user_id == session.user_id, f"{item}: {step} not by {session}"
+        assert before.covers(REVIEWER, item), f"{item} decided outside {session.regions}"
         assert after.items[item].steps == before.items[item].steps + 1, f"{item}: {after.items}"
         assert told, f"{item} decided ({step}) but the reviewer was not told\n{user.transcript()}"
         if step.action == "return":
