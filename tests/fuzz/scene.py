@@ -7,7 +7,7 @@ uploaded files are) through the same services the bot calls, and each hypothesis
 each soak run, starts the real Application on a copy.
 
 The reviewer's queue holds something of every kind, more than a page of classes and of annual
-submissions: the submitted classes, the scores of two approved classes, the year's plan and
+submissions: the submitted classes, the scores of five approved classes, the year's plan and
 summary and several materials. A second reviewer covers another region, so his presses on the
 same items must change nothing.
 """
@@ -62,6 +62,9 @@ OUTSIDER_ID = make_id("42020019780808003")
 OUTSIDER_PASSWORD = "黄石审核员的新密码"
 SUBMITTED_CLASSES = 10
 """Submitted classes waiting in the queue: more than a page (bot.handlers.review.PAGE_SIZE)."""
+APPROVED_CLASSES = 6
+"""Approved classes with two learners each: the first one's scores a draft, the others'
+submitted, waiting for the reviewer."""
 SUBMITTED_MATERIALS = 8
 """With the plan and the summary, more than a page of annual submissions."""
 
@@ -174,7 +177,7 @@ async def _populate(stack: Stack) -> None:
     for number in range(1, SUBMITTED_CLASSES + 1):
         name = "2026年武汉专业科目培训班" + (f"（第{number}期）" if number > 1 else "")
         await _submit(stack, await _declare(stack, name))
-    for number in (1, 2, 3):
+    for number in range(1, APPROVED_CLASSES + 1):
         name = "2026年武汉高级研修班" + (f"（第{number}期）" if number > 1 else "")
         approved = await _declare(stack, name)
         await _submit(stack, approved)
