@@ -96,7 +96,9 @@ CREDENTIALS = {
 }
 """Who logs in again when random chat logged them out, and with what."""
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
-STEPS = int(os.environ.get("FUZZ_STEPS", "25"))
+STEPS = int(os.environ.get("FUZZ_STEPS", "22"))
+"""22 in ``make test``: 25 took as long before the reviewer's rules, whose decisions wait for the
+notices to go out to the base at Telegram's pace (one a second to a chat)."""
 
 TALLY: Counter[str] = Counter()
 """Across every example of the session: how many examples ran, and the reviewers' decisions
@@ -687,7 +689,10 @@ def test_random_chat_keeps_the_bot_alive_and_the_data_sound(
 
     def noted(stats: dict[str, Any]) -> None:
         stats["nodeid"] = f"{request.node.nodeid}, batch {len(batches) + 1}"
-        batches.append(describe_statistics(stats))
+        lines = describe_statistics(stats).splitlines()
+        # Hypothesis' own event for a rule drawn while its precondition is false names every
+        # rule with its strategies (the long texts in full): pages of it, saying nothing.
+        batches.append("\n".join(line for line in lines if "Retried draw from" not in line))
 
     while True:
         with collector.with_value(noted):
