@@ -31,6 +31,7 @@ from telegram.ext import (
 )
 
 from bot.callbacks import CallbackAction
+from bot.errors import describe
 from bot.handlers import conversation
 from bot.handlers.classes import history_text
 from bot.handlers.menu import REVIEW_HOME
@@ -40,6 +41,7 @@ from bot.keyboards import button, column, page_count, page_turns
 from bot.runtime import Ctx, reply, services, telegram_user_id, tr
 from bot.scheduling import dispatch_soon
 from domain.clock import Clock
+from domain.errors import InvalidTransition, NotFound, NotPermitted
 from domain.model import (
     AnnualSubmission,
     ReviewerActor,
@@ -798,9 +800,16 @@ async def typed_reason(update: Update, context: Ctx) -> int:
         await command(update, context)
         return ConversationHandler.END
     svc = services(context)
-    async with svc.uow() as uow:
-        reviewer = await _reviewer(update, context, uow)
-        outcome = await kind.give_back(uow, svc.clock, reviewer, item_id, update.message.text)
+    try:
+        async with svc.uow() as uow:
+            reviewer = await _reviewer(update, context, uow)
+            outcome = await kind.give_back(uow, svc.clock, reviewer, item_id, update.message.text)
+    except (NotFound, InvalidTransition, NotPermitted) as gone:
+        # The item left the queue while the reason was typed (withdrawn, decided elsewhere): the
+        # step ends here, or the next message would become the reason of whatever comes back.
+        context.user_data.pop(DRAFT_KEY, None)
+        await reply(update, describe(gone, tr(update, context)), edit=False)
+        return ConversationHandler.END
     context.user_data.pop(DRAFT_KEY, None)
     await _decided(update, context, outcome)
     return ConversationHandler.END

@@ -5,7 +5,8 @@ reason to believe, that it was over, so a later message, whatever it said, retur
 - after /password or /login run to the end (found by asking which conversation takes a press
   or a message first; fixed by ``bot.handlers.conversation.one_at_a_time``);
 - after the item stopped waiting (the base withdrew it) and the reason was refused with "not
-  found": once the base submits it again, the next message returns it. Still open: xfail.
+  found": once the base submits it again, the next message returned it (fixed in
+  ``bot.handlers.review.typed_reason``: a refusal that is not about the reason ends the step).
 """
 
 from __future__ import annotations
@@ -104,12 +105,6 @@ def test_a_return_left_for_another_command_is_not_made_by_a_later_message(
     assert after == before, f"the item went from {before} to {after}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in bot/handlers/review.py: typed_reason lets the domain's NotFound (the item "
-    "no longer waits) escape, so the REASON step and its draft stay; once the base submits the "
-    "item again, the reviewer's next message returns it with that message as the reason",
-)
 def test_a_return_refused_as_not_found_is_not_made_when_the_item_comes_back(
     driver: Driver,
 ) -> None:
