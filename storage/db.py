@@ -137,6 +137,10 @@ def _make_sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
         mode = str(conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")).upper()
         if mode not in _BEGIN_MODES:
             raise ValueError(f"unknown SQLite BEGIN mode: {mode}")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        driver = conn.connection.driver_connection
+        if isinstance(driver, sqlite_driver.OneTripConnection):
+            driver.hold_back(f"BEGIN {mode}")  # what executing it would do, minus the statement
+        else:
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine

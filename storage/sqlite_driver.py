@@ -124,8 +124,13 @@ class OneTripConnection(aiosqlite.Connection):
         """Keeps a BEGIN for the next statement's trip."""
         if parameters or sql.lstrip()[:5].upper() != "BEGIN" or self._begin is not None:
             return False
-        self._begin = sql
+        self.hold_back(sql)
         return True
+
+    def hold_back(self, begin: str) -> None:
+        """``begin`` goes with the next statement (``storage.db`` calls this directly: SQLAlchemy's
+        way of executing even a BEGIN costs more than the rest of a short unit of work)."""
+        self._begin = begin
 
     async def run(
         self, statement: Callable[..., Statement], sql: str, parameters: Any, many: bool

@@ -83,9 +83,11 @@ class SqlUnitOfWork:
         if not self.readonly:
             self._turn = writing(self._engine)
             await self._turn.__aenter__()
-        self._session = session = AsyncSession(self._bind(), expire_on_commit=False)
-        if self.readonly:
-            _refuse_writes(session.sync_session)
+        self._session = session = AsyncSession(
+            self._bind(),
+            expire_on_commit=False,
+            sync_session_class=ReadOnlySession if self.readonly else Session,
+        )
         self.bases = SqlBaseRepository(session)
         self.users = SqlUserRepository(session, self._cipher)
         self.roles = SqlRoleRepository(session)
@@ -144,18 +146,23 @@ class SqlUnitOfWork:
         return self._engine
 
 
-def _refuse_writes(session: Session) -> None:
-    """Makes a read-only unit of work refuse writes on SQLite too, as PostgreSQL does."""
+class ReadOnlySession(Session):
+    """The session of a read-only unit of work: refuses writes on SQLite too, as PostgreSQL does.
 
-    @event.listens_for(session, "before_flush")
-    def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-        if session.new or session.dirty or session.deleted:
-            raise ReadOnlyViolation("write attempted in a read-only unit of work")
+    The listeners are the class's, registered once: per session they cost more than a query.
+    """
 
-    @event.listens_for(session, "do_orm_execute")
-    def _on_execute(state: ORMExecuteState) -> None:
-        if state.is_insert or state.is_update or state.is_delete:
-            raise ReadOnlyViolation("write attempted in a read-only unit of work")
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlyViolation("write attempted in a read-only unit of work")
+
+
+@event.listens_for(ReadOnlySession, "do_orm_execute")
+def _refuse_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlyViolation("write attempted in a read-only unit of work")
 
 
 class UnitOfWorkFactory:
