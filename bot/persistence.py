@@ -19,19 +19,6 @@ from storage.kv import PersistenceStore
 Data = dict[str, Any]
 
 
-class Volatile(dict[str, Any]):
-    """A ``user_data`` value under a "_" key: memory only, and never copied.
-
-    python-telegram-bot deep-copies the user data of every update before handing it to the
-    persistence, which then drops the "_" keys anyway. A 100,000-row import preview took over a
-    second to copy, on the event loop, after each of that admin's updates (and under PTB's one
-    persistence lock, so every other admin waited too). A copy of this is empty.
-    """
-
-    def __deepcopy__(self, _memo: dict[int, Any]) -> Volatile:
-        return Volatile()
-
-
 class SqlPersistence(BasePersistence[Data, Data, Data]):
     def __init__(self, store: PersistenceStore, update_interval: float = 60) -> None:
         super().__init__(

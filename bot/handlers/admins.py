@@ -26,10 +26,10 @@ from bot.handlers import conversation
 from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
 from bot.keyboards import button, column, page_count, page_turns
-from bot.persistence import Volatile
 from bot.runtime import (
     Ctx,
     Services,
+    Volatile,
     acting,
     current_actor,
     delete_user_message,

@@ -23,8 +23,7 @@ from bot.errors import describe
 from bot.handlers import conversation
 from bot.i18n import N_
 from bot.keyboards import button, column
-from bot.persistence import Volatile
-from bot.runtime import Ctx, delete_user_message, reply, services, telegram_user_id, tr
+from bot.runtime import Ctx, Volatile, delete_user_message, reply, services, telegram_user_id, tr
 from domain.errors import Invalid
 from domain.services import auth
 from domain.services.sessions import current_session

@@ -38,8 +38,7 @@ from bot.handlers.classes import history_text
 from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
 from bot.keyboards import button, column, page_count, page_turns, rows
-from bot.persistence import Volatile
-from bot.runtime import Ctx, acting, delete_user_message, reply, services, tr
+from bot.runtime import Ctx, Volatile, acting, delete_user_message, reply, services, tr
 from domain import validators as v
 from domain.errors import Invalid
 from domain.model import ScoreRecord

@@ -1,4 +1,4 @@
-"""Memory-only user data is neither copied nor stored (``bot.persistence.Volatile``)."""
+"""Memory-only user data is neither copied nor stored (``bot.runtime.Volatile``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import copy
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.persistence import SqlPersistence, Volatile
+from bot.persistence import SqlPersistence
+from bot.runtime import Volatile
 from storage.crypto import FieldCipher
 from storage.kv import PersistenceStore
 
