@@ -290,8 +290,7 @@ async def _reminders(settings: Settings, *, send: bool) -> int:
     if not send:
         async with _operator_units(settings) as units, units(readonly=True) as uow:
             now = clock.now()
-            years = gather.years_around(now, rules)
-            deadlines = [d for d in await uow.deadlines.list() if d.year in years]
+            deadlines = await gather.deadlines_around(uow, now, rules)
             found = await gather.gather(uow, deadlines, rules)
             due = plan(found.obligations, found.holders, await uow.mutes.all(), now, rules)
         if rules.is_quiet(now):
