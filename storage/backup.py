@@ -32,13 +32,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import URL, func, inspect, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import URL, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.ciphertexts import ENCRYPTED_COLUMNS, key_id_expression
 from storage.crypto import DecryptionError, FieldCipher, Keyring
-from storage.db import engine_schema, is_sqlite, make_engine, normalise_url
+from storage.db import engine_schema, is_sqlite, make_engine, normalise_url, table_names
 from storage.filestore import _write_atomically, file_context
 from storage.migrate import current_revision, make_config
 from storage.models import BotProcessRow, Model, StoredFileRow
@@ -155,7 +154,7 @@ class _Description:
 async def _describe(engine: AsyncEngine) -> _Description:
     revision = await current_revision(engine)
     async with engine.connect() as conn:
-        present = set(await conn.run_sync(_table_names))
+        present = await table_names(conn)
         counts: dict[str, int] = {}
         for table in Model.metadata.sorted_tables:
             if table.name in present:
@@ -184,10 +183,6 @@ async def _describe(engine: AsyncEngine) -> _Description:
     return _Description(revision, counts, key_ids, samples, shas)
 
 
-def _table_names(conn: Connection) -> list[str]:
-    return inspect(conn).get_table_names()
-
-
 NOT_DATA = frozenset({BotProcessRow.__tablename__})
 """Tables that describe running processes, not anything someone would miss."""
 
@@ -196,7 +191,7 @@ async def holds_data(engine: AsyncEngine) -> bool:
     """True if any table but Alembic's and ``NOT_DATA`` has a row: a database someone would miss
     if overwritten. A dead process's heartbeat row does not make an empty database precious."""
     async with engine.connect() as conn:
-        present = set(await conn.run_sync(_table_names))
+        present = await table_names(conn)
         for table in Model.metadata.sorted_tables:
             if table.name in present and table.name not in NOT_DATA:
                 found = await conn.execute(select(func.count()).select_from(table))

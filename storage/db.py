@@ -19,9 +19,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import URL, Engine, event, make_url
+from sqlalchemy import URL, Engine, event, inspect, make_url
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from storage import sqlite_driver
@@ -57,6 +57,12 @@ def engine_schema(engine: AsyncEngine | Engine | Connection) -> str | None:
     """The PostgreSQL schema given to :func:`make_engine`, or None for the default search path."""
     schema = engine.get_execution_options().get(SCHEMA_OPTION)
     return schema if isinstance(schema, str) else None
+
+
+async def table_names(conn: AsyncConnection) -> set[str]:
+    """The tables that exist: a database not migrated yet (or migrated to an older head) lacks
+    some that the models name."""
+    return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
 
 
 def write_engine(engine: AsyncEngine) -> AsyncEngine:

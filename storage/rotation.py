@@ -22,12 +22,12 @@ import json
 import os
 import secrets
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import Integer, Text, bindparam, func, inspect, select, update, values
+from sqlalchemy import Integer, Select, Text, bindparam, func, select, update, values
 from sqlalchemy import column as sa_column
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -39,7 +39,7 @@ from storage.ciphertexts import (
     token_prefix,
 )
 from storage.crypto import KEY_BYTES, DecryptionError, FieldCipher, Keyring
-from storage.db import write_engine
+from storage.db import table_names, write_engine
 from storage.filestore import _SHA256_HEX, _write_atomically, file_context
 
 FILES: Final = "files"
@@ -96,20 +96,8 @@ async def _rotate_column(
     prefix = token_prefix(cipher.active_key_id)
     stale = func.substr(column.value, 1, len(prefix)) != prefix
     rotated = changed = unreadable = 0
-    last_id = 0
     writer = write_engine(engine)
-    while True:
-        query = (
-            select(*column.columns())
-            .where(column.id > last_id, stale)
-            .order_by(column.id)
-            .limit(batch_size)
-        )
-        async with engine.connect() as conn:
-            rows = [dict(row._mapping) for row in (await conn.execute(query)).all()]
-        if not rows:
-            break
-        last_id = rows[-1]["id"]
+    async for rows in _batches(engine, select(*column.columns()).where(stale), column, batch_size):
         swaps: list[_Swap] = []
         for row in rows:
             old = row[column.column]
@@ -162,20 +150,8 @@ async def _reindex_column(
     source = index.source
     target = source.table.c[index.column]
     rewritten = unreadable = 0
-    last_id = 0
     writer = write_engine(engine)
-    while True:
-        query = (
-            select(*source.columns(), target)
-            .where(source.id > last_id)
-            .order_by(source.id)
-            .limit(batch_size)
-        )
-        async with engine.connect() as conn:
-            rows = [dict(row._mapping) for row in (await conn.execute(query)).all()]
-        if not rows:
-            break
-        last_id = rows[-1]["id"]
+    async for rows in _batches(engine, select(*source.columns(), target), source, batch_size):
         changes: list[tuple[int, str]] = []
         for row in rows:
             try:
@@ -202,6 +178,22 @@ async def _reindex_column(
     report.rotated[index.name] = rewritten
     report.changed_meanwhile[index.name] = 0
     report.unreadable[index.name] = unreadable
+
+
+async def _batches(
+    engine: AsyncEngine, query: Select[Any], column: EncryptedColumn, batch_size: int
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """The rows of ``query`` by ascending id, ``batch_size`` at a time, each batch read in a short
+    read of its own so the bot's writes never wait for a whole pass."""
+    last_id = 0
+    while True:
+        batch = query.where(column.id > last_id).order_by(column.id).limit(batch_size)
+        async with engine.connect() as conn:
+            rows = [dict(row._mapping) for row in (await conn.execute(batch)).all()]
+        if not rows:
+            return
+        last_id = rows[-1]["id"]
+        yield rows
 
 
 async def _swap(conn: AsyncConnection, column: EncryptedColumn, swaps: list[_Swap]) -> int:
@@ -289,7 +281,7 @@ async def keys_in_use(engine: AsyncEngine, files_root: Path) -> dict[str, dict[s
 
     found: dict[str, dict[str, int]] = {}
     async with engine.connect() as conn:
-        present = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+        present = await table_names(conn)
         for column in ENCRYPTED_COLUMNS:
             if column.table.name not in present:  # not migrated yet: nothing encrypted
                 found[column.name] = {}
