@@ -19,8 +19,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import URL, Engine, event, inspect, make_url
-from sqlalchemy.engine import Connection
+from sqlalchemy import URL, Engine, Table, event, inspect, make_url
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -57,6 +58,11 @@ def engine_schema(engine: AsyncEngine | Engine | Connection) -> str | None:
     """The PostgreSQL schema given to :func:`make_engine`, or None for the default search path."""
     schema = engine.get_execution_options().get(SCHEMA_OPTION)
     return schema if isinstance(schema, str) else None
+
+
+def dialect_insert(dialect: Dialect, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's INSERT, which knows ``ON CONFLICT`` (both databases spell it the same)."""
+    return postgresql.insert(table) if dialect.name == "postgresql" else sqlite.insert(table)
 
 
 async def table_names(conn: AsyncConnection) -> set[str]:

@@ -14,20 +14,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.crypto import FieldCipher
-from storage.db import is_sqlite
-from storage.models import BotPersistenceRow
+from storage.db import dialect_insert
+from storage.models import BotPersistenceRow, Model
 from storage.writers import writing
+
+_TABLE = Model.metadata.tables[BotPersistenceRow.__tablename__]
 
 
 class PersistenceStore:
     def __init__(self, engine: AsyncEngine, cipher: FieldCipher) -> None:
         self._engine = engine
         self._cipher = cipher
-        self._insert = sqlite.insert if is_sqlite(engine) else postgresql.insert
         self._stored: dict[tuple[str, str, str], str] = {}
 
     @staticmethod
@@ -53,7 +53,7 @@ class PersistenceStore:
             return
         sealed = self._cipher.encrypt(value, context=self._context(kind, name, key))
         now = datetime.now(UTC)
-        statement = self._insert(BotPersistenceRow).values(
+        statement = dialect_insert(self._engine.dialect, _TABLE).values(
             kind=kind, name=name, key=key, value=sealed, updated_at=now
         )
         statement = statement.on_conflict_do_update(

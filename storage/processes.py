@@ -29,12 +29,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import RowMapping, Table, delete, func, inspect, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.crypto import Keyring
-from storage.db import write_engine
+from storage.db import dialect_insert, write_engine
 from storage.models import BotProcessRow, Model
 from storage.writers import writing
 
@@ -148,8 +146,7 @@ async def announce(
         now: Any = func.now() if postgresql else datetime.now(UTC)
         if forget_dead:
             await conn.execute(delete(_TABLE).where(_TABLE.c.seen_at < now - FORGET_AFTER))
-        insert = pg_insert if postgresql else sqlite_insert
-        statement = insert(_TABLE).values(
+        statement = dialect_insert(conn.dialect, _TABLE).values(
             process_id=process_id, **values, started_at=now, seen_at=now
         )
         await conn.execute(

@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import NotFound
 from domain.model import Deadline, DeadlineKind, OutboxMessage, OutboxState
+from storage.db import dialect_insert
 from storage.models import BlockedChatRow, DeadlineRow, Model, OutboxRow, ReminderMuteRow
 from storage.repositories._common import guarded_write
 
@@ -36,11 +36,6 @@ BLOCKED: Table = Model.metadata.tables[BlockedChatRow.__tablename__]
 
 def is_postgresql(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-def dialect_insert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """The dialect's INSERT, which knows ``ON CONFLICT`` (both databases spell it the same)."""
-    return postgresql.insert(table) if is_postgresql(session) else sqlite.insert(table)
 
 
 def _rowcount(result: Any) -> int:
@@ -67,7 +62,7 @@ class SqlDeadlineRepository:
             "due_at": deadline.due_at,
             "days_after_end": deadline.days_after_end,
         }
-        insert = dialect_insert(self._session, DEADLINES).values(values)
+        insert = dialect_insert(self._session.get_bind().dialect, DEADLINES).values(values)
         statement = insert.on_conflict_do_update(
             index_elements=["year", "kind"],
             set_={
@@ -113,7 +108,7 @@ class SqlMuteRepository:
     async def mute(self, user_id: int, kind: DeadlineKind) -> None:
         """Muting what is muted already changes nothing (and raises nothing)."""
         statement = (
-            dialect_insert(self._session, MUTES)
+            dialect_insert(self._session.get_bind().dialect, MUTES)
             .values(user_id=user_id, kind=kind.value)
             .on_conflict_do_nothing(index_elements=["user_id", "kind"])
         )
@@ -146,7 +141,7 @@ class SqlBlockedChatRepository:
     async def block(self, telegram_user_id: int, at: datetime, reason: str) -> None:
         """Blocking again keeps the first moment: the chat has been unreachable since then."""
         statement = (
-            dialect_insert(self._session, BLOCKED)
+            dialect_insert(self._session.get_bind().dialect, BLOCKED)
             .values(telegram_user_id=telegram_user_id, blocked_at=at, reason=reason[:500])
             .on_conflict_do_nothing(index_elements=["telegram_user_id"])
         )
@@ -185,7 +180,7 @@ class SqlOutboxRepository:
         if not rows:
             return 0
         statement = (
-            dialect_insert(self._session, OUTBOX)
+            dialect_insert(self._session.get_bind().dialect, OUTBOX)
             .on_conflict_do_nothing(index_elements=list(OUTBOX_KEY))
             .returning(OUTBOX.c.id)
         )
