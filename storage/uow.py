@@ -13,7 +13,7 @@ begins DEFERRED and never blocks a writer. Nothing connects before the first sta
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Any, Self
 
@@ -75,14 +75,13 @@ class SqlUnitOfWork:
         self._cipher = cipher
         self.readonly = readonly
         self._session: AsyncSession | None = None
-        self._turn: AbstractAsyncContextManager[None] | None = None
+        self._resources = AsyncExitStack()
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("a unit of work is entered once")
         if not self.readonly:
-            self._turn = writing(self._engine)
-            await self._turn.__aenter__()
+            await self._resources.enter_async_context(writing(self._engine))
         self._session = session = AsyncSession(
             self._bind(),
             expire_on_commit=False,
@@ -112,13 +111,9 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        # Closing rolls back whatever was not committed.
-        try:
+        # Closing rolls back whatever was not committed; then the writer's turn (if any) ends.
+        async with self._resources:
             await self.session.close()
-        finally:
-            turn, self._turn = self._turn, None
-            if turn is not None:
-                await turn.__aexit__(exc_type, exc, tb)
 
     async def commit(self) -> None:
         try:
