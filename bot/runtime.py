@@ -18,11 +18,16 @@ from telegram.ext import ContextTypes
 from bot.config import Settings
 from bot.i18n import Translator, pick_language
 from domain.clock import Clock
-from domain.model import Actor
+from domain.model import Actor, ReviewerActor
 from domain.ports import BlobStore, PasswordHasher, UnitOfWork
 from domain.scoresheet import ScoreWorkbooks
 from domain.services.auth import LoginPolicy
-from domain.services.sessions import SessionPolicy, SessionWriteNeeded, resolve_actor
+from domain.services.sessions import (
+    SessionPolicy,
+    SessionWriteNeeded,
+    resolve_actor,
+    resolve_home,
+)
 
 Ctx = ContextTypes.DEFAULT_TYPE
 Who = TypeVar("Who")
@@ -83,6 +88,12 @@ async def current_actor(update: Update, context: Ctx, uow: UnitOfWork) -> Actor:
     """The guard's entry for handlers: session, base, fresh permissions."""
     svc = services(context)
     return await resolve_actor(uow, svc.clock, telegram_user_id(update), svc.session_policy)
+
+
+async def current_home(update: Update, context: Ctx, uow: UnitOfWork) -> Actor | ReviewerActor:
+    """The guard for screens a reviewer without a base sees too (the menu, the deadlines)."""
+    svc = services(context)
+    return await resolve_home(uow, svc.clock, telegram_user_id(update), svc.session_policy)
 
 
 @asynccontextmanager

@@ -8,6 +8,8 @@ the kind only and are re-checked by the domain on arrival.
 
 from __future__ import annotations
 
+from functools import partial
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
@@ -16,11 +18,10 @@ from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
 from bot.keyboards import button
 from bot.links import callback_data
-from bot.runtime import Ctx, acting, reply, services, telegram_user_id, tr
+from bot.runtime import Ctx, acting, current_home, guarded, reply, services, tr
 from bot.scheduling import rules_of
 from domain.model import Deadline, DeadlineKind, ReviewerActor
 from domain.services import deadlines
-from domain.services.sessions import resolve_home
 from scheduler.gather import deadlines_around
 from scheduler.overview import BaseDeadlines, DeadlineLine, Standing, base_deadlines
 from scheduler.planning import ReminderRules
@@ -68,15 +69,14 @@ async def _toggle(update: Update, context: Ctx, action: CallbackAction, *, muted
 async def _show(update: Update, context: Ctx) -> None:
     svc = services(context)
     rules = rules_of(svc)
-    async with svc.uow() as uow:
-        home = await resolve_home(uow, svc.clock, telegram_user_id(update), svc.session_policy)
+    guard = partial(current_home, update, context)
+    async with guarded(context, guard, readonly=True) as (uow, home):
         if isinstance(home, ReviewerActor):
             view: BaseDeadlines | list[Deadline] = await deadlines_around(
                 uow, svc.clock.now(), rules
             )
         else:
             view = await base_deadlines(uow, svc.clock, home, rules)
-        await uow.commit()
     t = tr(update, context)
     if isinstance(view, list):
         await reply(update, _operator_text(view, t, rules), _back(t))

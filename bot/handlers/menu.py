@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -16,12 +17,10 @@ from telegram.ext import (
 from bot.callbacks import CallbackAction
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.keyboards import button, column, rows
-from bot.runtime import LANGUAGE_KEY, Ctx, reply, resolved, services, telegram_user_id, tr
+from bot.runtime import LANGUAGE_KEY, Ctx, current_home, reply, resolved, tr
 from domain.errors import NotPermitted
 from domain.model import Actor, ReviewerActor
 from domain.permissions import Permission
-from domain.ports import UnitOfWork
-from domain.services.sessions import resolve_home
 
 MENU_OPEN = CallbackAction("menu:open", words=1)
 MENU_SHOW = CallbackAction("menu")
@@ -117,12 +116,7 @@ def reviewer_menu(reviewer: ReviewerActor, t: Translator) -> tuple[str, InlineKe
 async def show_menu(update: Update, context: Ctx) -> None:
     """/menu or the 功能列表 button: the function list by permission, or the reviewer's."""
     t = tr(update, context)
-    svc = services(context)
-
-    async def guard(uow: UnitOfWork) -> Actor | ReviewerActor:
-        return await resolve_home(uow, svc.clock, telegram_user_id(update), svc.session_policy)
-
-    home = await resolved(context, guard)
+    home = await resolved(context, partial(current_home, update, context))
     if isinstance(home, ReviewerActor):
         await reply(update, *reviewer_menu(home, t))
         return
