@@ -29,6 +29,7 @@ from storage.db import make_engine
 from storage.migrate import upgrade_engine
 from storage.passwords import Argon2PasswordHasher
 from storage.uow import UnitOfWorkFactory
+from tests.storage.filled import Filled, fill
 
 POSTGRES_URL = os.environ.get("CEBOT_TEST_DATABASE_URL")
 
@@ -101,3 +102,16 @@ def clock() -> FixedClock:
 def hasher() -> Argon2PasswordHasher:
     """Deliberately cheap parameters (1 MiB, one pass) so tests stay fast; never use in prod."""
     return Argon2PasswordHasher(memory_cost=1024, iterations=1)
+
+
+@pytest.fixture
+async def filled(
+    uow_factory: UnitOfWorkFactory,
+    engine: AsyncEngine,
+    tmp_path: Path,
+    hasher: Argon2PasswordHasher,
+    clock: FixedClock,
+) -> Filled:
+    """Every encrypted kind of data, under ``keyring``'s k1, in ``tmp_path / "data"``: see
+    tests/storage/filled.py."""
+    return await fill(uow_factory, engine, tmp_path / "data", hasher, clock)

@@ -16,12 +16,10 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.lease import lease_for
-from domain.clock import FixedClock
 from storage.crypto import KEY_FILE_NAME, FieldCipher, Keyring
 from storage.db import is_sqlite
 from storage.filestore import LocalFileStore
 from storage.models import BotProcessRow
-from storage.passwords import Argon2PasswordHasher
 from storage.processes import (
     MISSED_HEARTBEATS,
     STANDBY,
@@ -35,21 +33,15 @@ from storage.rotation import write_key_file
 from storage.uow import UnitOfWorkFactory
 from tests.e2e.test_cli_reviewer import cebot
 from tests.services.helpers import ID_ALICE
-from tests.storage.test_rotation import FILE_CONTENTS, fill
+from tests.storage.filled import FILE_CONTENTS, Filled
 
 TOTAL = 6 + 6 + 3 + 4 + 3  # id numbers, mobiles, learners, conversation rows, files
 
 
 async def test_backup_rotate_retire_and_restore(
-    database_url: str,
-    uow_factory: UnitOfWorkFactory,
-    engine: AsyncEngine,
-    keyring: Keyring,
-    tmp_path: Path,
-    hasher: Argon2PasswordHasher,
-    clock: FixedClock,
+    database_url: str, filled: Filled, engine: AsyncEngine, keyring: Keyring, tmp_path: Path
 ) -> None:
-    data = tmp_path / "data"
+    data = filled.data
     key_file = data / KEY_FILE_NAME
     in_file = is_sqlite(engine)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CEBOT_")}
@@ -58,7 +50,6 @@ async def test_backup_rotate_retire_and_restore(
         write_key_file(key_file, keyring)
     else:
         env["CEBOT_SECRET_KEYS"] = keyring.to_json()
-    shas = await fill(uow_factory, engine, data / "files", hasher, clock)
 
     code, out, err = await cebot(env, "keys", "status")
     assert code == 0, err
@@ -129,25 +120,19 @@ async def test_backup_rotate_retire_and_restore(
     async with UnitOfWorkFactory(engine, FieldCipher(keyring))(readonly=True) as uow:
         alice = await uow.users.get_by_id_number(ID_ALICE)
         assert alice is not None and alice.mobile == "13812345678"
-    blobs = LocalFileStore(data / "files", FieldCipher(keyring))
-    assert [await blobs.get(sha) for sha in shas] == list(FILE_CONTENTS)
+    blobs = LocalFileStore(filled.files, FieldCipher(keyring))
+    assert [await blobs.get(sha) for sha in filled.shas] == list(FILE_CONTENTS)
 
 
 async def test_rotate_restore_and_reindex_see_standbys_and_old_keyrings(
-    database_url: str,
-    uow_factory: UnitOfWorkFactory,
-    engine: AsyncEngine,
-    keyring: Keyring,
-    tmp_path: Path,
-    hasher: Argon2PasswordHasher,
-    clock: FixedClock,
+    database_url: str, filled: Filled, engine: AsyncEngine, keyring: Keyring, tmp_path: Path
 ) -> None:
     """The case docs/deploy.md warns about, checked: a standby still running with the old keys.
 
     The test holds the lease as the active process would, so a real ``cebot run`` stands by (it
     never needs Telegram); it announces itself with the keys it started with.
     """
-    data = tmp_path / "data"
+    data = filled.data
     key_file = data / KEY_FILE_NAME
     in_file = is_sqlite(engine)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CEBOT_")}
@@ -161,7 +146,6 @@ async def test_rotate_restore_and_reindex_see_standbys_and_old_keyrings(
         write_key_file(key_file, keyring)
     else:
         env["CEBOT_SECRET_KEYS"] = keyring.to_json()
-    await fill(uow_factory, engine, data / "files", hasher, clock)
     active = lease_for(engine, data)
     assert await active.try_acquire()
     standbys: list[Standby] = []

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.clock import FixedClock
 from storage.backup import (
     MANIFEST,
     PG_PART,
@@ -33,11 +32,10 @@ from storage.db import engine_schema, is_sqlite, make_engine
 from storage.filestore import LocalFileStore
 from storage.migrate import head_revision, upgrade_engine
 from storage.models import Model
-from storage.passwords import Argon2PasswordHasher
 from storage.processes import HeldKeys, announce
 from storage.uow import UnitOfWorkFactory
 from tests.services.helpers import ID_ALICE
-from tests.storage.test_rotation import FILE_CONTENTS, fill
+from tests.storage.filled import FILE_CONTENTS, Filled
 
 PG_DUMP = shutil.which("pg_dump")
 PG_RESTORE = shutil.which("pg_restore")
@@ -55,32 +53,19 @@ def test_every_encrypted_column_is_registered() -> None:
     assert found | {"bot_persistence.value"} == registered
 
 
-async def _backup_of(
-    database_url: str,
-    uow_factory: UnitOfWorkFactory,
-    engine: AsyncEngine,
-    tmp_path: Path,
-    hasher: Argon2PasswordHasher,
-    clock: FixedClock,
-) -> tuple[Path, list[str]]:
-    files = tmp_path / "files"
-    shas = await fill(uow_factory, engine, files, hasher, clock)
-    if not is_sqlite(engine) and PG_DUMP is None:
+async def _backup_of(database_url: str, filled: Filled, tmp_path: Path) -> Path:
+    if not is_sqlite(filled.engine) and PG_DUMP is None:
         pytest.skip("pg_dump is not installed")
-    result = await backup(database_url, files, tmp_path / "out" / "b.tar.gz", pg_dump=PG_DUMP)
-    return result.path, shas
+    result = await backup(
+        database_url, filled.files, tmp_path / "out" / "b.tar.gz", pg_dump=PG_DUMP
+    )
+    return result.path
 
 
 async def test_backup_holds_database_files_and_manifest_but_no_keys(
-    database_url: str,
-    uow_factory: UnitOfWorkFactory,
-    engine: AsyncEngine,
-    keyring: Keyring,
-    tmp_path: Path,
-    hasher: Argon2PasswordHasher,
-    clock: FixedClock,
+    database_url: str, filled: Filled, engine: AsyncEngine, keyring: Keyring, tmp_path: Path
 ) -> None:
-    archive, shas = await _backup_of(database_url, uow_factory, engine, tmp_path, hasher, clock)
+    archive = await _backup_of(database_url, filled, tmp_path)
     assert archive.stat().st_mode & 0o077 == 0
     manifest = read_manifest(archive)
     assert manifest.schema_revision == head_revision()
@@ -95,7 +80,7 @@ async def test_backup_holds_database_files_and_manifest_but_no_keys(
             opened.extractfile(member).read()  # type: ignore[union-attr]
             for member in opened.getmembers()
         )
-    assert names == {MANIFEST, database_part, *(f"files/{s[:2]}/{s[2:4]}/{s}" for s in shas)}
+    assert names == {MANIFEST, database_part, *(f"files/{s[:2]}/{s[2:4]}/{s}" for s in filled.shas)}
     for key in (*keyring.encryption_keys.values(), keyring.index_key):
         assert key not in everything
     assert keyring.to_json().encode() not in everything
@@ -103,15 +88,9 @@ async def test_backup_holds_database_files_and_manifest_but_no_keys(
 
 
 async def test_restore_into_an_empty_database_brings_everything_back(
-    database_url: str,
-    uow_factory: UnitOfWorkFactory,
-    engine: AsyncEngine,
-    keyring: Keyring,
-    tmp_path: Path,
-    hasher: Argon2PasswordHasher,
-    clock: FixedClock,
+    database_url: str, filled: Filled, engine: AsyncEngine, keyring: Keyring, tmp_path: Path
 ) -> None:
-    archive, shas = await _backup_of(database_url, uow_factory, engine, tmp_path, hasher, clock)
+    archive = await _backup_of(database_url, filled, tmp_path)
     files = tmp_path / "restored-files"
     if is_sqlite(engine):
         target_url = f"sqlite+aiosqlite:///{tmp_path / 'restored' / 'cebot.db'}"
@@ -130,7 +109,7 @@ async def test_restore_into_an_empty_database_brings_everything_back(
             alice = await uow.users.get_by_id_number(ID_ALICE)
             assert alice is not None and alice.name == "王芳"
         blobs = LocalFileStore(files, FieldCipher(keyring))
-        assert [await blobs.get(sha) for sha in shas] == list(FILE_CONTENTS)
+        assert [await blobs.get(sha) for sha in filled.shas] == list(FILE_CONTENTS)
         # A second restore over the restored data is refused without --force, allowed with it.
         with pytest.raises(BackupError, match="already holds data"):
             await restore(target_url, files, archive, keyring, pg_restore=PG_RESTORE)
@@ -144,15 +123,9 @@ async def test_restore_into_an_empty_database_brings_everything_back(
 
 
 async def test_restore_refuses_keys_that_cannot_read_the_backup(
-    database_url: str,
-    uow_factory: UnitOfWorkFactory,
-    engine: AsyncEngine,
-    keyring: Keyring,
-    tmp_path: Path,
-    hasher: Argon2PasswordHasher,
-    clock: FixedClock,
+    database_url: str, filled: Filled, engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    archive, _ = await _backup_of(database_url, uow_factory, engine, tmp_path, hasher, clock)
+    archive = await _backup_of(database_url, filled, tmp_path)
     empty = f"sqlite+aiosqlite:///{tmp_path / 'other.db'}"
     if not is_sqlite(engine):
         empty = database_url
@@ -165,15 +138,9 @@ async def test_restore_refuses_keys_that_cannot_read_the_backup(
 
 
 async def test_a_damaged_or_padded_archive_is_refused(
-    database_url: str,
-    uow_factory: UnitOfWorkFactory,
-    engine: AsyncEngine,
-    keyring: Keyring,
-    tmp_path: Path,
-    hasher: Argon2PasswordHasher,
-    clock: FixedClock,
+    database_url: str, filled: Filled, engine: AsyncEngine, keyring: Keyring, tmp_path: Path
 ) -> None:
-    archive, shas = await _backup_of(database_url, uow_factory, engine, tmp_path, hasher, clock)
+    archive = await _backup_of(database_url, filled, tmp_path)
     target = f"sqlite+aiosqlite:///{tmp_path / 'restored.db'}"
     if not is_sqlite(engine):
         target = database_url
@@ -183,7 +150,7 @@ async def test_a_damaged_or_padded_archive_is_refused(
         with tarfile.open(archive) as src, tarfile.open(out, "w:gz") as dst:
             for member in src.getmembers():
                 data = src.extractfile(member).read()  # type: ignore[union-attr]
-                if change == "flip" and member.name.endswith(shas[0]):
+                if change == "flip" and member.name.endswith(filled.shas[0]):
                     data = data[:-1] + bytes([data[-1] ^ 1])
                 member.size = len(data)
                 dst.addfile(member, io.BytesIO(data))

@@ -5,22 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.clock import FixedClock
-from domain.model import ScoreRecord
 from domain.services import auth
 from storage.ciphertexts import ENCRYPTED_COLUMNS
 from storage.crypto import DecryptionError, FieldCipher, Keyring
 from storage.db import write_engine
 from storage.filestore import LocalFileStore
 from storage.kv import PersistenceStore
-from storage.passwords import Argon2PasswordHasher
 from storage.processes import STANDBY, HeldKeys, announce, census, unfit_for_rotation
 from storage.rotation import (
     FILES,
@@ -33,92 +28,46 @@ from storage.rotation import (
     without_key,
 )
 from storage.uow import UnitOfWorkFactory
-from tests.services.helpers import ID_ALICE, PASSWORD, register
-from tests.storage.test_class_repository import a_class
+from tests.services.helpers import ID_ALICE, PASSWORD
+from tests.storage.filled import FILE_CONTENTS, LEARNERS, Filled
 from tests.storage.test_repositories import a_user
-
-LEARNERS = ("420106199001011231", "420106198507150023", "11010519491231002X")
-FILE_CONTENTS = (b"annual plan 2026", b"summary 2026", b"materials")
-
-
-async def fill(
-    uow_factory: UnitOfWorkFactory,
-    engine: AsyncEngine,
-    files: Path,
-    hasher: Argon2PasswordHasher,
-    clock: FixedClock,
-) -> list[str]:
-    """Users, score records, conversation state and files, all under the factory's key."""
-    outcome = await register(uow_factory, hasher, clock, telegram_user_id=1001)
-    base_id = outcome.bases[0].id
-    assert base_id is not None
-    async with uow_factory() as uow:
-        for n in range(2, 7):
-            await uow.users.add(a_user(n))
-        klass = await uow.classes.add(a_class(base_id))
-        assert klass.id is not None
-        for n, id_number in enumerate(LEARNERS):
-            await uow.scores.add(
-                ScoreRecord(
-                    class_id=klass.id,
-                    learner_name=f"学员{n}",
-                    id_number=id_number,
-                    hours=Decimal("24"),
-                    passed=True,
-                )
-            )
-        await uow.commit()
-    store = PersistenceStore(engine, uow_factory.cipher)
-    for user_id in (1001, 1002, 1003):
-        await store.save("user_data", "", str(user_id), json.dumps({"draft": ID_ALICE}))
-    await store.save("conversation", "login", "[1001, 1001]", json.dumps(2))
-    blobs = LocalFileStore(files, uow_factory.cipher)
-    return [await blobs.put(content) for content in FILE_CONTENTS]
 
 
 def stale(used: dict[str, dict[str, int]], active: str) -> int:
     return sum(n for counts in used.values() for key, n in counts.items() if key != active)
 
 
-async def assert_all_readable_with_only(
-    keyring: Keyring,
-    engine: AsyncEngine,
-    files: Path,
-    shas: list[str],
-    hasher: Argon2PasswordHasher,
-    clock: FixedClock,
-) -> None:
+async def assert_all_readable_with_only(keyring: Keyring, filled: Filled) -> None:
     """A keyring that has lost every older key reads it all, and a login still works."""
     only_new = without_key(keyring, "k1")
     cipher = FieldCipher(only_new)
-    units = UnitOfWorkFactory(engine, cipher)
+    units = UnitOfWorkFactory(filled.engine, cipher)
     async with units(readonly=True) as uow:
         alice = await uow.users.get_by_id_number(ID_ALICE)  # the blind index kept its key
         assert alice is not None and alice.mobile == "13812345678"
         assert len(await uow.users.get_many(list(range(1, 7)))) == 6
         learner = await uow.scores.find(1, LEARNERS[0])  # by blind index too
         assert learner is not None and learner.learner_name == "学员0"
-    state = await PersistenceStore(engine, cipher).load("user_data")
+    state = await PersistenceStore(filled.engine, cipher).load("user_data")
     assert json.loads(state["1001"])["draft"] == ID_ALICE
-    blobs = LocalFileStore(files, cipher)
-    assert [await blobs.get(sha) for sha in shas] == list(FILE_CONTENTS)
+    blobs = LocalFileStore(filled.files, cipher)
+    assert [await blobs.get(sha) for sha in filled.shas] == list(FILE_CONTENTS)
     async with units() as uow:
         outcome = await auth.login(
-            uow, hasher, clock, telegram_user_id=1001, id_number=ID_ALICE, password=PASSWORD
+            uow,
+            filled.hasher,
+            filled.clock,
+            telegram_user_id=1001,
+            id_number=ID_ALICE,
+            password=PASSWORD,
         )
     assert outcome.user.id == alice.id
 
 
 async def test_rotation_moves_every_field_and_file_to_the_new_key(
-    uow_factory: UnitOfWorkFactory,
-    engine: AsyncEngine,
-    keyring: Keyring,
-    tmp_path: Path,
-    hasher: Argon2PasswordHasher,
-    clock: FixedClock,
+    filled: Filled, engine: AsyncEngine, keyring: Keyring
 ) -> None:
-    files = tmp_path / "files"
-    shas = await fill(uow_factory, engine, files, hasher, clock)
+    files = filled.files
     before = await keys_in_use(engine, files)
     assert set(before) == {
         "users.id_number_enc",
@@ -150,24 +99,18 @@ async def test_rotation_moves_every_field_and_file_to_the_new_key(
     assert ("users.mobile_enc", 2) in seen and ("users.mobile_enc", 6) in seen  # batch by batch
     after = await keys_in_use(engine, files)
     assert stale(after, "k2") == 0
-    await assert_all_readable_with_only(rotated, engine, files, shas, hasher, clock)
+    await assert_all_readable_with_only(rotated, filled)
 
     again = await rotate(engine, FieldCipher(rotated), files)
     assert again.total_rotated == 0  # idempotent: nothing left to do
 
 
 async def test_the_processes_a_rotation_is_refused_for_are_those_it_would_break(
-    uow_factory: UnitOfWorkFactory,
-    engine: AsyncEngine,
-    keyring: Keyring,
-    tmp_path: Path,
-    hasher: Argon2PasswordHasher,
-    clock: FixedClock,
+    filled: Filled, engine: AsyncEngine, keyring: Keyring
 ) -> None:
     """What ``cebot keys rotate`` checks in ``bot_processes`` before it starts, against what
     actually happens to a process with each keyring once the rows are under the new key."""
-    files = tmp_path / "files"
-    await fill(uow_factory, engine, files, hasher, clock)
+    files = filled.files
     rotated = keyring.with_new_active_key("k2")
     impostor = Keyring("k2", {**keyring.encryption_keys, "k2": b"x" * 32}, keyring.index_key)
     not_switched = Keyring("k1", dict(rotated.encryption_keys), keyring.index_key)
@@ -206,15 +149,9 @@ class Interrupted(Exception):
 
 
 async def test_an_interrupted_rotation_resumes_where_it_stopped(
-    uow_factory: UnitOfWorkFactory,
-    engine: AsyncEngine,
-    keyring: Keyring,
-    tmp_path: Path,
-    hasher: Argon2PasswordHasher,
-    clock: FixedClock,
+    filled: Filled, engine: AsyncEngine, keyring: Keyring
 ) -> None:
-    files = tmp_path / "files"
-    shas = await fill(uow_factory, engine, files, hasher, clock)
+    files = filled.files
     rotated = keyring.with_new_active_key("k2")
     cipher = FieldCipher(rotated)
 
@@ -232,21 +169,15 @@ async def test_an_interrupted_rotation_resumes_where_it_stopped(
     assert resumed.rotated["users.id_number_enc"] == 2
     assert resumed.total_rotated == 2 + 6 + 3 + 4 + 3
     assert stale(await keys_in_use(engine, files), "k2") == 0
-    await assert_all_readable_with_only(rotated, engine, files, shas, hasher, clock)
+    await assert_all_readable_with_only(rotated, filled)
 
 
 async def test_rotation_while_the_bot_keeps_writing(
-    uow_factory: UnitOfWorkFactory,
-    engine: AsyncEngine,
-    keyring: Keyring,
-    tmp_path: Path,
-    hasher: Argon2PasswordHasher,
-    clock: FixedClock,
+    filled: Filled, engine: AsyncEngine, keyring: Keyring
 ) -> None:
     """The restarted bot (already on k2) saves conversation state and edits a user meanwhile:
     its writes win, nothing is lost, and no row is left on k1."""
-    files = tmp_path / "files"
-    shas = await fill(uow_factory, engine, files, hasher, clock)
+    files = filled.files
     rotated = keyring.with_new_active_key("k2")
     cipher = FieldCipher(rotated)
     bot_store = PersistenceStore(engine, cipher)
@@ -280,19 +211,13 @@ async def test_rotation_while_the_bot_keeps_writing(
         "user_data"
     )
     assert json.loads(final["1002"]) == {"draft": writes - 1}  # the bot's last write survived
-    await assert_all_readable_with_only(rotated, engine, files, shas, hasher, clock)
+    await assert_all_readable_with_only(rotated, filled)
 
 
 async def test_a_new_index_key_and_reindex_keep_every_look_up_working(
-    uow_factory: UnitOfWorkFactory,
-    engine: AsyncEngine,
-    keyring: Keyring,
-    tmp_path: Path,
-    hasher: Argon2PasswordHasher,
-    clock: FixedClock,
+    filled: Filled, uow_factory: UnitOfWorkFactory, engine: AsyncEngine, keyring: Keyring
 ) -> None:
     """With the bot stopped: a fresh index key, every index rebuilt; old indexes find nobody."""
-    await fill(uow_factory, engine, tmp_path / "files", hasher, clock)
     fresh = with_new_index_key(keyring)
     assert fresh.index_key != keyring.index_key
     assert fresh.encryption_keys == keyring.encryption_keys
@@ -307,7 +232,12 @@ async def test_a_new_index_key_and_reindex_keep_every_look_up_working(
         assert await uow.scores.find(1, LEARNERS[2]) is not None
     async with units() as uow:
         outcome = await auth.login(
-            uow, hasher, clock, telegram_user_id=1001, id_number=ID_ALICE, password=PASSWORD
+            uow,
+            filled.hasher,
+            filled.clock,
+            telegram_user_id=1001,
+            id_number=ID_ALICE,
+            password=PASSWORD,
         )
     assert outcome.user.name == "王芳"
     async with uow_factory(readonly=True) as uow:
