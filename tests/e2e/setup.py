@@ -48,6 +48,17 @@ async def logged_in_admin(
             initial_password=initial,
             role_id=role.id,
         )
+    await first_login(
+        stack, telegram_id=telegram_id, id_number=id_number, initial=initial, password=password
+    )
+
+
+async def first_login(
+    stack: Stack, *, telegram_id: int, id_number: str, initial: str, password: str
+) -> None:
+    """Someone given an ``initial`` password logs in from ``telegram_id`` and, as the bot insists,
+    changes it to ``password``."""
+    svc = services_of(stack)
     async with svc.uow() as uow:
         await auth.login(
             uow,

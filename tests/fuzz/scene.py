@@ -35,7 +35,7 @@ from storage.passwords import Argon2PasswordHasher
 from tests.conftest import NOW
 from tests.e2e.conftest import Stack
 from tests.e2e.scores_setup import learner_id
-from tests.e2e.setup import logged_in_admin, services_of
+from tests.e2e.setup import first_login, logged_in_admin, services_of
 from tests.e2e.test_classes import PDF
 from tests.services.test_classes import a_form, make_id
 
@@ -241,26 +241,9 @@ async def _reviewer(
             initial_password=initial,
             regions=(region,),
         )
-    async with svc.uow() as uow:
-        await auth.login(
-            uow,
-            svc.hasher,
-            svc.clock,
-            telegram_user_id=telegram_id,
-            id_number=id_number,
-            password=initial,
-        )
-    async with svc.uow() as uow:
-        await auth.change_password(
-            uow,
-            svc.hasher,
-            svc.clock,
-            telegram_user_id=telegram_id,
-            old_password=initial,
-            new_password=password,
-            new_password_again=password,
-            policy=svc.session_policy,
-        )
+    await first_login(
+        stack, telegram_id=telegram_id, id_number=id_number, initial=initial, password=password
+    )
     return user
 
 
