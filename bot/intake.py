@@ -48,7 +48,6 @@ class Intake:
     def __init__(self, app: Application) -> None:  # type: ignore[type-arg]
         self.app = app
         self.in_hand: dict[int, asyncio.Task[None]] = {}
-        self.handled = 0
         self._finished = asyncio.Event()
 
     def take(self, update: Update) -> asyncio.Task[None]:
@@ -67,12 +66,14 @@ class Intake:
             await processor.process_update(update, self.app.process_update(update))
         finally:
             self.in_hand.pop(update.update_id, None)
-            self.handled += 1
             self._finished.set()
 
     async def an_update_finished(self, seconds: float) -> None:
-        """Returns when an update in hand finished, or after ``seconds``."""
+        """Returns when an update in hand finished, or after ``seconds``; at once if none is in
+        hand (one may have finished since the caller looked)."""
         self._finished.clear()
+        if not self.in_hand:
+            return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._finished.wait(), seconds)
 
@@ -125,9 +126,8 @@ class Poller:
             for update in fresh:
                 self.intake.take(update)
                 self.next_new = update.update_id + 1
-            if self.intake.in_hand:
-                # Asked again now, Telegram would only repeat what is in hand: wait for it first.
-                await self.intake.an_update_finished(REPOLL_SECONDS)
+            # Asked again now, Telegram would only repeat what is in hand: wait for it first.
+            await self.intake.an_update_finished(REPOLL_SECONDS)
 
 
 class _Telegram(tornado.web.RequestHandler):
