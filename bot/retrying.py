@@ -38,14 +38,9 @@ log = logging.getLogger("cebot.retrying")
 NETWORK_RETRIES = 3
 BACKOFF_FIRST = 0.5
 NOT_RETRIED = frozenset({"getupdates"})
-LANDED = (
-    "message is not modified",
-    "query is too old",
-    "query id is invalid",
-    "to delete not found",
-)
-"""Refusals of a retry that mean the first try was done after all."""
 OLD_QUERY = ("query is too old", "query id is invalid")
+LANDED = ("message is not modified", *OLD_QUERY, "to delete not found")
+"""Refusals of a retry that mean the first try was done after all."""
 
 
 @dataclass(frozen=True)
