@@ -101,6 +101,7 @@ from tests.bench.chat import (
 )
 from tests.bench.harness import REPO_ROOT, Benchmark, Result, Settings, Target, median
 from tests.bench.scores import score_file
+from tests.e2e.processes import CEBOT_RUN, run_environment, stop
 
 COST_RATIO = 2.0
 LATENCY_P99_S = 1.0
@@ -613,13 +614,11 @@ async def first_answer(command: list[str], workdir: Path, keyring: Keyring) -> f
     """Spawn to the answer to /start, on an emulator of its own and a fresh data directory."""
     workdir.mkdir(parents=True)  # noqa: ASYNC240 (before the clock starts)
     async with Emulator() as emu:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CEBOT_")}
-        env.update(
-            CEBOT_TELEGRAM_TOKEN=emu.token,
-            CEBOT_BOT_API_URL=emu.root_url,
-            CEBOT_DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'cebot.db'}",
-            CEBOT_DATA_DIR=str(workdir / "data"),
-            CEBOT_SECRET_KEYS=keyring.to_json(),
+        env = run_environment(
+            emu,
+            database_url=f"sqlite+aiosqlite:///{workdir / 'cebot.db'}",
+            data=workdir / "data",
+            keyring=keyring,
         )
         user = emu.user(4242, "测试", language_code="zh-hans")
         start = time.perf_counter()
@@ -639,20 +638,14 @@ async def first_answer(command: list[str], workdir: Path, keyring: Keyring) -> f
             _out, err = await process.communicate()
             raise RuntimeError(f"{command[-2:]} did not answer: {err.decode()[-2000:]}") from None
         finally:
-            if process.returncode is None:
-                process.terminate()
-                try:
-                    await asyncio.wait_for(process.wait(), timeout=30)
-                except TimeoutError:
-                    process.kill()
-                    await process.wait()
+            await stop(process)
     return seconds
 
 
 def startup_row(settings: Settings) -> Result:
     sizes = Sizes.of(settings)
     keyring = Keyring.generate()
-    ours_command = [sys.executable, "-m", "bot.cli", "run"]
+    ours_command = CEBOT_RUN
     bare_command = [sys.executable, str(BARE_ECHO_SCRIPT)]
     count = iter(range(1_000))
 

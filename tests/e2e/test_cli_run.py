@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import socket
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,8 +19,7 @@ from storage.crypto import Keyring
 from storage.db import is_sqlite, make_engine
 from storage.migrate import upgrade_engine
 from storage.processes import ACTIVE, STANDBY, HeldKeys, ProcessRecord, census
-
-CEBOT = [sys.executable, "-m", "bot.cli"]
+from tests.e2e.processes import CEBOT_RUN, Process, answer_to_start, run_environment, stop
 
 
 def free_port() -> int:
@@ -37,59 +35,32 @@ async def emu() -> AsyncIterator[Emulator]:
 
 
 def environment(emu: Emulator, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CEBOT_")}
-    env.update(
-        CEBOT_TELEGRAM_TOKEN=emu.token,
-        CEBOT_BOT_API_URL=emu.root_url,
-        CEBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cebot.db'}",
-        CEBOT_DATA_DIR=str(tmp_path / "data"),
-        CEBOT_SECRET_KEYS=Keyring.generate().to_json(),
+    return run_environment(
+        emu,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'cebot.db'}",
+        data=tmp_path / "data",
+        keyring=Keyring.generate(),
     )
-    return env
-
-
-async def answer_to_start(emu: Emulator) -> str:
-    user = emu.user(user_id=4242, first_name="测试", language_code="zh-hans")
-    await user.send_text("/start")
-    message = await user.wait_for_bot_message(timeout=30)
-    return message.text or ""
-
-
-async def stop(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), timeout=20)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
 
 
 async def test_run_answers_over_long_polling_and_registers_commands(
     emu: Emulator, tmp_path: Path
 ) -> None:
-    process = await asyncio.create_subprocess_exec(
-        *CEBOT,
-        "run",
-        env=environment(emu, tmp_path),
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await Process.start(environment(emu, tmp_path), tmp_path)
     try:
         assert "/login" in await answer_to_start(emu)
         assert "登录" in json.dumps(emu.commands, ensure_ascii=False)
     finally:
-        await stop(process)
+        await process.close()
     assert (tmp_path / "cebot.db").exists()
 
 
 async def test_run_in_webhook_mode_checks_the_secret_token(emu: Emulator, tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram"
-    process = await asyncio.create_subprocess_exec(
-        *CEBOT,
-        "run",
+    process = await Process.start(
+        environment(emu, tmp_path),
+        tmp_path,
         "--webhook-url",
         url,
         "--listen",
@@ -98,10 +69,6 @@ async def test_run_in_webhook_mode_checks_the_secret_token(emu: Emulator, tmp_pa
         str(port),
         "--secret-token",
         "s3cret-token",
-        env=environment(emu, tmp_path),
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
     )
     try:
         assert "/login" in await answer_to_start(emu)
@@ -124,15 +91,14 @@ async def test_run_in_webhook_mode_checks_the_secret_token(emu: Emulator, tmp_pa
         assert health.status == 200 and state["status"] == "active"
         assert state["mode"] == "webhook" and state["updates_in_hand"] in (0, 1)
     finally:
-        await stop(process)
+        await process.close()
 
 
 async def test_a_wrong_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CEBOT_")}
     env["CEBOT_TIMEZONE"] = "Mars/Olympus"
     process = await asyncio.create_subprocess_exec(
-        *CEBOT,
-        "run",
+        *CEBOT_RUN,
         env=env,
         cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE,
@@ -160,8 +126,7 @@ async def test_run_announces_itself_standing_by_and_active_and_withdraws_on_sigt
         logs.append(tmp_path / f"{name}.log")
         with logs[-1].open("wb") as log:
             process = await asyncio.create_subprocess_exec(
-                *CEBOT,
-                "run",
+                *CEBOT_RUN,
                 env=env,
                 cwd=tmp_path,
                 stdout=asyncio.subprocess.DEVNULL,

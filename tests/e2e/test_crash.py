@@ -12,8 +12,6 @@ test_failover.py.)
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -24,11 +22,10 @@ from storage.db import make_engine
 from storage.models import ScoreRecordRow
 from tests.bench.arrange import ADMIN_TELEGRAM_ID, PASSWORD, approved_class
 from tests.bench.scorefile import filled_template
+from tests.e2e.processes import Process, run_environment
 from tests.e2e.test_accounts import ID_NUMBER
-from tests.e2e.test_failover import Process
 
 ROWS = 10_000
-CEBOT = [sys.executable, "-m", "bot.cli", "run"]
 
 
 async def stored(database: Path) -> int:
@@ -66,26 +63,12 @@ async def test_a_killed_import_stores_all_or_nothing_and_the_restart_completes_i
         class_name = arranged.heading.class_name
         data = filled_template(arranged.heading, ROWS)
     async with Emulator() as emu:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CEBOT_")}
-        env.update(
-            CEBOT_TELEGRAM_TOKEN=emu.token,
-            CEBOT_BOT_API_URL=emu.root_url,
-            CEBOT_DATABASE_URL=f"sqlite+aiosqlite:///{database}",
-            CEBOT_DATA_DIR=str(tmp_path / "data"),
-            CEBOT_SECRET_KEYS=keyring.to_json(),
+        env = run_environment(
+            emu,
+            database_url=f"sqlite+aiosqlite:///{database}",
+            data=tmp_path / "data",
+            keyring=keyring,
         )
-
-        async def start() -> Process:
-            return Process(
-                await asyncio.create_subprocess_exec(
-                    *CEBOT,
-                    env=env,
-                    cwd=tmp_path,
-                    stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.PIPE,
-                )
-            )
-
         boss = emu.user(user_id=ADMIN_TELEGRAM_ID, first_name="王芳", language_code="zh-hans")
 
         async def say(text: str, expect: str, timeout: float = 30.0) -> None:  # noqa: ASYNC109
@@ -104,7 +87,7 @@ async def test_a_killed_import_stores_all_or_nothing_and_the_restart_completes_i
             await boss.press(message, button)
             await boss.wait_for_bot_message(contains=expect, timeout=timeout)
 
-        first = await start()
+        first = await Process.start(env, tmp_path)
         second = None
         try:
             await first.said("active")
@@ -125,7 +108,7 @@ async def test_a_killed_import_stores_all_or_nothing_and_the_restart_completes_i
 
             assert await stored(database) in (0, ROWS)  # never a part
 
-            second = await start()
+            second = await Process.start(env, tmp_path)
             await second.said("active")
             # The press comes again; the preview was in the dead process's memory, so either the
             # import had committed (and the press finds it done) or the admin is asked to send

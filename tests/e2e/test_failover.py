@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -27,43 +25,11 @@ from storage.crypto import FieldCipher, Keyring
 from storage.db import make_engine
 from storage.migrate import upgrade_engine
 from storage.uow import UnitOfWorkFactory
+from tests.e2e.processes import Process, run_environment
 from tests.e2e.test_accounts import CREDIT_CODE, ID_NUMBER, PASSWORD
 from tests.e2e.test_cli_run import free_port
 
-CEBOT = [sys.executable, "-m", "bot.cli", "run"]
 TAKE_OVER_SECONDS = 15.0
-
-
-class Process:
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.lines: list[str] = []
-        assert process.stderr is not None
-        self._reader = asyncio.get_running_loop().create_task(self._read(process.stderr))
-
-    async def _read(self, stream: asyncio.StreamReader) -> None:
-        while line := await stream.readline():
-            self.lines.append(line.decode(errors="replace"))
-
-    async def said(self, words: str, timeout: float = 30.0) -> None:  # noqa: ASYNC109
-        deadline = time.monotonic() + timeout
-        while not any(words in line for line in self.lines):
-            if time.monotonic() > deadline or self.process.returncode is not None:
-                raise AssertionError(f"never said {words!r}:\n{''.join(self.lines)}")
-            await asyncio.sleep(0.1)
-
-    def kill(self) -> None:
-        self.process.kill()
-
-    async def close(self) -> None:
-        if self.process.returncode is None:
-            self.process.terminate()
-            try:
-                await asyncio.wait_for(self.process.wait(), 20)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
-        self._reader.cancel()
 
 
 @pytest.fixture
@@ -78,29 +44,18 @@ async def test_a_standby_takes_over_mid_conversation_and_mid_dispatch(
     engine = make_engine(database_url)
     await upgrade_engine(engine)
     units = UnitOfWorkFactory(engine, FieldCipher(keyring))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CEBOT_")}
-    env.update(
-        CEBOT_TELEGRAM_TOKEN=emu.token,
-        CEBOT_BOT_API_URL=emu.root_url,
-        CEBOT_DATABASE_URL=database_url,
-        CEBOT_DATA_DIR=str(tmp_path / "data"),
-        CEBOT_SECRET_KEYS=keyring.to_json(),
+    env = run_environment(
+        emu,
+        database_url=database_url,
+        data=tmp_path / "data",
+        keyring=keyring,
         CEBOT_OUTBOX_LEASE_SECONDS="4",
         CEBOT_QUIET_HOURS="00:00-00:00",
     )
     running: list[Process] = []
 
     async def start(*args: str) -> Process:
-        process = Process(
-            await asyncio.create_subprocess_exec(
-                *CEBOT,
-                *args,
-                env=env,
-                cwd=tmp_path,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
-            )
-        )
+        process = await Process.start(env, tmp_path, *args)
         running.append(process)
         return process
 
