@@ -14,7 +14,6 @@ it when it stops cleanly (SIGTERM or SIGINT, standing by too), so that ``cebot k
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import time
@@ -28,17 +27,14 @@ from bot.config import Settings
 from bot.intake import web_server
 from bot.lease import CHECK_SECONDS, Lease, acquire, lease_for
 from bot.lifecycle import DRAIN_SECONDS, start, start_polling, stop, updates_in_hand
+from bot.presence import Presence
 from bot.scheduling import install_jobs
 from storage.crypto import load_keyring
 from storage.db import make_engine
 from storage.processes import (
     ACTIVE,
     HEARTBEAT_SECONDS,
-    STANDBY,
     HeldKeys,
-    announce,
-    new_process_id,
-    withdraw,
 )
 
 log = logging.getLogger("cebot.serve")
@@ -124,87 +120,6 @@ async def _until_leased(lease: Lease, stopping: asyncio.Event) -> bool:
         return False
     acquiring.result()  # raises what acquiring the lease raised
     return True
-
-
-class Presence:
-    """This process's row in ``bot_processes``: written at once, refreshed every heartbeat in the
-    background, deleted at a clean stop.
-
-    A failed write (database away, or not migrated yet: an embedded SQLite is migrated only once
-    the process is active) is logged once and retried at the next heartbeat; it never stops the
-    bot. Writes take turns, so a heartbeat and a change of role never race.
-    """
-
-    def __init__(self, engine: AsyncEngine, keys: HeldKeys, heartbeat_seconds: float) -> None:
-        self.process_id = new_process_id()
-        self._engine = engine
-        self._keys = keys
-        self._role = STANDBY
-        self._heartbeat = heartbeat_seconds
-        self._turn = asyncio.Lock()
-        self._beating: asyncio.Task[None] | None = None
-        self._registered = False
-        self._failing = False
-
-    async def start(self) -> None:
-        """Announces the process now, and from now on every heartbeat."""
-        await self.announce()
-        if self._beating is None:
-            self._beating = asyncio.get_running_loop().create_task(self._beat())
-
-    def become(self, role: str, keys: HeldKeys) -> None:
-        """What the next announcement says."""
-        self._role, self._keys = role, keys
-
-    async def announce(self) -> None:
-        async with self._turn:
-            try:
-                await announce(
-                    self._engine,
-                    self.process_id,
-                    self._role,
-                    self._keys,
-                    heartbeat_seconds=self._heartbeat,
-                    forget_dead=not self._registered,
-                )
-            except Exception as error:  # a heartbeat must never take the bot down
-                if not self._failing:
-                    log.warning(
-                        "cannot write this process's row in bot_processes, retrying every "
-                        "%.0f s (is the database migrated?): %r",
-                        self._heartbeat,
-                        error,
-                    )
-                self._failing = True
-                return
-        if self._failing or not self._registered:
-            log.info(
-                "announced in bot_processes as %s (%s; keys %s)",
-                self.process_id,
-                self._role,
-                ", ".join(self._keys.keys),
-            )
-        self._failing = False
-        self._registered = True
-
-    async def _beat(self) -> None:
-        while True:
-            await asyncio.sleep(self._heartbeat)
-            await self.announce()
-
-    async def stop(self) -> None:
-        beating, self._beating = self._beating, None
-        if beating is not None:
-            beating.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beating
-        if not self._registered:  # never written (stopped before it could be): nothing to delete
-            return
-        try:
-            async with asyncio.timeout(CHECK_SECONDS), self._turn:
-                await withdraw(self._engine, self.process_id)
-        except Exception as error:  # the row goes stale and is ignored after three heartbeats
-            log.warning("could not delete this process's row in bot_processes: %r", error)
 
 
 def _health_address(webhook: Webhook | None, health_port: int | None) -> tuple[int | None, str]:
