@@ -27,7 +27,7 @@ unit: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check --no-cache .
-	$(BIN)/ruff format --no-cache --check domain storage scheduler
+	$(BIN)/ruff format --no-cache --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

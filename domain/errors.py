@@ -7,7 +7,7 @@ formats text for a person.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.messages import N_
 
@@ -16,6 +16,10 @@ class DomainError(Exception):
     """Base of every error the user may be told about."""
 
     default_key = N_("操作未能完成。")
+    recorded = False
+    """A refusal that is itself a fact to keep (a wrong password counted, a session ended, a
+    damaged file noted in the trail): the unit of work commits what was written before it, where
+    any other error rolls everything back. Set by :func:`recorded`."""
 
     def __init__(self, key: str | None = None, **params: Any) -> None:
         self.key = key or self.default_key
@@ -95,3 +99,12 @@ class StoredFileDamaged(DomainError):
     """
 
     default_key = N_("这个文件在服务器上已损坏或被改动，无法发送。请重新上传，或联系平台管理员。")
+
+
+Refusal = TypeVar("Refusal", bound=DomainError)
+
+
+def recorded(error: Refusal) -> Refusal:
+    """``raise recorded(AccountLocked(until))``: the refusal stands, and so do the writes before."""
+    error.recorded = True
+    return error

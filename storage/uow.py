@@ -1,10 +1,12 @@
 """The unit of work: one transaction, committed once, rolled back otherwise.
 
-Services and handlers do::
+Whoever starts an action opens one (the guard for a handler, a job, a command)::
 
     async with uow_factory() as uow:
         ...
-        await uow.commit()
+
+and leaving the block commits it: cleanly, or with a refusal marked ``domain.errors.recorded``.
+Any other exception rolls it back.
 
 On SQLite a writing unit of work begins with ``BEGIN IMMEDIATE`` (see ``storage.db``), so two of
 them that each read and then write queue on the busy timeout instead of failing; a read-only one
@@ -22,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from domain.errors import DomainError
 from storage.crypto import FieldCipher
 from storage.db import is_sqlite, write_engine
 from storage.repositories import (
@@ -113,7 +116,11 @@ class SqlUnitOfWork:
     ) -> None:
         # Closing rolls back whatever was not committed; then the writer's turn (if any) ends.
         async with self._resources:
-            await self.session.close()
+            try:
+                if not self.readonly and _keeps_writes(exc):
+                    await self.commit()
+            finally:
+                await self.session.close()
 
     async def commit(self) -> None:
         try:
@@ -139,6 +146,11 @@ class SqlUnitOfWork:
         if self.readonly:
             return self._engine.execution_options(postgresql_readonly=True)
         return self._engine
+
+
+def _keeps_writes(exc: BaseException | None) -> bool:
+    """A clean end, or a refusal that is itself a fact to keep (``domain.errors.recorded``)."""
+    return exc is None or (isinstance(exc, DomainError) and exc.recorded)
 
 
 class ReadOnlySession(Session):

@@ -341,7 +341,11 @@ async def test_wrong_passwords_at_hand_over_count_towards_the_lock_out(uow_facto
         async with uow_factory() as uow:
             with pytest.raises(AccountLocked if attempt == 4 else Invalid):
                 await admins.hand_over_super(
-                    uow, hasher, clock, alice, membership_id=bob_view.membership_id,
+                    uow,
+                    hasher,
+                    clock,
+                    alice,
+                    membership_id=bob_view.membership_id,
                     password="guess again",
                 )
     with pytest.raises(NotLoggedIn):

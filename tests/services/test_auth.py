@@ -319,7 +319,11 @@ async def test_guessing_the_old_password_locks_the_account_and_ends_sessions(
         async with uow_factory() as uow:
             with pytest.raises(Invalid):
                 await auth.verify_old_password(
-                    uow, hasher, clock, telegram_user_id=1001, password="guess guess",
+                    uow,
+                    hasher,
+                    clock,
+                    telegram_user_id=1001,
+                    password="guess guess",
                     policy=POLICY,
                 )
     async with uow_factory() as uow:

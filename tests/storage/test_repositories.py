@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, NotFound, NotPermitted, recorded
 from domain.model import AuditEvent, Base, LoginSession, Membership, Role, SessionEnd, User
 from domain.permissions import ALL_PERMISSIONS, Permission
 from storage.uow import ReadOnlyViolation, SqlUnitOfWork, UnitOfWorkFactory
@@ -604,18 +604,31 @@ async def test_audit_events_listed_newest_first_with_filters(
 # --- the unit of work --------------------------------------------------------------------------
 
 
-async def test_unit_of_work_without_commit_rolls_back(uow_factory: UnitOfWorkFactory) -> None:
+async def test_unit_of_work_commits_when_its_block_ends(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
         await uow.bases.add(a_base())
     async with uow_factory() as uow:
         await uow.bases.add(a_base(2))
         await uow.rollback()
         await uow.bases.add(a_base(3))
-        await uow.commit()
     async with uow_factory(readonly=True) as uow:
-        assert await uow.bases.get_by_credit_code(a_base(1).credit_code) is None
+        assert await uow.bases.get_by_credit_code(a_base(1).credit_code) is not None
         assert await uow.bases.get_by_credit_code(a_base(2).credit_code) is None
         assert await uow.bases.get_by_credit_code(a_base(3).credit_code) is not None
+
+
+async def test_a_refusal_rolls_back_unless_it_is_recorded(uow_factory: UnitOfWorkFactory) -> None:
+    with pytest.raises(NotPermitted):
+        async with uow_factory() as uow:
+            await uow.bases.add(a_base(1))
+            raise NotPermitted()
+    with pytest.raises(NotPermitted):
+        async with uow_factory() as uow:
+            await uow.bases.add(a_base(2))
+            raise recorded(NotPermitted())
+    async with uow_factory(readonly=True) as uow:
+        assert await uow.bases.get_by_credit_code(a_base(1).credit_code) is None
+        assert await uow.bases.get_by_credit_code(a_base(2).credit_code) is not None
 
 
 async def test_unit_of_work_rolls_back_when_the_block_raises(
