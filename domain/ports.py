@@ -56,6 +56,10 @@ class UserRepository(Protocol):
         """Looks up by the blind index; ``id_number`` is already normalised."""
         ...
 
+    async def reviewers(self) -> list[User]:
+        """Every reviewer (主管部门审核员), oldest first: ``cebot reviewer list``."""
+        ...
+
     async def update(self, user: User) -> None: ...
 
 

@@ -95,6 +95,11 @@ class SqlUserRepository:
         row = (await self._session.scalars(statement)).one_or_none()
         return mappers.user_to_domain(row, self._cipher) if row is not None else None
 
+    async def reviewers(self) -> list[User]:
+        statement = select(UserRow).where(UserRow.is_reviewer.is_(True)).order_by(UserRow.id)
+        rows = await self._session.scalars(statement)
+        return [mappers.user_to_domain(row, self._cipher) for row in rows]
+
     async def update(self, user: User) -> None:
         row = await existing(self._session, UserRow, user.id)
         async with guarded_write(self._session):

@@ -177,6 +177,18 @@ async def test_user_found_by_id_number_and_many_ids(uow_factory: UnitOfWorkFacto
         assert await uow.users.get_many([]) == []
 
 
+async def test_reviewers_are_the_users_marked_so_oldest_first(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        assert await uow.users.reviewers() == []
+        first = await uow.users.add(a_user(1, is_reviewer=True, reviewer_regions=("武汉市",)))
+        await uow.users.add(a_user(2))
+        third = await uow.users.add(a_user(3, is_reviewer=True))
+    async with uow_factory(readonly=True) as uow:
+        assert await uow.users.reviewers() == [first, third]
+
+
 async def test_user_update_changes_numbers_and_index(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
         user = await uow.users.add(a_user(1))
