@@ -1,20 +1,17 @@
-"""The composition root: engine, keys, unit of work, hasher, persistence and the Application.
+"""The Application on a composition root (``bot.bootstrap``): handlers, persistence, commands.
 
-Nothing is built at import time; ``build_application`` is the one factory that ``cebot run``, the
-console and the tests all use, so the tests drive exactly what production runs.
+Nothing is built at import time. ``cebot run`` builds the Application with ``application_on`` on
+the root it owns; the console, ``cebot reminders --send-now`` and the tests with
+``build_application``, so the tests drive exactly what production runs.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
-from functools import partial
-
-from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import errors
+from bot.bootstrap import Overrides, Root
 from bot.config import Settings
 from bot.handlers import (
     admins,
@@ -39,20 +36,6 @@ from bot.persistence import SqlPersistence
 from bot.processor import PerChatUpdateProcessor
 from bot.retrying import RetryingRateLimiter
 from bot.runtime import SERVICES_KEY, Services
-from domain.clock import Clock, SystemClock
-from domain.ports import PasswordHasher
-from domain.services.auth import LoginPolicy
-from domain.services.sessions import SessionPolicy
-from storage.crypto import FieldCipher, load_keyring
-from storage.db import is_sqlite, make_engine
-from storage.filestore import LocalFileStore
-from storage.kv import PersistenceStore
-from storage.migrate import upgrade_engine
-from storage.passwords import Argon2PasswordHasher
-from storage.spreadsheets import OpenpyxlScoreWorkbooks
-from storage.uow import UnitOfWorkFactory
-
-log = logging.getLogger("cebot")
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("menu", N_("功能列表")),
@@ -78,52 +61,30 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-@dataclass
-class Overrides:
-    """What tests and the console replace: the clock, a cheaper hasher, the API root and token."""
-
-    clock: Clock = field(default_factory=SystemClock)
-    hasher: PasswordHasher | None = None
-    token: str | None = None
-    bot_api_url: str | None = None
-    rate_limiter: bool = True
-    migrate: bool | None = None
-    engine: AsyncEngine | None = None
-
-
 def build_application(settings: Settings, overrides: Overrides | None = None) -> Application:  # type: ignore[type-arg]
-    overrides = overrides or Overrides()
-    engine = overrides.engine or make_engine(settings.database_url)
-    migrate = overrides.migrate if overrides.migrate is not None else is_sqlite(engine)
-    cipher = FieldCipher(load_keyring(settings.secret_keys, settings.data_dir, logger=log))
-    services = Services(
-        settings=settings,
-        uow=UnitOfWorkFactory(engine, cipher),
-        hasher=overrides.hasher or Argon2PasswordHasher(),
-        clock=overrides.clock,
-        session_policy=SessionPolicy(
-            idle_timeout=settings.session_idle, absolute_lifetime=settings.session_lifetime
-        ),
-        login_policy=LoginPolicy(),
-        prepare_database=partial(_migrate, engine, migrate),
-        release_connections=engine.dispose,
-        blobs=LocalFileStore(settings.data_dir / "files", cipher),
-        workbooks=OpenpyxlScoreWorkbooks(),
-    )
-    api_root = (overrides.bot_api_url or settings.bot_api_url).rstrip("/")
-    persistence = SqlPersistence(PersistenceStore(engine, cipher))
+    """The Application on a root of its own, closed (its engine disposed) when it shuts down."""
+    return application_on(Root(settings, overrides), closes_root=True)
+
+
+def application_on(root: Root, *, closes_root: bool = False) -> Application:  # type: ignore[type-arg]
+    """The Application on ``root``'s parts. ``root`` is closed by whoever made it, after the
+    Application stopped: ``cebot run``, whose root also holds the lease; or, with
+    ``closes_root``, the Application itself once it has shut down."""
+    overrides = root.overrides
+    api_root = (overrides.bot_api_url or root.settings.bot_api_url).rstrip("/")
+    persistence = SqlPersistence(root.persistence_store)
     processor = PerChatUpdateProcessor()
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         await register_commands(app)
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
-        if overrides.engine is None:  # a borrowed engine is disposed by its owner
-            await engine.dispose()
+        if closes_root:
+            await root.aclose()
 
     builder = (
         ApplicationBuilder()
-        .token(overrides.token or settings.require_token())
+        .token(overrides.token or root.settings.require_token())
         .base_url(f"{api_root}/bot")
         .base_file_url(f"{api_root}/file/bot")
         .persistence(persistence)
@@ -135,7 +96,7 @@ def build_application(settings: Settings, overrides: Overrides | None = None) ->
         builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))
     app = builder.build()
     processor.after_update = app.update_persistence  # written after every update, not every minute
-    app.bot_data[SERVICES_KEY] = services
+    app.bot_data[SERVICES_KEY] = root.services
     install_handlers(app)
     return app
 
@@ -147,11 +108,6 @@ async def prepare_database(app: Application) -> None:  # type: ignore[type-arg]
     """
     svc: Services = app.bot_data[SERVICES_KEY]
     await svc.prepare_database()
-
-
-async def _migrate(engine: AsyncEngine, migrate: bool) -> None:
-    if migrate:
-        await upgrade_engine(engine)
 
 
 def install_handlers(app: Application) -> None:  # type: ignore[type-arg]

@@ -5,27 +5,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import os
 import secrets
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
 
 from bot import operations
+from bot.bootstrap import Root
 from bot.config import ConfigError, Settings
 from bot.logs import configure_logging, log_format
-from bot.runtime import SERVICES_KEY
-from domain.model import Deadline
+from domain.errors import DomainError
+from domain.model import Deadline, DeadlineKind
+from domain.services import deadlines, review
 from domain.validators import mask_id_number
-
-if TYPE_CHECKING:
-    from domain.clock import Clock
-    from scheduler.planning import ReminderRules
-    from storage.uow import UnitOfWorkFactory
-
-log = logging.getLogger("cebot")
+from scheduler import gather
+from scheduler.dispatch import dispatch_due
+from scheduler.pacing import Pacer
+from scheduler.planning import plan
 
 REVIEWER_PASSWORD_ENV = "CEBOT_REVIEWER_PASSWORD"
 
@@ -85,15 +82,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(settings, args)
         if args.command == "console":
+            # Imported late, as bot.serve and bot.app are: the handlers and the emulator add
+            # about a tenth to the start of every other command (python -X importtime).
             from bot.console import run_console
 
             return run_console(
                 settings, record=args.record, replay=args.replay, downloads=args.downloads
             )
         if args.command == "db":
-            from storage.migrate import upgrade
-
-            upgrade(settings.database_url)
+            asyncio.run(_upgrade(settings))
             print("database is at the latest schema")
             return 0
         if args.command == "reviewer":
@@ -109,12 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.serve import Webhook, serve
+    from bot.serve import Webhook, serve  # late: see main
 
     webhook = None
     if args.webhook_url:
-        import os
-
         secret = (
             args.secret_token or os.environ.get("CEBOT_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
         )
@@ -148,30 +143,25 @@ def _initial_password() -> str | None:
     return first if first == second else None
 
 
-@asynccontextmanager
-async def _operator_units(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
-    """Units of work for an operator's command, on the configured database."""
-    from storage.crypto import FieldCipher, load_keyring
-    from storage.db import is_sqlite, make_engine
-    from storage.migrate import upgrade_engine
-    from storage.uow import UnitOfWorkFactory
+async def _upgrade(settings: Settings) -> None:
+    async with Root(settings) as root:
+        await root.upgrade_schema()
 
-    engine = make_engine(settings.database_url)
-    try:
-        if is_sqlite(engine):  # as ``cebot run`` does: an embedded database migrates itself
-            await upgrade_engine(engine)
-        cipher = FieldCipher(load_keyring(settings.secret_keys, settings.data_dir, logger=log))
-        yield UnitOfWorkFactory(engine, cipher)
-    finally:
-        await engine.dispose()
+
+@asynccontextmanager
+async def _operator_root(settings: Settings) -> AsyncIterator[Root]:
+    """What an operator's command works with, on the configured database."""
+    async with Root(settings) as root:
+        await root.prepare_database()  # as ``cebot run`` does: an embedded database migrates
+        yield root
 
 
 async def _reviewer(settings: Settings, args: argparse.Namespace) -> int:
     """``cebot reviewer add|list``: reviewers belong to no base, so only the operator makes them."""
-    async with _operator_units(settings) as uow:
+    async with _operator_root(settings) as root:
         if args.reviewer_action == "add":
-            return await _add_reviewer(uow, args)
-        return await _list_reviewers(uow)
+            return await _add_reviewer(root, args)
+        return await _list_reviewers(root)
 
 
 def _deadline_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -191,19 +181,15 @@ def _deadline_arguments(commands: argparse._SubParsersAction) -> None:  # type: 
 
 
 async def _deadline(settings: Settings, args: argparse.Namespace) -> int:
-    from domain.clock import SystemClock
-    from domain.errors import DomainError
-    from domain.model import DeadlineKind
-    from domain.services import deadlines
-
-    async with _operator_units(settings) as units:
+    async with _operator_root(settings) as root:
+        units = root.uow
         try:
             if args.deadline_action == "set":
                 due = deadlines.parse_due(args.due, settings.timezone) if args.due else None
                 async with units() as uow:
                     stored = await deadlines.set_deadline(
                         uow,
-                        SystemClock(),
+                        root.clock,
                         year=args.year,
                         kind=DeadlineKind(args.kind),
                         due_at=due,
@@ -231,22 +217,17 @@ def _deadline_line(deadline: Deadline, settings: Settings) -> str:
     return f"{deadline.year} {deadline.kind.value}: {when}"
 
 
-async def _add_reviewer(uow_factory: UnitOfWorkFactory, args: argparse.Namespace) -> int:
+async def _add_reviewer(root: Root, args: argparse.Namespace) -> int:
     password = _initial_password()
     if password is None:
         print("cebot: the two passwords differ; nothing was created", file=sys.stderr)
         return 1
-    from domain.clock import SystemClock
-    from domain.errors import DomainError
-    from domain.services import review
-    from storage.passwords import Argon2PasswordHasher
-
     try:
-        async with uow_factory() as uow:
+        async with root.uow() as uow:
             user = await review.create_reviewer(
                 uow,
-                Argon2PasswordHasher(),
-                SystemClock(),
+                root.hasher,
+                root.clock,
                 name=args.name,
                 id_number=args.id_number,
                 mobile=args.mobile,
@@ -262,18 +243,12 @@ async def _add_reviewer(uow_factory: UnitOfWorkFactory, args: argparse.Namespace
     return 0
 
 
-async def _list_reviewers(uow_factory: UnitOfWorkFactory) -> int:
-    from sqlalchemy import select
-
-    from storage.models import UserRow
-
-    async with uow_factory(readonly=True) as uow:
-        statement = select(UserRow.id).where(UserRow.is_reviewer.is_(True)).order_by(UserRow.id)
-        ids = list((await uow.session.scalars(statement)).all())
-        users = await uow.users.get_many(ids)
+async def _list_reviewers(root: Root) -> int:
+    async with root.uow(readonly=True) as uow:
+        users = await uow.users.reviewers()
     if not users:
         print("no reviewers yet: cebot reviewer add --name … --id-number … --mobile …")
-    for user in sorted(users, key=lambda u: u.id or 0):
+    for user in users:
         regions = "、".join(user.reviewer_regions) or "全省"
         print(f"#{user.id} {user.name} {mask_id_number(user.id_number)} {user.mobile} {regions}")
     return 0
@@ -281,46 +256,42 @@ async def _list_reviewers(uow_factory: UnitOfWorkFactory) -> int:
 
 async def _reminders(settings: Settings, *, send: bool) -> int:
     """``--dry-run`` writes nothing; ``--send-now`` plans into the outbox and empties it once."""
-    from domain.clock import SystemClock
-    from scheduler import gather
-    from scheduler.planning import plan
-
-    clock = SystemClock()
+    if send:
+        return await _send_reminders(settings)
     rules = settings.reminders
-    if not send:
-        async with _operator_units(settings) as units, units(readonly=True) as uow:
-            now = clock.now()
-            deadlines = await gather.deadlines_around(uow, now, rules)
-            found = await gather.gather(uow, deadlines, rules)
-            due = plan(found.obligations, found.holders, await uow.mutes.all(), now, rules)
-        if rules.is_quiet(now):
-            print("quiet hours: nothing is sent now; the morning run sends what is due")
-        for reminder in due:
-            base = found.base_names.get(reminder.base_id, "")
-            print(
-                f"user #{reminder.user_id} ({base}): {reminder.subject} {reminder.occasion}, "
-                f"{reminder.days_left} days left"
-            )
-        print(f"{len(due)} reminders due")
-        return 0
-    return await _send_reminders(settings, clock, rules)
+    async with _operator_root(settings) as root, root.uow(readonly=True) as uow:
+        now = root.clock.now()
+        due_dates = await gather.deadlines_around(uow, now, rules)
+        found = await gather.gather(uow, due_dates, rules)
+        due = plan(found.obligations, found.holders, await uow.mutes.all(), now, rules)
+    if rules.is_quiet(now):
+        print("quiet hours: nothing is sent now; the morning run sends what is due")
+    for reminder in due:
+        base = found.base_names.get(reminder.base_id, "")
+        print(
+            f"user #{reminder.user_id} ({base}): {reminder.subject} {reminder.occasion}, "
+            f"{reminder.days_left} days left"
+        )
+    print(f"{len(due)} reminders due")
+    return 0
 
 
-async def _send_reminders(settings: Settings, clock: Clock, rules: ReminderRules) -> int:
-    from bot.app import build_application, prepare_database
+async def _send_reminders(settings: Settings) -> int:
+    # The Application (late: see main) and its sender, for the one operator command that sends.
+    from bot.app import application_on
     from bot.reminders import TelegramSender
-    from scheduler import gather
-    from scheduler.dispatch import dispatch_due
-    from scheduler.pacing import Pacer
 
-    app = build_application(settings)
-    await prepare_database(app)
-    services = app.bot_data[SERVICES_KEY]
-    async with app:
-        async with services.uow() as uow:
-            added = await gather.enqueue_due(uow, clock, rules)
-        print(f"{added} new reminders planned")
-        report = await dispatch_due(services.uow, clock, TelegramSender(app, services), Pacer())
+    rules = settings.reminders
+    async with Root(settings) as root:
+        app = application_on(root)
+        await root.prepare_database()
+        services = root.services
+        async with app:
+            async with services.uow() as uow:
+                added = await gather.enqueue_due(uow, services.clock, rules)
+            print(f"{added} new reminders planned")
+            sender = TelegramSender(app, services)
+            report = await dispatch_due(services.uow, services.clock, sender, Pacer())
     print(f"{report.sent} sent, {report.failed} failed, {report.retried} to retry later")
     return 0
 

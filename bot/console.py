@@ -26,12 +26,14 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from sqlalchemy import make_url
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
+from bot.app import build_application
+from bot.bootstrap import Overrides, cheap_hasher, scratch_keys
 from bot.config import Settings
 from bot.console_transcript import (
     DEFAULT_CLOCK,
@@ -49,16 +51,9 @@ from bot.console_transcript import (
     note,
 )
 from bot.emulator import BotSilent, ChatMessage, Emulator, SimUser
-from bot.lifecycle import updates_in_hand
+from bot.lifecycle import start_polling, stop, updates_in_hand
 from bot.scheduling import sending_now
 from domain.clock import Clock, FixedClock
-from storage.crypto import Keyring
-from storage.passwords import Argon2PasswordHasher
-
-if TYPE_CHECKING:
-    # bot.app (and bot.lifecycle) import alembic, which logs at INFO on import: imported late,
-    # once the console has quietened logging (see _quiet).
-    from bot.app import Overrides
 
 IDLE_TIMEOUT = 30.0
 PROMPT = INPUT
@@ -329,7 +324,7 @@ def scratch_settings(directory: Path, *, timezone: str = "Asia/Shanghai") -> Set
         {
             "CEBOT_DATA_DIR": str(directory),
             "CEBOT_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'cebot.db'}",
-            "CEBOT_SECRET_KEYS": Keyring.generate().to_json(),
+            "CEBOT_SECRET_KEYS": scratch_keys(),
             "CEBOT_TIMEZONE": timezone,
         }
     )
@@ -337,9 +332,7 @@ def scratch_settings(directory: Path, *, timezone: str = "Asia/Shanghai") -> Set
 
 def scratch_overrides(clock: FixedClock) -> Overrides:
     """A fixed clock and a cheap hasher: what a password costs does not change what is shown."""
-    from bot.app import Overrides
-
-    return Overrides(clock=clock, hasher=Argon2PasswordHasher(memory_cost=1024, iterations=1))
+    return Overrides(clock=clock, hasher=cheap_hasher())
 
 
 @contextlib.asynccontextmanager
@@ -353,9 +346,6 @@ async def running_console(
     attach_dir: Path | None = None,
 ) -> AsyncIterator[Console]:
     """An emulator, the Application polling it, and a console in front; all stopped on exit."""
-    from bot.app import Overrides, build_application
-    from bot.lifecycle import start_polling, stop
-
     base = overrides or Overrides()
     async with Emulator() as emu:
         # Flood control is the production rate limiter's concern (off here): a console session

@@ -11,6 +11,8 @@ loads the conversations) when the active process is gone.
   stops if it was lost (its lock is gone, and a standby may already be active).
 - SQLite (one machine): an exclusive ``flock`` on a file beside the database, which the kernel
   releases when the process dies.
+
+The composition root (``bot.bootstrap.lease_for``) picks the one that fits the database.
 """
 
 from __future__ import annotations
@@ -26,8 +28,6 @@ from typing import Protocol
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-from storage.db import engine_schema, is_sqlite
 
 log = logging.getLogger("cebot.lease")
 
@@ -61,9 +61,11 @@ def lock_key(name: str) -> int:
 
 
 class AdvisoryLease:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """PostgreSQL's advisory lock ``lock_key(name)``, held on a connection of ``engine``."""
+
+    def __init__(self, engine: AsyncEngine, name: str) -> None:
         self._engine = engine
-        self._key = lock_key(engine_schema(engine) or "public")
+        self._key = lock_key(name)
         self._connection: AsyncConnection | None = None
 
     async def try_acquire(self) -> bool:
@@ -135,9 +137,3 @@ class FileLease:
         if fd is not None:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
-
-
-def lease_for(engine: AsyncEngine, data_dir: Path) -> Lease:
-    if is_sqlite(engine):
-        return FileLease(data_dir / "cebot.lease")
-    return AdvisoryLease(engine)

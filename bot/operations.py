@@ -17,15 +17,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.bootstrap import Root, files_root
 from bot.config import Settings
-from storage.crypto import ENV_VAR, KEY_FILE_NAME, KeyConfigError, Keyring, load_keyring
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
-    from storage.processes import Census, HeldKeys, ProcessRecord
+from storage.backup import BackupError, backup, restore
+from storage.crypto import ENV_VAR, KEY_FILE_NAME, KeyConfigError, Keyring
+from storage.processes import Census, HeldKeys, ProcessRecord, census, unfit_for_rotation
+from storage.rotation import (
+    keyring_summary,
+    keys_in_use,
+    next_key_id,
+    reindex,
+    rotate,
+    with_new_index_key,
+    without_key,
+    write_key_file,
+)
 
 COMMANDS = frozenset({"backup", "restore", "keys"})
 ARCHIVE_GLOB = "cebot-*.tar.gz"
@@ -109,10 +118,6 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
 
-def _files_root(settings: Settings) -> Path:
-    return settings.data_dir / "files"
-
-
 def _archive_path(dest: str, now: datetime) -> Path:
     """A directory (existing, or named with a trailing slash) gets a time-stamped archive."""
     path = Path(dest)
@@ -123,8 +128,6 @@ def _archive_path(dest: str, now: datetime) -> Path:
 
 
 def _backup(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.backup import BackupError, backup
-
     if args.keep is not None and args.keep < 1:
         print("cebot: --keep must be at least 1", file=sys.stderr)
         return 2
@@ -132,7 +135,7 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
     target = _archive_path(args.dest, now)
     dest = Path(args.dest)
     pg_dump = None if args.no_pg_dump else shutil.which("pg_dump")
-    files = _files_root(settings)
+    files = files_root(settings)
     try:
         result = asyncio.run(backup(settings.database_url, files, target, pg_dump=pg_dump, now=now))
     except BackupError as error:
@@ -165,42 +168,34 @@ class BotRunning(Exception):
 
 
 @asynccontextmanager
-async def _bot_stopped(settings: Settings, what: str) -> AsyncIterator[None]:
+async def _bot_stopped(root: Root, what: str) -> AsyncIterator[None]:
     """Holds the active process's lease meanwhile, so that none becomes active under us, after
     checking that no process, standbys included, is announced in ``bot_processes``.
 
     A process of a cebot older than the table announces nothing, and one started after the check
     stands by until we are done and then takes over: hence "stop every process" in docs/deploy.md.
     """
-    from bot.lease import lease_for
-    from storage.db import make_engine
-    from storage.processes import census
-
-    engine = make_engine(settings.database_url)
-    lease = lease_for(engine, settings.data_dir)
+    lease = root.lease()
+    leased = await lease.try_acquire()
     try:
-        leased = await lease.try_acquire()
-        try:
-            found = await census(engine)
-            running = found.live if found is not None else []
-            listed = "".join(f"\n  {_described(p, found.now)}" for p in running) if found else ""
-            if not leased:
-                also = f"; running:{listed}" if running else ""
-                raise BotRunning(
-                    f"a cebot run is active on this database (it holds the lease){also}\n"
-                    f"stop every cebot process before {what}"
-                )
-            if running:
-                raise BotRunning(
-                    f"cebot processes are running on this database, standing by or active:"
-                    f"{listed}\nstop every cebot process before {what}"
-                )
-            yield
-        finally:
-            if leased:
-                await lease.release()
+        found = await census(root.engine)
+        running = found.live if found is not None else []
+        listed = "".join(f"\n  {_described(p, found.now)}" for p in running) if found else ""
+        if not leased:
+            also = f"; running:{listed}" if running else ""
+            raise BotRunning(
+                f"a cebot run is active on this database (it holds the lease){also}\n"
+                f"stop every cebot process before {what}"
+            )
+        if running:
+            raise BotRunning(
+                f"cebot processes are running on this database, standing by or active:"
+                f"{listed}\nstop every cebot process before {what}"
+            )
+        yield
     finally:
-        await engine.dispose()
+        if leased:
+            await lease.release()
 
 
 def _described(process: ProcessRecord, now: datetime) -> str:
@@ -212,20 +207,14 @@ def _described(process: ProcessRecord, now: datetime) -> str:
     )
 
 
-def _keyring(settings: Settings) -> Keyring:
-    return load_keyring(settings.secret_keys, settings.data_dir)
-
-
 async def _restore(settings: Settings, source: Path, *, force: bool) -> int:
-    from storage.backup import BackupError, restore
-
     try:
-        async with _bot_stopped(settings, "a restore"):
+        async with Root(settings) as root, _bot_stopped(root, "a restore"):
             result = await restore(
                 settings.database_url,
-                _files_root(settings),
+                root.files_root,
                 source,
-                _keyring(settings),
+                root.keyring,
                 force=force,
                 pg_restore=shutil.which("pg_restore"),
             )
@@ -234,7 +223,7 @@ async def _restore(settings: Settings, source: Path, *, force: bool) -> int:
         return 1
     manifest = result.manifest
     print(f"restored the backup of {manifest.created_at} (schema {manifest.schema_revision})")
-    print(f"{result.files_written} files written to {_files_root(settings)}")
+    print(f"{result.files_written} files written to {files_root(settings)}")
     for command in result.pg_commands:
         print(f"restore the database with\n  {command}")
     if manifest.database == "postgresql":
@@ -243,17 +232,18 @@ async def _restore(settings: Settings, source: Path, *, force: bool) -> int:
 
 
 async def _keys(settings: Settings, args: argparse.Namespace) -> int:
-    if args.keys_action == "new":
-        if args.index:
-            return _new_index_key(settings)
-        return _new_key(settings, args.id)
-    if args.keys_action == "reindex":
-        return await _reindex(settings, args.batch_size)
-    if args.keys_action == "retire":
-        return await _retire(settings, args.key_id)
-    if args.keys_action == "status":
-        return await _status(settings)
-    return await _rotate(settings, args.batch_size, force=args.force)
+    async with Root(settings) as root:
+        if args.keys_action == "new":
+            if args.index:
+                return _new_index_key(root)
+            return _new_key(root, args.id)
+        if args.keys_action == "reindex":
+            return await _reindex(root, args.batch_size)
+        if args.keys_action == "retire":
+            return await _retire(root, args.key_id)
+        if args.keys_action == "status":
+            return await _status(root)
+        return await _rotate(root, args.batch_size, force=args.force)
 
 
 def _key_file(settings: Settings) -> Path:
@@ -263,8 +253,6 @@ def _key_file(settings: Settings) -> Path:
 def _save_keyring(settings: Settings, keyring: Keyring, what: str) -> None:
     """Key file: rewritten in place (the old one kept as .bak). Environment: printed for the
     operator to store, since a process cannot change its own environment's source."""
-    from storage.rotation import keyring_summary, write_key_file
-
     if settings.secret_keys is None:
         write_key_file(_key_file(settings), keyring)
         print(f"{what}; {_key_file(settings)} now holds {keyring_summary(keyring)}")
@@ -275,21 +263,17 @@ def _save_keyring(settings: Settings, keyring: Keyring, what: str) -> None:
     print("then restart every cebot process", file=sys.stderr)
 
 
-def _new_key(settings: Settings, key_id: str | None) -> int:
-    from storage.rotation import next_key_id
-
-    keyring = _keyring(settings)
+def _new_key(root: Root, key_id: str | None) -> int:
+    keyring = root.keyring
     chosen = key_id or next_key_id(keyring)
     rotated = keyring.with_new_active_key(chosen)
-    _save_keyring(settings, rotated, f"new key {chosen} is active")
+    _save_keyring(root.settings, rotated, f"new key {chosen} is active")
     print("after the restart: cebot keys rotate", file=sys.stderr)
     return 0
 
 
-def _new_index_key(settings: Settings) -> int:
-    from storage.rotation import with_new_index_key
-
-    _save_keyring(settings, with_new_index_key(_keyring(settings)), "new blind-index key")
+def _new_index_key(root: Root) -> int:
+    _save_keyring(root.settings, with_new_index_key(root.keyring), "new blind-index key")
     print(
         "with every cebot process still stopped: cebot keys reindex, then start them",
         file=sys.stderr,
@@ -297,26 +281,18 @@ def _new_index_key(settings: Settings) -> int:
     return 0
 
 
-async def _reindex(settings: Settings, batch_size: int) -> int:
-    from storage.crypto import FieldCipher
-    from storage.db import make_engine
-    from storage.rotation import reindex
-
-    engine = make_engine(settings.database_url)
-
+async def _reindex(root: Root, batch_size: int) -> int:
     def progress(part: str, done: int) -> None:
         print(f"{part}: {done} rewritten", flush=True)
 
     try:
-        async with _bot_stopped(settings, "reindexing"):
+        async with _bot_stopped(root, "reindexing"):
             report = await reindex(
-                engine, FieldCipher(_keyring(settings)), batch_size=batch_size, progress=progress
+                root.engine, root.cipher, batch_size=batch_size, progress=progress
             )
     except BotRunning as error:
         print(f"cebot: {error}", file=sys.stderr)
         return 1
-    finally:
-        await engine.dispose()
     print(f"done: {report.total_rotated} blind indexes rewritten")
     if report.total_unreadable:
         print(
@@ -327,18 +303,10 @@ async def _reindex(settings: Settings, batch_size: int) -> int:
     return 0
 
 
-async def _status(settings: Settings) -> int:
-    from storage.db import make_engine
-    from storage.processes import HeldKeys, census
-    from storage.rotation import keys_in_use
-
-    keyring = _keyring(settings)
-    engine = make_engine(settings.database_url)
-    try:
-        used = await keys_in_use(engine, _files_root(settings))
-        found = await census(engine)
-    finally:
-        await engine.dispose()
+async def _status(root: Root) -> int:
+    keyring = root.keyring
+    used = await keys_in_use(root.engine, root.files_root)
+    found = await census(root.engine)
     print(
         f"active key: {keyring.active_key_id}; known: {', '.join(sorted(keyring.encryption_keys))}"
     )
@@ -354,8 +322,6 @@ async def _status(settings: Settings) -> int:
 
 def _print_processes(found: Census | None, keys: HeldKeys) -> None:
     """The running processes and their keys, each checked against the keyring at hand."""
-    from storage.processes import unfit_for_rotation
-
     if found is None:
         print("running processes: unknown (no bot_processes table: run cebot db upgrade)")
         return
@@ -376,27 +342,18 @@ def _print_processes(found: Census | None, keys: HeldKeys) -> None:
         )
 
 
-async def _rotate(settings: Settings, batch_size: int, *, force: bool) -> int:
-    from storage.crypto import FieldCipher
-    from storage.db import make_engine
-    from storage.rotation import rotate
-
-    keyring = _keyring(settings)
-    cipher = FieldCipher(keyring)
-    engine = make_engine(settings.database_url)
+async def _rotate(root: Root, batch_size: int, *, force: bool) -> int:
+    keyring = root.keyring
 
     def progress(part: str, done: int) -> None:
         print(f"{part}: {done} re-encrypted", flush=True)
 
-    try:
-        if not await _processes_ready(engine, keyring, force=force):
-            return 1
-        print(f"re-encrypting under {keyring.active_key_id} in batches of {batch_size}", flush=True)
-        report = await rotate(
-            engine, cipher, _files_root(settings), batch_size=batch_size, progress=progress
-        )
-    finally:
-        await engine.dispose()
+    if not await _processes_ready(root.engine, keyring, force=force):
+        return 1
+    print(f"re-encrypting under {keyring.active_key_id} in batches of {batch_size}", flush=True)
+    report = await rotate(
+        root.engine, root.cipher, root.files_root, batch_size=batch_size, progress=progress
+    )
     for part in report.rotated:
         line = f"{part}: {report.rotated[part]} re-encrypted"
         if report.changed_meanwhile[part]:
@@ -418,8 +375,6 @@ async def _rotate(settings: Settings, batch_size: int, *, force: bool) -> int:
 async def _processes_ready(engine: AsyncEngine, keyring: Keyring, *, force: bool) -> bool:
     """Whether every running process can read (and writes) what a rotation writes; if not, says
     which cannot and why, and goes on only with ``--force``."""
-    from storage.processes import HeldKeys, census, unfit_for_rotation
-
     active = keyring.active_key_id
     found = await census(engine)
     if found is None:
@@ -453,25 +408,17 @@ async def _processes_ready(engine: AsyncEngine, keyring: Keyring, *, force: bool
     return True
 
 
-async def _retire(settings: Settings, key_id: str) -> int:
-    from storage.db import make_engine
-    from storage.rotation import keys_in_use, without_key
-
-    keyring = _keyring(settings)
+async def _retire(root: Root, key_id: str) -> int:
     try:
-        smaller = without_key(keyring, key_id)
+        smaller = without_key(root.keyring, key_id)
     except ValueError as error:
         print(f"cebot: {error}", file=sys.stderr)
         return 1
-    engine = make_engine(settings.database_url)
-    try:
-        used = await keys_in_use(engine, _files_root(settings))
-    finally:
-        await engine.dispose()
+    used = await keys_in_use(root.engine, root.files_root)
     still = {part: counts[key_id] for part, counts in used.items() if counts.get(key_id)}
     if still:
         listed = ", ".join(f"{part} {n}" for part, n in still.items())
         print(f"cebot: {key_id} still encrypts {listed}; run cebot keys rotate", file=sys.stderr)
         return 1
-    _save_keyring(settings, smaller, f"key {key_id} retired")
+    _save_keyring(root.settings, smaller, f"key {key_id} retired")
     return 0

@@ -9,18 +9,25 @@ in the middle of a conversation resumes where the user was.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
-from storage.kv import PersistenceStore
-
 Data = dict[str, Any]
 
 
+class Store(Protocol):
+    """Text values by (kind, name, key), sealed at rest: ``storage.kv.PersistenceStore``, which
+    the composition root (``bot.bootstrap``) hands over."""
+
+    async def load(self, kind: str, name: str = "") -> dict[str, str]: ...
+    async def save(self, kind: str, name: str, key: str, value: str) -> None: ...
+    async def delete(self, kind: str, name: str, key: str) -> None: ...
+
+
 class SqlPersistence(BasePersistence[Data, Data, Data]):
-    def __init__(self, store: PersistenceStore, update_interval: float = 60) -> None:
+    def __init__(self, store: Store, update_interval: float = 60) -> None:
         super().__init__(
             store_data=PersistenceInput(
                 bot_data=False, chat_data=True, user_data=True, callback_data=False

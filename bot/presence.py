@@ -13,7 +13,16 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.lease import CHECK_SECONDS
-from storage.processes import STANDBY, HeldKeys, announce, new_process_id, withdraw
+from storage.crypto import Keyring
+from storage.processes import (
+    ACTIVE,
+    STANDBY,
+    HeldKeys,
+    announce,
+    new_process_id,
+    withdraw,
+)
+from storage.processes import HEARTBEAT_SECONDS as HEARTBEAT_SECONDS  # cebot run's default
 
 log = logging.getLogger("cebot.presence")
 
@@ -27,10 +36,12 @@ class Presence:
     bot. Writes take turns, so a heartbeat and a change of role never race.
     """
 
-    def __init__(self, engine: AsyncEngine, keys: HeldKeys, heartbeat_seconds: float) -> None:
+    def __init__(
+        self, engine: AsyncEngine, keyring: Keyring, heartbeat_seconds: float = HEARTBEAT_SECONDS
+    ) -> None:
         self.process_id = new_process_id()
         self._engine = engine
-        self._keys = keys
+        self._keys = HeldKeys.of(keyring)
         self._role = STANDBY
         self._heartbeat = heartbeat_seconds
         self._turn = asyncio.Lock()
@@ -44,9 +55,10 @@ class Presence:
         if self._beating is None:
             self._beating = asyncio.get_running_loop().create_task(self._beat())
 
-    def become(self, role: str, keys: HeldKeys) -> None:
-        """What the next announcement says."""
-        self._role, self._keys = role, keys
+    def become_active(self, keyring: Keyring) -> None:
+        """What the next announcement says: active, holding ``keyring`` (the ids and fingerprints
+        of its keys, never the keys)."""
+        self._role, self._keys = ACTIVE, HeldKeys.of(keyring)
 
     async def announce(self) -> None:
         async with self._turn:

@@ -20,22 +20,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from bot.app import Overrides, build_application
+from bot.app import application_on
+from bot.bootstrap import Root
 from bot.config import Settings
 from bot.intake import web_server
-from bot.lease import CHECK_SECONDS, Lease, acquire, lease_for
+from bot.lease import CHECK_SECONDS, Lease, acquire
 from bot.lifecycle import DRAIN_SECONDS, start, start_polling, stop, updates_in_hand
-from bot.presence import Presence
+from bot.presence import HEARTBEAT_SECONDS, Presence
 from bot.scheduling import install_jobs
-from storage.crypto import load_keyring
-from storage.db import make_engine
-from storage.processes import (
-    ACTIVE,
-    HEARTBEAT_SECONDS,
-    HeldKeys,
-)
 
 log = logging.getLogger("cebot.serve")
 
@@ -58,11 +50,17 @@ async def serve(
     health_port: int | None = None,
     heartbeat_seconds: float = HEARTBEAT_SECONDS,
 ) -> int:
-    keys = HeldKeys.of(load_keyring(settings.secret_keys, settings.data_dir, logger=log))
-    engine = make_engine(settings.database_url)  # the Application's too, once active
-    lease_engine = make_engine(settings.database_url)
-    lease = lease_for(lease_engine, settings.data_dir)
-    presence = Presence(engine, keys, heartbeat_seconds)
+    """The process's root owns its engines (the Application's, the lease's) and outlives the
+    Application, the lease and the presence row, which are all given back before it closes."""
+    async with Root(settings) as root:
+        return await _serve(root, webhook, health_port, heartbeat_seconds)
+
+
+async def _serve(
+    root: Root, webhook: Webhook | None, health_port: int | None, heartbeat_seconds: float
+) -> int:
+    presence = Presence(root.engine, root.read_keyring(), heartbeat_seconds)
+    lease = root.lease()
     started = time.monotonic()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -85,21 +83,15 @@ async def serve(
         if standby is not None:
             standby.stop()
             standby = None
-        # The Application loads the keyring again: say which keys it will really hold (a key file
-        # may have changed while this process stood by).
-        presence.become(
-            ACTIVE, HeldKeys.of(load_keyring(settings.secret_keys, settings.data_dir, logger=log))
-        )
-        return await _serve_holding(
-            settings, engine, lease, presence, stopping, webhook, health_port, started
-        )
+        # The keys are read again (a key file may have changed while this process stood by) and
+        # held from now on: the Application encrypts with exactly the keys announced.
+        presence.become_active(root.keyring)
+        return await _serve_holding(root, lease, presence, stopping, webhook, health_port, started)
     finally:
         if standby is not None:
             standby.stop()
         await presence.stop()  # before the lease goes: whoever takes it finds no row of ours
         await lease.release()
-        await lease_engine.dispose()
-        await engine.dispose()
         for signum in signals:
             loop.remove_signal_handler(signum)
 
@@ -129,8 +121,7 @@ def _health_address(webhook: Webhook | None, health_port: int | None) -> tuple[i
 
 
 async def _serve_holding(
-    settings: Settings,
-    engine: AsyncEngine,
+    root: Root,
     lease: Lease,
     presence: Presence,
     stopping: asyncio.Event,
@@ -138,7 +129,7 @@ async def _serve_holding(
     health_port: int | None,
     started: float,
 ) -> int:
-    app = build_application(settings, Overrides(engine=engine))  # disposed by serve
+    app = application_on(root)
     install_jobs(app)
     lost = False
 

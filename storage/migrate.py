@@ -2,7 +2,7 @@
 
 The application and the tests migrate through :func:`upgrade_engine`, which runs Alembic on a
 connection of the application's own engine (so SQLite gets the same PRAGMAs and transactional
-DDL). :func:`upgrade` is for the command line, where no event loop is running yet.
+DDL), ``cebot db upgrade`` included.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def make_config(url: str | None = None, *, schema: str | None = None) -> Config:
-    """An Alembic config pointing at ``storage/migrations``; ``url`` only for the CLI path."""
+    """An Alembic config pointing at ``storage/migrations``; ``url`` only for the ``alembic``
+    command (``storage/migrations/env.py``)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("path_separator", "os")
@@ -54,11 +55,6 @@ def head_revision() -> str:
     if head is None:
         raise RuntimeError("no migrations found in " + str(MIGRATIONS_DIR))
     return head
-
-
-def upgrade(url: str, revision: str = "head", *, schema: str | None = None) -> None:
-    """Migrates the database at ``url``; call it where no event loop runs (the CLI)."""
-    command.upgrade(make_config(url, schema=schema), revision)
 
 
 async def upgrade_engine(engine: AsyncEngine, revision: str = "head") -> None:

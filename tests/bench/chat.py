@@ -31,7 +31,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import Overrides, build_application
+from bot.app import build_application
+from bot.bootstrap import Overrides
 from bot.config import Settings as BotSettings
 from bot.emulator import BotSilent, ChatMessage, Emulator, SimUser
 from bot.lifecycle import start_polling, stop

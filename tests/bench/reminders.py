@@ -50,7 +50,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
 
-from bot.app import Overrides, build_application
+from bot.app import build_application
+from bot.bootstrap import Overrides
 from bot.config import Settings as BotSettings
 from bot.emulator import Emulator
 from bot.reminders import TelegramSender

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Overrides
+from bot.bootstrap import Overrides
 from bot.config import Settings
 from bot.console import (
     console_session,

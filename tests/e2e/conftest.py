@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bot.app import Overrides, build_application
+from bot.app import build_application
+from bot.bootstrap import Overrides
 from bot.config import Settings
 from bot.emulator import Emulator
 from bot.lifecycle import start_polling, stop, updates_in_hand

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.lease import lease_for
+from bot.bootstrap import lease_for
 from storage.crypto import KEY_FILE_NAME, FieldCipher, Keyring
 from storage.db import is_sqlite
 from storage.filestore import LocalFileStore

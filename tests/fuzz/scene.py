@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from bot.app import Overrides
+from bot.bootstrap import Overrides
 from bot.config import Settings
 from bot.emulator import Emulator
 from bot.lifecycle import stop
