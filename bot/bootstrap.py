@@ -94,8 +94,8 @@ class Root:
         return self.overrides.engine or self._new_engine()
 
     def lease(self) -> Lease:
-        """The one-active-process lease; on PostgreSQL on an engine of its own, so that the lock's
-        connection is never one the Application's pool hands out or disposes."""
+        """The one-active-process lease, on an engine of its own: on PostgreSQL the lock lives on
+        a connection the Application's pool never hands out (SQLite's lease is a file lock)."""
         return lease_for(self._new_engine(), self.settings.data_dir)
 
     async def prepare_database(self) -> None:
