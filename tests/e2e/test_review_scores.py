@@ -8,7 +8,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from bot.handlers.review import DRAFT_KEY
+from bot.handlers.review.decisions import DRAFT_KEY
 from domain.clock import FixedClock
 from domain.model import ScoreSheet
 from domain.permissions import Permission

@@ -11,7 +11,7 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
-from bot.handlers.review import DRAFT_KEY
+from bot.handlers.review.decisions import DRAFT_KEY
 from domain.clock import FixedClock
 from domain.model import AnnualSubmission, AuditEvent, MaterialKind, SubmissionKind
 from domain.permissions import Permission

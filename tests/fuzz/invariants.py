@@ -35,7 +35,7 @@ class History:
     base: str
     """SQL for the row's base id, given the row as ``t``."""
     notice: str
-    """What the outbox calls a decision on it: ``<notice>:<key>`` (review.Notice.what)."""
+    """What the outbox calls a decision on it: ``<notice>:<key>`` (review.ReviewKind.what)."""
 
 
 HISTORIES: tuple[History, ...] = (

@@ -10,36 +10,38 @@ rules compare the snapshots before and after a press to say what a press may hav
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.callbacks import BadCallbackData, CallbackAction
-from bot.handlers import review
+from bot.handlers.review.kinds import KINDS as VIEWS
+from bot.handlers.review.view import KindView
 from domain.workflow import Status
 from tests.fuzz.invariants import HISTORIES, History, regions_of
 
 Key = tuple[str, int]
-"""An item: (its kind's key, as review.Kind.key says it, its id)."""
+"""An item: (its kind's key, as domain.services.review.ReviewKind.key says it, its id)."""
 
 
 @dataclass(frozen=True)
 class Reviewed:
     """One kind: the bot's buttons for it and the tables it lives in."""
 
-    kind: review.Kind
+    view: KindView[Any, Any]
     history: History
 
     @property
     def key(self) -> str:
-        return self.kind.key
+        return self.view.kind.key
 
     def buttons(self) -> dict[str, CallbackAction]:
         return {
-            "queue": self.kind.queue,
-            "open": self.kind.opens,
-            "approve": self.kind.approves,
-            "return": self.kind.returns,
+            "queue": self.view.buttons.queue,
+            "open": self.view.buttons.open,
+            "approve": self.view.buttons.approve,
+            "return": self.view.buttons.give_back,
         }
 
 
@@ -49,8 +51,8 @@ _TABLES = {
     "submission": "annual_submissions",
 }
 KINDS: tuple[Reviewed, ...] = tuple(
-    Reviewed(kind, next(h for h in HISTORIES if h.table == _TABLES[kind.key]))
-    for kind in review.KINDS
+    Reviewed(view, next(h for h in HISTORIES if h.table == _TABLES[view.kind.key]))
+    for view in VIEWS
 )
 BY_KEY = {r.key: r for r in KINDS}
 

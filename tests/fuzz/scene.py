@@ -61,7 +61,8 @@ REVIEWER_PASSWORD = "审核员自己的新密码呀"
 OUTSIDER_ID = make_id("42020019780808003")
 OUTSIDER_PASSWORD = "黄石审核员的新密码"
 SUBMITTED_CLASSES = 10
-"""Submitted classes waiting in the queue: more than a page (bot.handlers.review.PAGE_SIZE)."""
+"""Submitted classes waiting in the queue: more than a page
+(``bot.handlers.review.screens.PAGE_SIZE``)."""
 APPROVED_CLASSES = 6
 """Approved classes with two learners each: the first one's scores a draft, the others'
 submitted, waiting for the reviewer."""

@@ -6,7 +6,8 @@ reason to believe, that it was over, so a later message, whatever it said, retur
   or a message first; fixed by ``bot.handlers.conversation.one_at_a_time``);
 - after the item stopped waiting (the base withdrew it) and the reason was refused with "not
   found": once the base submits it again, the next message returned it (fixed in
-  ``bot.handlers.review.typed_reason``: a refusal that is not about the reason ends the step).
+  ``bot.handlers.review.decisions.typed_reason``: a refusal that is not about the reason ends
+  the step).
 """
 
 from __future__ import annotations

@@ -157,8 +157,8 @@ def newest_id(user: SimUser) -> int:
 
 def confirmed(user: SimUser, since: int, reviewed: reviewing.Reviewed) -> bool:
     """The bot told the reviewer a decision was made: a new message whose only button is
-    返回队列 of that kind (bot.handlers.review._decided), in whatever language."""
-    back = [reviewed.kind.queue.encode(0)]
+    返回队列 of that kind (``bot.handlers.review.decisions.tell_decided``), in any language."""
+    back = [reviewed.view.buttons.queue.encode(0)]
     return any(m.message_id > since and data_of(m) == back for m in user.bot_messages())
 
 
