@@ -12,6 +12,11 @@ streams from SQLite).
 Only the cursor and the trips of BEGIN, COMMIT and ROLLBACK change (see ``OneTripConnection``);
 everything else (closing, the thread) is aiosqlite's own. It plugs in through the aiosqlite
 dialect's ``async_creator_fn`` connect argument (``storage.db``).
+
+aiosqlite has no public way to run a function of ours in its thread, so this leans on two private
+members, ``Connection._execute`` and ``Connection._thread``; ``pyproject.toml`` pins the minor
+release they were tested with, and ``tests/storage/test_sqlite_driver.py`` checks what each must
+still do (docs/decisions.md, "The SQLite driver and aiosqlite's private members").
 """
 
 from __future__ import annotations
@@ -117,6 +122,18 @@ class OneTripConnection(aiosqlite.Connection):
 
     _begin: str | None = None
 
+    def __init__(self, database: str | Path, iter_chunk_size: int, **kwargs: Any) -> None:
+        self._sqlite: sqlite3.Connection | None = None
+
+        def connector() -> sqlite3.Connection:
+            """Run once, in aiosqlite's thread; keeps the connection for ``run`` (aiosqlite
+            keeps it only behind a private name)."""
+            self._sqlite = sqlite3.connect(str(database), **kwargs)
+            return self._sqlite
+
+        super().__init__(connector, iter_chunk_size)
+        self._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connections
+
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
 
@@ -138,7 +155,7 @@ class OneTripConnection(aiosqlite.Connection):
         """``statement(sqlite3_connection, begin, ...)`` in aiosqlite's thread (in its order)."""
         begin, self._begin = self._begin, None
         run_in_thread: Callable[..., Awaitable[Statement]] = self._execute  # untyped upstream
-        return await run_in_thread(statement, self._conn, begin, sql, parameters, many)
+        return await run_in_thread(statement, self._sqlite, begin, sql, parameters, many)
 
     def _no_transaction(self) -> bool:
         """Whether a COMMIT or ROLLBACK now would change nothing: its BEGIN never ran, or SQLite
@@ -147,7 +164,7 @@ class OneTripConnection(aiosqlite.Connection):
         if self._begin is not None:
             self._begin = None
             return True
-        return not self._conn.in_transaction
+        return not self.in_transaction
 
     async def commit(self) -> None:
         if not self._no_transaction():
@@ -160,11 +177,4 @@ class OneTripConnection(aiosqlite.Connection):
 
 def connect(database: str | Path, *, iter_chunk_size: int = 64, **kwargs: Any) -> OneTripConnection:
     """``aiosqlite.connect`` with the one-trip cursor; the same arguments."""
-
-    def connector() -> sqlite3.Connection:
-        connection: sqlite3.Connection = sqlite3.connect(str(database), **kwargs)
-        return connection
-
-    connection = OneTripConnection(connector, iter_chunk_size)
-    connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connections
-    return connection
+    return OneTripConnection(database, iter_chunk_size, **kwargs)

@@ -1,7 +1,15 @@
-"""The one-trip aiosqlite cursor (``storage.sqlite_driver``) answers as aiosqlite's own does."""
+"""The one-trip aiosqlite cursor (``storage.sqlite_driver``) answers as aiosqlite's own does.
+
+It is also the contract with aiosqlite's private members that the driver uses (``_execute`` and
+``_thread``; ``pyproject.toml`` pins the minor release): an aiosqlite that changes what either does
+fails here before it can change a trip in production.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storage.crypto import FieldCipher
 from storage.db import SQLITE_BEGIN, make_engine, write_engine
-from storage.sqlite_driver import OneTripConnection
+from storage.sqlite_driver import OneTripConnection, connect
 from storage.uow import UnitOfWorkFactory
 
 
@@ -102,3 +110,36 @@ async def test_a_unit_of_work_makes_two_trips(tmp_path: Path, cipher: FieldCiphe
             assert trips == ["_execute", "commit"]
     finally:
         await engine.dispose()
+
+
+async def test_aiosqlites_private_members_still_do_what_the_driver_needs(tmp_path: Path) -> None:
+    """``_thread`` is aiosqlite's one worker thread, not yet started, so it can still be made a
+    daemon; ``_execute(fn, *args, **kwargs)`` runs ``fn`` in it, in the order asked, hands back
+    its result or its exception, and refuses once the connection is closed."""
+    connection = connect(tmp_path / "d.db")
+    thread = connection._thread
+    assert isinstance(thread, threading.Thread)
+    assert thread.daemon and not thread.is_alive()
+    ran: list[tuple[int, threading.Thread]] = []
+
+    def note(sqlite: sqlite3.Connection, value: int, *, plus: int) -> int:
+        assert sqlite.execute("SELECT 1").fetchone() == (1,)
+        ran.append((value, threading.current_thread()))
+        return value + plus
+
+    def fail() -> None:
+        raise sqlite3.OperationalError("refused in the thread")
+
+    async with connection:
+        assert thread.is_alive()
+        found = await asyncio.gather(
+            *(connection._execute(note, connection._sqlite, n, plus=10) for n in range(5))
+        )
+        assert found == [10, 11, 12, 13, 14]
+        assert ran == [(n, thread) for n in range(5)]
+        with pytest.raises(sqlite3.OperationalError, match="refused in the thread"):
+            await connection._execute(fail)
+    with pytest.raises(ValueError):
+        await connection._execute(note, None, 0, plus=0)
+    thread.join(timeout=5)
+    assert not thread.is_alive()
