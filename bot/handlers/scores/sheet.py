@@ -9,11 +9,13 @@ not locked.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ConversationHandler
 
+from bot.callbacks import CallbackAction
 from bot.handlers import conversation
 from bot.handlers.classes import history_text
 from bot.handlers.menu import MENU_SHOW
@@ -34,10 +36,15 @@ from bot.handlers.scores.render import attachment_name, workbooks
 from bot.i18n import N_, Translator
 from bot.keyboards import button, column, page_count, page_turns, rows
 from bot.runtime import Ctx, acting, reply, services, tr
+from domain.clock import Clock
+from domain.model import Actor
+from domain.ports import UnitOfWork
 from domain.services import scores
 from domain.workflow import Status
 
 PER_PAGE: Final = 8
+
+SheetStep = Callable[[UnitOfWork, Clock, Actor, int], Awaitable[object]]
 
 SHEET_STATUS: Final[dict[Status, str]] = {
     Status.DRAFT: N_("未报送"),
@@ -238,22 +245,25 @@ async def on_submit(update: Update, context: Ctx) -> None:
 
 
 async def on_submit_ok(update: Update, context: Ctx) -> None:
-    assert update.callback_query is not None
-    class_id = SUBMIT_OK.parse_id(update.callback_query.data)
-    svc = services(context)
-    async with acting(update, context) as (uow, actor):
-        await scores.submit_scores(uow, svc.clock, actor, class_id)
-    await update.callback_query.answer()
-    t = tr(update, context)
-    await show_sheet(update, context, class_id, t(N_("成绩已报送，等待主管部门审核。")))
+    await _review_step(
+        update, context, SUBMIT_OK, scores.submit_scores, N_("成绩已报送，等待主管部门审核。")
+    )
 
 
 async def on_withdraw(update: Update, context: Ctx) -> None:
+    await _review_step(
+        update, context, WITHDRAW, scores.withdraw_scores, N_("已撤回报送，成绩可以修改。")
+    )
+
+
+async def _review_step(
+    update: Update, context: Ctx, action: CallbackAction, step: SheetStep, done: str
+) -> None:
+    """报送 or 撤回 by the service's ``step``; the sheet shows the new state under ``done``."""
     assert update.callback_query is not None
-    class_id = WITHDRAW.parse_id(update.callback_query.data)
+    class_id = action.parse_id(update.callback_query.data)
     svc = services(context)
     async with acting(update, context) as (uow, actor):
-        await scores.withdraw_scores(uow, svc.clock, actor, class_id)
+        await step(uow, svc.clock, actor, class_id)
     await update.callback_query.answer()
-    t = tr(update, context)
-    await show_sheet(update, context, class_id, t(N_("已撤回报送，成绩可以修改。")))
+    await show_sheet(update, context, class_id, tr(update, context)(done))
