@@ -12,9 +12,9 @@ from collections.abc import Callable
 from bot.callbacks import CallbackAction
 from bot.handlers.classes import CARD as CLASS_CARD
 from bot.handlers.menu import MENU_OPEN, MODULES_BY_KEY
-from bot.handlers.scores import SHEET as SCORE_SHEET
-from bot.handlers.submissions import MATERIAL as SUBMITTED_MATERIAL
-from bot.handlers.submissions import OVERVIEW as SUBMITTED_ANNUAL
+from bot.handlers.scores.callbacks import SHEET as SCORE_SHEET
+from bot.handlers.submissions.callbacks import MATERIAL as SUBMITTED_MATERIAL
+from bot.handlers.submissions.callbacks import OVERVIEW as SUBMITTED_ANNUAL
 from domain.model import SubmissionKind
 
 MAX_ID_DIGITS = 18

@@ -46,6 +46,8 @@ DUPLICATE_CERTIFICATE_IN_FILE: Final = N_(
 CERTIFICATE_TAKEN: Final = N_("证书编号“{number}”已属于本班学员 {name}，不能重复使用。")
 NAME_MISSING: Final = N_("请填写学员姓名。")
 ID_MISSING: Final = N_("请填写学员的身份证号码。")
+NOT_EDITABLE: Final = N_("这一步已经失效，请重新打开成绩表。")
+"""Only a stale or forged button asks to edit what cannot be edited."""
 LEARNER_EXISTS: Final = N_("本班已有这名学员（{name}），请在名单中找到后修改。")
 
 
@@ -121,6 +123,24 @@ def _parsers(class_hours: Decimal, today: date) -> dict[Column, Callable[[RawCel
 
 NO_REMARK: Final = frozenset({"无", "none", "-"})
 
+EDITABLE: Final = (Column.NAME, Column.SCORE, Column.HOURS, Column.CERTIFICATE_NO, Column.REMARK)
+"""What editing one learner may change, in the order the card offers it. Not the ID-card number:
+it says who the learner is, so changing it is deleting the learner and adding them again."""
+
+
+def editable_column(word: str) -> Column:
+    """The column a 修改 button names, if an edit may change it."""
+    for column in EDITABLE:
+        if column.value == word:
+            return column
+    raise Invalid("field", NOT_EDITABLE)
+
+
+def check_editable(values: Iterable[Column]) -> None:
+    """An edit's cells: editable columns, the verdict included (the result is a score or one)."""
+    if any(column not in EDITABLE and column is not Column.PASSED for column in values):
+        raise Invalid("field", NOT_EDITABLE)
+
 
 def typed_values(column: Column, text: str) -> dict[Column, str]:
     """One value typed in the chat as the cells it fills.
@@ -143,6 +163,14 @@ def check_field(column: Column, text: str, class_hours: Decimal, today: date) ->
     """One value typed in the chat, checked as it is typed; the whole learner again on saving."""
     if text.strip():
         _parsers(class_hours, today)[column](RawCell(text))
+
+
+def read_typed(column: Column, text: str, class_hours: Decimal, today: date) -> dict[Column, str]:
+    """One value typed in the chat as the cells it fills (:func:`typed_values`), each checked."""
+    typed = typed_values(column, text)
+    for filled, value in typed.items():
+        check_field(filled, value, class_hours, today)
+    return typed
 
 
 def check_learner(

@@ -21,7 +21,14 @@ from domain.messages import N_
 from domain.model import Actor, ScoreCounts, ScoreRecord, ScoreSheet, TrainingClass
 from domain.permissions import Permission
 from domain.ports import UnitOfWork
-from domain.scores import ImportCheck, ImportPreview, LearnerScore, check_learner, check_one
+from domain.scores import (
+    ImportCheck,
+    ImportPreview,
+    LearnerScore,
+    check_editable,
+    check_learner,
+    check_one,
+)
 from domain.scoresheet import (
     MARKER_PREFIX,
     ClassHeading,
@@ -328,6 +335,7 @@ async def edit_learner(
     values: Mapping[Column, str],
 ) -> ScoreRecord:
     """``values`` replace the record's fields that were typed; the others keep their value."""
+    check_editable(values)
     training_class = await scoring_class(uow, actor, class_id)
     _ensure_editable(await sheet_of(uow, class_id, lock=True))
     record = await uow.scores.get(record_id, class_id=class_id)

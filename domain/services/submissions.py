@@ -160,6 +160,11 @@ class SubmissionView:
         )
 
     @property
+    def can_remove_files(self) -> bool:
+        """A material's files can go while editable, but never its last one (:class:`LastFile`)."""
+        return self.is_editable and len(self.current_files) > 1
+
+    @property
     def can_withdraw(self) -> bool:
         return self.submission is not None and self.submission.status is Status.SUBMITTED
 
@@ -205,10 +210,16 @@ def parse_year(raw: int | str, clock: Clock) -> int:
     return v.parse_year(str(raw), today=clock.now().astimezone(CHINA_TIME).date())
 
 
+def year_choices(current: int, years: Iterable[int]) -> list[int]:
+    """The year picker: this year, the coming one (a plan is often filed ahead), then the
+    earlier ``years`` (those the base filed in), latest first."""
+    return [current, current + 1, *sorted({year for year in years if year < current}, reverse=True)]
+
+
 async def submission_years(
     uow: UnitOfWork, clock: Clock, actor: Actor, kind: SubmissionKind
 ) -> list[int]:
-    """The year picker: this year first, then the other years the base filed in, latest first."""
+    """This year, then the other years the base filed in, latest first: see :func:`year_choices`."""
     require(actor, kind.permission)
     current = this_year(clock)
     filed = await uow.submissions.years_for_base(actor.base_id, kind)

@@ -76,7 +76,7 @@ from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.emulator import Emulator, SimUser
-from bot.handlers.scores import CONFIRM, IMPORT
+from bot.handlers.scores.callbacks import CONFIRM, IMPORT
 from storage.crypto import FieldCipher, Keyring
 from storage.db import make_engine
 from storage.migrate import upgrade_engine

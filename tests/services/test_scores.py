@@ -11,7 +11,13 @@ from domain import validators as v
 from domain.errors import Invalid, InvalidTransition, NotFound, NotPermitted
 from domain.model import Actor, ReviewerActor
 from domain.permissions import Permission
-from domain.scores import CERTIFICATE_TAKEN, LEARNER_EXISTS, ImportCheck, ImportPreview
+from domain.scores import (
+    CERTIFICATE_TAKEN,
+    LEARNER_EXISTS,
+    NOT_EDITABLE,
+    ImportCheck,
+    ImportPreview,
+)
 from domain.scoresheet import Column, RawCell, SheetRow
 from domain.services import classes as c
 from domain.services import review, scores
@@ -201,3 +207,16 @@ async def test_one_learner_clashes_are_found_by_index(uow_factory, hasher, clock
             uow, clock, alice, class_id, first.id, {Column.SCORE: "95"}
         )
     assert edited.certificate_no == "ZS-1" and edited.score == 95
+
+
+async def test_an_edit_never_changes_the_id_number(uow_factory, hasher, clock):
+    alice = await wuhan_admin(uow_factory, hasher, clock)
+    class_id = await approved(uow_factory, hasher, clock, alice)
+    record = await add(uow_factory, clock, alice, class_id, learner(1))
+    async with uow_factory() as uow:
+        with pytest.raises(Invalid) as refused:
+            await scores.edit_learner(
+                uow, clock, alice, class_id, record.id, {Column.ID_NUMBER: an_id(2)}
+            )
+    assert refused.value.key == NOT_EDITABLE
+    assert [r.id_number for r in await stored(uow_factory, class_id)] == [an_id(1)]

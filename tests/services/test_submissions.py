@@ -462,6 +462,32 @@ def test_title_and_kind_rules():
         s.parse_material_kind("")
 
 
+def test_the_year_picker_offers_this_year_the_next_and_the_earlier_years_filed():
+    assert s.year_choices(YEAR, [YEAR]) == [YEAR, YEAR + 1]
+    assert s.year_choices(YEAR, [YEAR, YEAR + 1, YEAR - 3, YEAR - 1, YEAR - 3]) == [
+        YEAR,
+        YEAR + 1,
+        YEAR - 1,
+        YEAR - 3,
+    ]
+
+
+async def test_a_file_can_be_removed_while_editable_and_not_the_last(
+    uow_factory, hasher, clock, blobs
+):
+    alice = await wuhan_admin(uow_factory, hasher, clock)
+    guide = await material(uow_factory, blobs, clock, alice)
+    async with uow_factory(readonly=True) as uow:
+        assert not (await s.get_material(uow, alice, guide.id)).can_remove_files
+    async with uow_factory() as uow:
+        two = await s.add_file(uow, blobs, clock, alice, guide.id, a_pdf(1), "附件.pdf")
+    assert two.can_remove_files
+    async with uow_factory() as uow:
+        await s.submit_material(uow, clock, alice, guide.id)
+    async with uow_factory(readonly=True) as uow:
+        assert not (await s.get_material(uow, alice, guide.id)).can_remove_files
+
+
 async def test_replace_and_remove_keep_the_history(uow_factory, hasher, clock, blobs):
     alice = await wuhan_admin(uow_factory, hasher, clock)
     guide = await material(uow_factory, blobs, clock, alice)

@@ -14,17 +14,22 @@ from domain.scores import (
     CERTIFICATE_TAKEN,
     DUPLICATE_CERTIFICATE_IN_FILE,
     DUPLICATE_LEARNER,
+    EDITABLE,
     HOURS_WHEN_FAILED,
     ID_MISSING,
     LEARNER_EXISTS,
     NAME_MISSING,
+    NOT_EDITABLE,
     PASSED_UNKNOWN,
     RESULT_INCONSISTENT,
     RESULT_MISSING,
     ImportCheck,
     LearnerScore,
+    check_editable,
     check_learner,
     check_one,
+    editable_column,
+    read_typed,
     typed_values,
 )
 from domain.scoresheet import Column, RawCell, SheetRow
@@ -242,3 +247,27 @@ def test_a_typed_result_is_a_score_or_a_verdict_and_none_clears_a_remark() -> No
     assert typed_values(Column.SCORE, " 不合格 ") == {Column.PASSED: " 不合格 ", Column.SCORE: ""}
     assert typed_values(Column.REMARK, "None") == {Column.REMARK: ""}
     assert typed_values(Column.NAME, "张三") == {Column.NAME: "张三"}
+
+
+def test_a_typed_value_is_checked_as_every_cell_it_fills() -> None:
+    assert read_typed(Column.SCORE, "合格", HOURS, TODAY) == {
+        Column.PASSED: "合格",
+        Column.SCORE: "",
+    }
+    assert read_typed(Column.CERTIFICATE_NO, "", HOURS, TODAY) == {Column.CERTIFICATE_NO: ""}
+    for column, wrong in ((Column.SCORE, "101"), (Column.HOURS, "25"), (Column.ID_NUMBER, "42")):
+        with pytest.raises(Invalid):
+            read_typed(column, wrong, HOURS, TODAY)
+
+
+def test_an_edit_changes_anything_but_the_id_number() -> None:
+    assert [editable_column(column.value) for column in EDITABLE] == list(EDITABLE)
+    assert Column.ID_NUMBER not in EDITABLE
+    for word in (Column.ID_NUMBER.value, Column.PASSED.value, "nonsense"):
+        with pytest.raises(Invalid) as refused:
+            editable_column(word)
+        assert refused.value.key == NOT_EDITABLE
+    check_editable(typed_values(Column.SCORE, "不合格"))  # the verdict goes with the result
+    with pytest.raises(Invalid) as refused:
+        check_editable([Column.NAME, Column.ID_NUMBER])
+    assert refused.value.key == NOT_EDITABLE
