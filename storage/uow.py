@@ -15,9 +15,10 @@ begins DEFERRED and never blocks a writer. Nothing connects before the first sta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from domain.errors import DomainError
+from domain.ports import UnitOfWork
 from storage.crypto import FieldCipher
 from storage.db import is_sqlite, write_engine
 from storage.repositories import (
@@ -76,9 +78,14 @@ class SqlUnitOfWork:
     def __init__(self, engine: AsyncEngine, cipher: FieldCipher, *, readonly: bool = False) -> None:
         self._engine = engine
         self._cipher = cipher
-        self.readonly = readonly
+        self._readonly = readonly
         self._session: AsyncSession | None = None
         self._resources = AsyncExitStack()
+
+    @property
+    def readonly(self) -> bool:
+        """Fixed at construction: whether the block's end commits depends on it."""
+        return self._readonly
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
@@ -181,3 +188,12 @@ class UnitOfWorkFactory:
 
     def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.cipher, readonly=readonly)
+
+
+if TYPE_CHECKING:
+    # mypy's proof that the adapters satisfy the ports: the unit of work services are written
+    # against, and the maker of them that a job needing several transactions receives.
+    _satisfies_the_port: type[UnitOfWork] = SqlUnitOfWork
+
+    def _makes_the_port(factory: UnitOfWorkFactory) -> Callable[[], UnitOfWork]:
+        return factory
