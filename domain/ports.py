@@ -1,7 +1,7 @@
 """The narrow interfaces the domain needs from the outside: repositories, unit of work, hashing.
 
 storage/ implements the repositories and the unit of work; storage/passwords.py the hasher.
-Repositories never commit: the unit of work does, once.
+Neither repositories nor services commit: the unit of work does, once, when its block ends.
 Each adapter states under mypy that it satisfies its port (``if TYPE_CHECKING:`` next to it).
 """
 
@@ -447,7 +447,13 @@ class PlanningReadRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction: ``async with uow:`` commits when the block ends, unless it raised.
+    """One transaction, owned by whoever opened it: ``async with uow_factory() as uow:``.
+
+    Leaving the block commits: cleanly, or with a refusal marked ``domain.errors.recorded`` (a
+    wrong password counted, a session ended). Any other exception rolls back. So there is no
+    ``commit()`` here: a service works inside the transaction it is given and never ends it;
+    the guard (``bot.runtime.guarded``), a scheduler job or a CLI command opens it and its
+    ``async with`` closes it (``docs/decisions.md``, "Who commits").
 
     A read-only one (``readonly``) refuses writes: screens that only show something use it, so
     they never queue behind a writer (a long import, say).
@@ -499,8 +505,6 @@ class UnitOfWork(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
-    async def commit(self) -> None: ...
-    async def rollback(self) -> None: ...
 
 
 class PasswordHasher(Protocol):

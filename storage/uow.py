@@ -6,7 +6,11 @@ Whoever starts an action opens one (the guard for a handler, a job, a command)::
         ...
 
 and leaving the block commits it: cleanly, or with a refusal marked ``domain.errors.recorded``.
-Any other exception rolls it back.
+Any other exception rolls it back. That is the only commit: services, handlers and jobs never
+commit, and the port they see (``domain.ports.UnitOfWork``) has no ``commit()`` to call. A job
+that needs several transactions opens one unit of work for each (``scheduler/dispatch.py``).
+``SqlUnitOfWork.commit()`` stays for storage itself and for storage tests that check what a
+committed transaction leaves behind before their block ends.
 
 On SQLite a writing unit of work begins with ``BEGIN IMMEDIATE`` (see ``storage.db``), so two of
 them that each read and then write queue on the busy timeout instead of failing; a read-only one
@@ -130,6 +134,7 @@ class SqlUnitOfWork:
                 await self.session.close()
 
     async def commit(self) -> None:
+        """Commits now, for storage code and storage tests: everyone else leaves the block."""
         try:
             await self.session.commit()
         except IntegrityError as error:
@@ -180,7 +185,10 @@ def _refuse_statement(state: ORMExecuteState) -> None:
 
 
 class UnitOfWorkFactory:
-    """What services and handlers receive: ``async with uow_factory() as uow``."""
+    """Opens units of work for the guard, a job, a command: ``async with uow_factory() as uow``.
+
+    A job that needs several transactions receives it as a ``Callable[[], UnitOfWork]``.
+    """
 
     def __init__(self, engine: AsyncEngine, cipher: FieldCipher) -> None:
         self.engine = engine

@@ -129,7 +129,6 @@ async def create_reviewer(
         subject=user.name,
         new_value=f"{v.mask_id_number(clean_id)} {','.join(covered) or ALL_REGIONS}",
     )
-    await uow.commit()
     return user
 
 
@@ -179,7 +178,6 @@ async def open_plan(
         subject=f"#{stored.id} {stored.safe_name}",
         old_value=f"class #{training_class.id}",
     )
-    await uow.commit()
     return training_class, stored, data
 
 
@@ -349,7 +347,6 @@ async def _recorded(
             for user_id in recipients
         ]
     )
-    await uow.commit()
     return recipients
 
 
@@ -461,7 +458,6 @@ async def export_scores_for_review(
         subject=f"#{class_id}",
         new_value=str(len(rows)),
     )
-    await uow.commit()
     return made_for, await asyncio.to_thread(workbooks.export, made_for, rows)
 
 
