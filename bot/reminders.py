@@ -7,7 +7,7 @@ network error or a 5xx is worth a retry.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -54,3 +54,8 @@ class TelegramSender:
             raise dispatch.Undeliverable(str(bad)) from bad
         except (NetworkError, TelegramError) as failure:
             raise dispatch.Transient(str(failure)) from failure
+
+
+if TYPE_CHECKING:
+    # mypy's proof that the adapter satisfies the dispatcher's port.
+    _satisfies_the_port: type[dispatch.Sender] = TelegramSender

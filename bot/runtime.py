@@ -102,8 +102,8 @@ async def acting(
 ) -> AsyncIterator[tuple[UnitOfWork, Actor]]:
     """One unit of work as the logged-in admin: ``async with acting(u, c) as (uow, actor):``.
 
-    Commits at the end (the guard may have touched the session) unless the body raised.
-    ``readonly`` for screens that only show something: see :func:`guarded`.
+    Committed when the block ends (the guard may have touched the session), unless the body
+    raised; ``readonly`` for screens that only show something. See :func:`guarded`.
     """
     async with guarded(context, lambda uow: current_actor(update, context, uow), readonly) as found:
         yield found
@@ -113,7 +113,11 @@ async def acting(
 async def guarded(
     context: Ctx, guard: Callable[[UnitOfWork], Awaitable[Who]], readonly: bool
 ) -> AsyncIterator[tuple[UnitOfWork, Who]]:
-    """A unit of work with who is acting, resolved by ``guard``; committed unless the body raised.
+    """A unit of work with who is acting, resolved by ``guard``: the action's one transaction.
+
+    Leaving the block commits it, which is the only commit an action makes: services and
+    handlers never commit. An exception from the body rolls it back, except a refusal marked
+    ``domain.errors.recorded`` (a session ended by the guard itself, say), whose writes stand.
 
     Read-only, it never queues behind a writer (another admin's import holds the write lock for
     seconds on SQLite), unless the guard must touch or end the session: then, and only then,
@@ -132,7 +136,6 @@ async def guarded(
     async with svc.uow() as uow:
         who = await guard(uow)
         yield uow, who
-        await uow.commit()
 
 
 async def resolved(context: Ctx, guard: Callable[[UnitOfWork], Awaitable[Who]]) -> Who:

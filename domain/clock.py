@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 
 class Clock(Protocol):
@@ -33,3 +33,9 @@ class FixedClock:
 
     def set(self, at: datetime) -> None:
         self._at = at
+
+
+if TYPE_CHECKING:
+    # mypy's proof that both clocks are the port services are written against.
+    _system_satisfies: type[Clock] = SystemClock
+    _fixed_satisfies: type[Clock] = FixedClock

@@ -1,7 +1,8 @@
 """The narrow interfaces the domain needs from the outside: repositories, unit of work, hashing.
 
 storage/ implements the repositories and the unit of work; storage/passwords.py the hasher.
-Repositories never commit: the unit of work does, once.
+Neither repositories nor services commit: the unit of work does, once, when its block ends.
+Each adapter states under mypy that it satisfies its port (``if TYPE_CHECKING:`` next to it).
 """
 
 from __future__ import annotations
@@ -450,30 +451,56 @@ class PlanningReadRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction. ``async with uow:`` rolls back unless ``commit()`` was awaited.
+    """One transaction, owned by whoever opened it: ``async with uow_factory() as uow:``.
+
+    Leaving the block commits: cleanly, or with a refusal marked ``domain.errors.recorded`` (a
+    wrong password counted, a session ended). Any other exception rolls back. So there is no
+    ``commit()`` here: a service works inside the transaction it is given and never ends it;
+    the guard (``bot.runtime.guarded``), a scheduler job or a CLI command opens it and its
+    ``async with`` closes it (``docs/decisions.md``, "Who commits").
 
     A read-only one (``readonly``) refuses writes: screens that only show something use it, so
     they never queue behind a writer (a long import, say).
+
+    Every member is read-only, so an adapter may hand out its own repository types (a
+    property's type is checked covariantly; a plain attribute's would have to match exactly).
     """
 
-    readonly: bool
+    @property
+    def readonly(self) -> bool: ...
 
-    bases: BaseRepository
-    users: UserRepository
-    roles: RoleRepository
-    memberships: MembershipRepository
-    sessions: SessionRepository
-    login_failures: LoginFailureRepository
-    audit: AuditRepository
-    classes: ClassRepository
-    files: FileRepository
-    scores: ScoreRepository
-    submissions: SubmissionRepository
-    deadlines: DeadlineRepository
-    mutes: MuteRepository
-    blocked_chats: BlockedChatRepository
-    outbox: OutboxRepository
-    planning: PlanningReadRepository
+    @property
+    def bases(self) -> BaseRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def roles(self) -> RoleRepository: ...
+    @property
+    def memberships(self) -> MembershipRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def login_failures(self) -> LoginFailureRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def classes(self) -> ClassRepository: ...
+    @property
+    def files(self) -> FileRepository: ...
+    @property
+    def scores(self) -> ScoreRepository: ...
+    @property
+    def submissions(self) -> SubmissionRepository: ...
+    @property
+    def deadlines(self) -> DeadlineRepository: ...
+    @property
+    def mutes(self) -> MuteRepository: ...
+    @property
+    def blocked_chats(self) -> BlockedChatRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
+    @property
+    def planning(self) -> PlanningReadRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -482,8 +509,6 @@ class UnitOfWork(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
-    async def commit(self) -> None: ...
-    async def rollback(self) -> None: ...
 
 
 class PasswordHasher(Protocol):

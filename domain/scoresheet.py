@@ -96,14 +96,25 @@ class SheetRow:
 
 
 class ScoreFile(Protocol):
-    """An opened score file. ``rows()`` streams; it may be called again for a second pass."""
+    """An opened score file. ``rows()`` streams; it may be called again for a second pass.
 
-    marker: str | None
-    """The template's hidden marker, or None for a file made elsewhere (or a CSV)."""
-    estimated_rows: int | None
-    """Rows the file announces (a worksheet's dimension), for progress; None when unknown."""
-    columns: Mapping[Column, str]
-    """Where each recognised column is: its letter (xlsx) or 1-based position (csv)."""
+    Read-only members, as in every port: an adapter may give a narrower type.
+    """
+
+    @property
+    def marker(self) -> str | None:
+        """The template's hidden marker, or None for a file made elsewhere (or a CSV)."""
+        ...
+
+    @property
+    def estimated_rows(self) -> int | None:
+        """Rows the file announces (a worksheet's dimension), for progress; None when unknown."""
+        ...
+
+    @property
+    def columns(self) -> Mapping[Column, str]:
+        """Where each recognised column is: its letter (xlsx) or 1-based position (csv)."""
+        ...
 
     def rows(self) -> Iterator[SheetRow]: ...
 

@@ -112,13 +112,11 @@ async def dispatch_once(
         claimed = await uow.outbox.claim(claimed_at, limit=limit, lease=lease)
         chats = await uow.sessions.latest_telegram_user_ids(sorted({m.user_id for m in claimed}))
         blocked = await uow.blocked_chats.blocked_among(list(chats.values()))
-        await uow.commit()
     send_until = claimed_at + max(lease - LEASE_MARGIN, lease / 2)
     for index, message in enumerate(claimed):
         if clock.now() >= send_until:
             async with units() as uow:
                 await uow.outbox.release([m.id or 0 for m in claimed[index:]])
-                await uow.commit()
             report.released = len(claimed) - index
             break
         chat_id = chats.get(message.user_id)
@@ -177,7 +175,6 @@ async def _send_one(
         async with units() as uow:
             await uow.outbox.mark_failed(message_id, reason[:500])
             await uow.blocked_chats.block(chat_id, clock.now(), reason)
-            await uow.commit()
         report.failed += 1
     except Undeliverable as refused:
         await _failed(units, message_id, str(refused) or "refused")
@@ -200,14 +197,12 @@ async def _send_one(
     else:
         async with units() as uow:
             await uow.outbox.mark_sent(message_id, clock.now())
-            await uow.commit()
         report.sent += 1
 
 
 async def _failed(units: Callable[[], UnitOfWork], message_id: int, error: str) -> None:
     async with units() as uow:
         await uow.outbox.mark_failed(message_id, error[:500])
-        await uow.commit()
 
 
 async def _later(
@@ -215,4 +210,3 @@ async def _later(
 ) -> None:
     async with units() as uow:
         await uow.outbox.retry_later(message_id, at, error[:500])
-        await uow.commit()

@@ -188,7 +188,8 @@ def to_message(
 async def enqueue_due(
     uow: UnitOfWork, clock: Clock, rules: ReminderRules, *, year: int | None = None
 ) -> int:
-    """Writes the reminders due now to the outbox and commits; returns how many were new.
+    """Writes the reminders due now to the outbox (the job's unit of work commits them);
+    returns how many were new.
 
     ``year`` None takes the deadlines of last year, this year and next (``deadlines_around``).
     During quiet hours nothing is due, and nothing is read.
@@ -205,5 +206,4 @@ async def enqueue_due(
         return 0
     reminders = plan(found.obligations, found.holders, await uow.mutes.all(), now, rules)
     added = await uow.outbox.add_many([to_message(r, found, rules, now) for r in reminders])
-    await uow.commit()
     return added

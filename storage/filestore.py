@@ -15,9 +15,10 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from domain.errors import StoredFileDamaged
+from domain.ports import BlobStore
 from storage.crypto import DecryptionError, FieldCipher
 
 _SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
@@ -129,6 +130,11 @@ class LocalFileStore(FileStore):
         if hashlib.sha256(data).hexdigest() != sha256:
             raise FileIntegrityError(f"{sha256} no longer hashes to its name")
         return data
+
+
+if TYPE_CHECKING:
+    # mypy's proof that the adapter satisfies the port the domain's services fetch files through.
+    _satisfies_the_port: type[BlobStore] = LocalFileStore
 
 
 def _write_atomically(path: Path, blob: bytes) -> None:

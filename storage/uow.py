@@ -6,7 +6,11 @@ Whoever starts an action opens one (the guard for a handler, a job, a command)::
         ...
 
 and leaving the block commits it: cleanly, or with a refusal marked ``domain.errors.recorded``.
-Any other exception rolls it back.
+Any other exception rolls it back. That is the only commit: services, handlers and jobs never
+commit, and the port they see (``domain.ports.UnitOfWork``) has no ``commit()`` to call. A job
+that needs several transactions opens one unit of work for each (``scheduler/dispatch.py``).
+``SqlUnitOfWork.commit()`` stays for storage itself and for storage tests that check what a
+committed transaction leaves behind before their block ends.
 
 On SQLite a writing unit of work begins with ``BEGIN IMMEDIATE`` (see ``storage.db``), so two of
 them that each read and then write queue on the busy timeout instead of failing; a read-only one
@@ -15,9 +19,10 @@ begins DEFERRED and never blocks a writer. Nothing connects before the first sta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from domain.errors import DomainError
+from domain.ports import UnitOfWork
 from storage.crypto import FieldCipher
 from storage.db import is_sqlite, write_engine
 from storage.repositories import (
@@ -76,9 +82,14 @@ class SqlUnitOfWork:
     def __init__(self, engine: AsyncEngine, cipher: FieldCipher, *, readonly: bool = False) -> None:
         self._engine = engine
         self._cipher = cipher
-        self.readonly = readonly
+        self._readonly = readonly
         self._session: AsyncSession | None = None
         self._resources = AsyncExitStack()
+
+    @property
+    def readonly(self) -> bool:
+        """Fixed at construction: whether the block's end commits depends on it."""
+        return self._readonly
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
@@ -123,6 +134,7 @@ class SqlUnitOfWork:
                 await self.session.close()
 
     async def commit(self) -> None:
+        """Commits now, for storage code and storage tests: everyone else leaves the block."""
         try:
             await self.session.commit()
         except IntegrityError as error:
@@ -173,7 +185,10 @@ def _refuse_statement(state: ORMExecuteState) -> None:
 
 
 class UnitOfWorkFactory:
-    """What services and handlers receive: ``async with uow_factory() as uow``."""
+    """Opens units of work for the guard, a job, a command: ``async with uow_factory() as uow``.
+
+    A job that needs several transactions receives it as a ``Callable[[], UnitOfWork]``.
+    """
 
     def __init__(self, engine: AsyncEngine, cipher: FieldCipher) -> None:
         self.engine = engine
@@ -181,3 +196,12 @@ class UnitOfWorkFactory:
 
     def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.cipher, readonly=readonly)
+
+
+if TYPE_CHECKING:
+    # mypy's proof that the adapters satisfy the ports: the unit of work services are written
+    # against, and the maker of them that a job needing several transactions receives.
+    _satisfies_the_port: type[UnitOfWork] = SqlUnitOfWork
+
+    def _makes_the_port(factory: UnitOfWorkFactory) -> Callable[[], UnitOfWork]:
+        return factory

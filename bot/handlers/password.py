@@ -59,7 +59,6 @@ async def begin(update: Update, context: Ctx) -> State:
     svc = services(context)
     async with svc.uow() as uow:
         await current_session(uow, svc.clock, telegram_user_id(update), svc.session_policy)
-        await uow.commit()
     assert context.user_data is not None
     context.user_data[SECRET_KEY] = Volatile()
     await reply(update, tr(update, context)(ASK_OLD), edit=False)
@@ -109,7 +108,8 @@ async def typed_new(update: Update, context: Ctx) -> State:
 
 
 async def typed_again(update: Update, context: Ctx) -> int:
-    """AGAIN: the service checks the old password, the match and the policy, then commits."""
+    """AGAIN: the service checks the old password, the match and the policy; the block's end
+    commits."""
     assert update.message is not None and update.message.text is not None
     again = update.message.text
     await delete_user_message(update)

@@ -25,7 +25,7 @@ from bot.handlers.base_fields import BASE_FIELD_TEXT, BASE_FIELD_TEXTS
 from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
 from bot.keyboards import button, rows
-from bot.runtime import Ctx, acting, current_actor, reply, services, tr
+from bot.runtime import Ctx, acting, reply, services, tr
 from domain import validators as v
 from domain.errors import Invalid, NotFound
 from domain.model import Base
@@ -77,10 +77,8 @@ async def ask(update: Update, context: Ctx) -> State:
     attribute = EDIT.parse_word(update.callback_query.data)
     if attribute not in BASE_FIELD_TEXT:
         raise NotFound()
-    svc = services(context)
-    async with svc.uow() as uow:  # the permission is checked now, not only on saving
-        await profile.get_profile(uow, await current_actor(update, context, uow))
-        await uow.commit()
+    async with acting(update, context, readonly=True) as (uow, actor):
+        await profile.get_profile(uow, actor)  # the permission is checked now, not only on saving
     await update.callback_query.answer()
     context.user_data[DRAFT_KEY] = {"field": attribute}
     t = tr(update, context)
@@ -111,10 +109,8 @@ async def _propose(update: Update, context: Ctx, raw: str) -> State | int:
     draft = _draft(context)
     field = draft["field"]
     value = profile.parse_base_field(field, raw)
-    svc = services(context)
-    async with svc.uow() as uow:
-        base = await profile.get_profile(uow, await current_actor(update, context, uow))
-        await uow.commit()
+    async with acting(update, context, readonly=True) as (uow, actor):
+        base = await profile.get_profile(uow, actor)
     t = tr(update, context)
     old = getattr(base, field)
     if old == value:

@@ -101,7 +101,6 @@ async def add_new_admin(
         user.name,
         new_value=v.mask_id_number(clean_id),
     )
-    await uow.commit()
     return _view(membership, user, role)
 
 
@@ -136,7 +135,6 @@ async def add_existing_admin(
         user.name,
         new_value=v.mask_id_number(user.id_number),
     )
-    await uow.commit()
     return _view(membership, user, role)
 
 
@@ -151,7 +149,6 @@ async def remove_admin(uow: UnitOfWork, clock: Clock, actor: Actor, membership_i
         membership.user_id, actor.base_id, clock.now(), SessionEnd.MEMBERSHIP_REMOVED
     )
     await audit.record_by(uow, clock, actor, "admin.remove", user.name if user else "")
-    await uow.commit()
 
 
 async def change_role(
@@ -177,7 +174,6 @@ async def change_role(
         old_value=old_role.name if old_role else None,
         new_value=role.name if role else None,
     )
-    await uow.commit()
     return _view(membership, user, role)
 
 
@@ -234,7 +230,6 @@ async def hand_over_super(
         old_value=user.name,
         new_value=new_super.name,
     )
-    await uow.commit()
     return _view(target, new_super, None)
 
 

@@ -15,6 +15,7 @@ from domain.errors import (
     NotFound,
     NotLoggedIn,
     Throttled,
+    recorded,
 )
 from domain.messages import N_
 from domain.model import Base, LoginSession, Membership, SessionEnd, User
@@ -117,7 +118,6 @@ async def register_base(
         actor_user_id=user.id,
         subject=base.name,
     )
-    await uow.commit()
     return LoginOutcome(session, user, [base])
 
 
@@ -168,7 +168,7 @@ async def login(
     if user is None:
         await hasher.burn(password)
         await _fail(uow, telegram_user_id, now)
-        raise AuthenticationFailed()
+        raise recorded(AuthenticationFailed())
     if user.is_locked(now):
         await hasher.burn(password)
         assert user.locked_until is not None
@@ -177,8 +177,8 @@ async def login(
         locked_until = await _count_wrong_password(uow, clock, user, policy)
         await _fail(uow, telegram_user_id, now)
         if locked_until is not None:
-            raise AccountLocked(locked_until)
-        raise AuthenticationFailed()
+            raise recorded(AccountLocked(locked_until))
+        raise recorded(AuthenticationFailed())
     user.failed_logins = 0
     user.locked_until = None
     if hasher.needs_rehash(user.password_hash):
@@ -187,13 +187,12 @@ async def login(
     await uow.login_failures.clear(telegram_user_id)
     memberships = await uow.memberships.list_for_user(user.id or 0)
     if not memberships and not user.is_reviewer:
-        await uow.commit()
-        raise NotFound(N_("该账号目前不是任何继续教育基地的管理员。"))
+        # The password was right: the reset counter and a rehash stand.
+        raise recorded(NotFound(N_("该账号目前不是任何继续教育基地的管理员。")))
     bases = await uow.bases.get_many([m.base_id for m in memberships])
     base_id = bases[0].id if len(bases) == 1 else None
     session = await _open_session(uow, clock, telegram_user_id, user, base_id)
     await audit.record(uow, clock, action="user.login", base_id=base_id, actor_user_id=user.id)
-    await uow.commit()
     return LoginOutcome(session, user, bases)
 
 
@@ -208,7 +207,6 @@ async def choose_base(
         raise NotFound()
     session.base_id = base_id
     await uow.sessions.update(session)
-    await uow.commit()
     return base
 
 
@@ -257,7 +255,6 @@ async def change_password(
     await audit.record(
         uow, clock, action="user.password_changed", base_id=session.base_id, actor_user_id=user.id
     )
-    await uow.commit()
 
 
 async def verify_old_password(
@@ -273,7 +270,6 @@ async def verify_old_password(
     """Lets /password refuse a wrong old password at once, before asking for the new one."""
     _session, user = await current_session(uow, clock, telegram_user_id, policy)
     await confirm_password(uow, hasher, clock, user, password, policy=login_policy)
-    await uow.commit()
 
 
 async def confirm_password(
@@ -297,10 +293,8 @@ async def confirm_password(
     locked_until = await _count_wrong_password(uow, clock, user, policy)
     if locked_until is not None:
         await uow.sessions.end_all_for_user(user.id or 0, clock.now(), SessionEnd.LOCKED)
-        await uow.commit()
-        raise AccountLocked(locked_until)
-    await uow.commit()
-    raise Invalid(field, wrong)
+        raise recorded(AccountLocked(locked_until))
+    raise recorded(Invalid(field, wrong))
 
 
 async def _count_wrong_password(
@@ -323,7 +317,6 @@ async def check_new_password(
     """The policy, checked when the new password is first typed rather than after the repeat."""
     _session, user = await current_session(uow, clock, telegram_user_id, policy)
     check_password_policy(password, id_number=user.id_number, mobile=user.mobile, name=user.name)
-    await uow.commit()
 
 
 async def logout(uow: UnitOfWork, clock: Clock, telegram_user_id: int) -> None:
@@ -336,7 +329,6 @@ async def logout(uow: UnitOfWork, clock: Clock, telegram_user_id: int) -> None:
     await audit.record(
         uow, clock, action="user.logout", base_id=session.base_id, actor_user_id=session.user_id
     )
-    await uow.commit()
 
 
 async def _open_session(
@@ -366,6 +358,6 @@ async def _open_session(
 
 
 async def _fail(uow: UnitOfWork, telegram_user_id: int, now: datetime) -> None:
-    """A failure is committed before the error is raised, or the lock-out would never count."""
+    """One more failure of this Telegram user: the caller raises its refusal ``recorded``, or the
+    failure would be rolled back with it and the throttle would never count."""
     await uow.login_failures.record(telegram_user_id, now)
-    await uow.commit()

@@ -343,7 +343,6 @@ async def declare(
     )
     added = await uow.classes.add(training_class)
     await audit.record_by(uow, clock, actor, "class.declare", _subject(added))
-    await uow.commit()
     return added
 
 
@@ -369,7 +368,6 @@ async def copy_class(
     await audit.record_by(
         uow, clock, actor, "class.copy", _subject(added), old_value=_subject(source)
     )
-    await uow.commit()
     return added
 
 
@@ -402,7 +400,6 @@ async def update_class(
         old_value=old,
         new_value=_describe(training_class, changed),
     )
-    await uow.commit()
     return training_class
 
 
@@ -414,7 +411,6 @@ async def delete_class(uow: UnitOfWork, clock: Clock, actor: Actor, class_id: in
         raise ClassNotDeletable(training_class.status.value, "delete")
     await uow.classes.delete(class_id)
     await audit.record_by(uow, clock, actor, "class.delete", _subject(training_class))
-    await uow.commit()
     return training_class
 
 
@@ -504,7 +500,6 @@ async def _transition(
         old_value=old.value,
         new_value=training_class.status.value,
     )
-    await uow.commit()
     return training_class
 
 

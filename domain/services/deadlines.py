@@ -72,7 +72,6 @@ async def set_deadline(
         subject=f"{year} {kind.value}",
         new_value=due_at.isoformat() if due_at else f"+{days_after_end}d",
     )
-    await uow.commit()
     return stored
 
 
@@ -96,5 +95,4 @@ async def set_muted(
     else:
         await uow.mutes.unmute(actor.user_id, kind)
     now_muted = frozenset(await uow.mutes.for_user(actor.user_id))
-    await uow.commit()
     return now_muted

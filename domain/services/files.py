@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 
 from domain.clock import Clock
-from domain.errors import NotFound, StoredFileDamaged
+from domain.errors import NotFound, StoredFileDamaged, recorded
 from domain.model import Actor, StoredFile
 from domain.ports import BlobStore, UnitOfWork
 from domain.services import audit
@@ -31,14 +31,13 @@ async def store_upload(
     filename: str | None,
     *,
     allowed: frozenset[FileKind] = ALL_KINDS,
-    commit: bool = True,
 ) -> StoredFile:
     """Checks ``data`` (off the event loop: a 20 MB Office file takes a while), stores, records.
 
     Raises ``Invalid("file", ...)`` with the reason when the file is refused: nothing is stored.
-    Nothing touches the database before the check has passed, so a caller that leaves the commit
-    to itself (``commit=False``, to record the file with what it belongs to, all or nothing)
-    holds no lock while a large file is read.
+    Nothing touches the database before the check has passed, so the caller's unit of work holds
+    no lock while a large file is read; the record commits with whatever else that unit of work
+    writes (a submission's new file, say), all or nothing.
     """
     checked = await asyncio.to_thread(check_upload, data, filename, allowed=allowed)
     sha256 = await blobs.put(data)
@@ -59,8 +58,6 @@ async def store_upload(
     await audit.record_by(
         uow, clock, actor, "file.upload", f"#{stored.id} {checked.safe_name}", new_value=sha256
     )
-    if commit:
-        await uow.commit()
     return stored
 
 
@@ -114,15 +111,16 @@ async def download(
     subject: str,
     detail: str | None = None,
 ) -> bytes:
-    """A recorded file's verified bytes; the download goes to the base's audit trail, committed.
+    """A recorded file's verified bytes; the download goes to the base's audit trail.
 
     ``base_id`` is the base the file belongs to (a reviewer's download is written there too).
-    A damaged file is not sent: the attempt is recorded as ``file.damaged`` and committed, so the
-    super admin can see it in the trail, and ``StoredFileDamaged`` tells the user.
+    A damaged file is not sent: the attempt is recorded as ``file.damaged`` and the refusal is
+    ``recorded``, so the entry stands for the super admin to see, and ``StoredFileDamaged`` tells
+    the user.
     """
     try:
         data = await read_verified(blobs, stored)
-    except StoredFileDamaged:
+    except StoredFileDamaged as damaged:
         await audit.record(
             uow,
             clock,
@@ -133,7 +131,7 @@ async def download(
             old_value=subject,
             new_value=stored.sha256,
         )
-        await uow.commit()
+        recorded(damaged)  # the entry stands though the download is refused
         raise
     await audit.record(
         uow,
@@ -144,5 +142,4 @@ async def download(
         subject=subject,
         new_value=detail,
     )
-    await uow.commit()
     return data

@@ -76,5 +76,4 @@ async def update_field(
         old_value=shown_in_audit(field, old),
         new_value=shown_in_audit(field, value),
     )
-    await uow.commit()
     return base, True

@@ -16,11 +16,9 @@ BLOCKED_BY_USER = "the user blocked the bot"
 
 async def chat_blocked(uow: UnitOfWork, clock: Clock, telegram_user_id: int) -> None:
     await uow.blocked_chats.block(telegram_user_id, clock.now(), BLOCKED_BY_USER)
-    await uow.commit()
 
 
 async def chat_unblocked(uow: UnitOfWork, telegram_user_id: int) -> bool:
     """Whether the chat was recorded as blocked."""
     was_blocked = await uow.blocked_chats.unblock(telegram_user_id)
-    await uow.commit()
     return was_blocked

@@ -78,7 +78,6 @@ async def create_role(
     await audit.record_by(
         uow, clock, actor, "role.create", clean, new_value=_permission_names(role.permissions)
     )
-    await uow.commit()
     return role
 
 
@@ -92,7 +91,6 @@ async def rename_role(uow: UnitOfWork, clock: Clock, actor: Actor, role_id: int,
     role.name = clean
     await uow.roles.update(role)
     await audit.record_by(uow, clock, actor, "role.rename", clean, old_value=old, new_value=clean)
-    await uow.commit()
     return role
 
 
@@ -116,7 +114,6 @@ async def set_permissions(
         old_value=old,
         new_value=_permission_names(role.permissions),
     )
-    await uow.commit()
     return role
 
 
@@ -130,7 +127,6 @@ async def delete_role(uow: UnitOfWork, clock: Clock, actor: Actor, role_id: int)
         raise Conflict(N_("该角色仍分配给：{names}。请先为他们更换角色再删除。"), names=names)
     await uow.roles.delete(role_id)
     await audit.record_by(uow, clock, actor, "role.delete", role.name)
-    await uow.commit()
     return role
 
 

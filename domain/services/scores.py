@@ -267,7 +267,6 @@ async def confirm_import(
         f"#{class_id}",
         new_value=f"new={len(preview.new)} changed={len(preview.changed)}",
     )
-    await uow.commit()
     return len(learners)
 
 
@@ -278,7 +277,6 @@ async def export(
     made_for = await heading(uow, actor, class_id)
     rows = export_rows(await uow.scores.list_for_class(class_id))
     await audit.record_by(uow, clock, actor, "score.export", f"#{class_id}", str(len(rows)))
-    await uow.commit()
     return made_for, await asyncio.to_thread(workbooks.export, made_for, rows)
 
 
@@ -322,7 +320,6 @@ async def add_learner(
         f"#{class_id} {learner.name}",
         v.mask_id_number(learner.id_number),
     )
-    await uow.commit()
     return added
 
 
@@ -370,7 +367,6 @@ async def edit_learner(
         old_value=_summary(LearnerScore.of(record)),
         new_value=_summary(learner),
     )
-    await uow.commit()
     return updated
 
 
@@ -391,7 +387,6 @@ async def delete_learner(
         f"#{class_id} {record.learner_name}",
         v.mask_id_number(record.id_number),
     )
-    await uow.commit()
     return record
 
 
@@ -442,7 +437,6 @@ async def _step(
     await audit.record_by(
         uow, clock, actor, f"score.{action.value}", f"#{class_id}", before.value, sheet.status.value
     )
-    await uow.commit()
     return sheet
 
 

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from domain.clock import Clock
-from domain.errors import DomainError, NotFound, NotLoggedIn, NotPermitted, SessionExpired
+from domain.errors import (
+    DomainError,
+    NotFound,
+    NotLoggedIn,
+    NotPermitted,
+    SessionExpired,
+    recorded,
+)
 from domain.messages import N_
 from domain.model import Actor, LoginSession, ReviewerActor, SessionEnd, User
 from domain.permissions import Permission
@@ -78,8 +85,7 @@ async def _open_session(
         session.ended_at = now
         session.end_reason = reason
         await uow.sessions.update(session)
-        await uow.commit()
-        raise SessionExpired()
+        raise recorded(SessionExpired())
     if now - session.last_seen_at >= TOUCH_INTERVAL:
         _writing(uow)
         session.last_seen_at = now
@@ -106,8 +112,7 @@ async def _as_admin(uow: UnitOfWork, clock: Clock, found: OpenSession, user: Use
         session.ended_at = clock.now()
         session.end_reason = SessionEnd.MEMBERSHIP_REMOVED
         await uow.sessions.update(session)
-        await uow.commit()
-        raise NotLoggedIn(N_("您已不再是该基地的管理员，请重新登录。"))
+        raise recorded(NotLoggedIn(N_("您已不再是该基地的管理员，请重新登录。")))
     return Actor(
         session_id=session.id or 0,
         user_id=user.id or 0,

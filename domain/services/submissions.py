@@ -288,7 +288,6 @@ async def upload(
         new_value=describe_entry(submission, entry),
     )
     view = await _view(uow, kind, year, submission)
-    await uow.commit()
     return view
 
 
@@ -398,7 +397,6 @@ async def add_material(
         new_value=f"{clean_kind.value}; {describe_entry(material, entry)}",
     )
     view = await _view(uow, SubmissionKind.MATERIAL, year, material)
-    await uow.commit()
     return view
 
 
@@ -516,7 +514,6 @@ async def delete_material(
         subject_of(material),
         old_value="; ".join(describe_entry(material, f) for f in material.current_files),
     )
-    await uow.commit()
     return material
 
 
@@ -609,7 +606,7 @@ async def _store(
 ) -> StoredFile:
     """Checked and recorded in this unit of work, committed with the change it belongs to."""
     return await files.store_upload(
-        uow, blobs, clock, actor, data, filename, allowed=SUBMISSION_FILE_KINDS, commit=False
+        uow, blobs, clock, actor, data, filename, allowed=SUBMISSION_FILE_KINDS
     )
 
 
@@ -684,7 +681,6 @@ async def _save_material(
         uow, clock, actor, action, subject_of(material), old_value=old_value, new_value=new_value
     )
     view = await _view(uow, SubmissionKind.MATERIAL, material.year, material)
-    await uow.commit()
     return view
 
 
@@ -707,7 +703,6 @@ async def _transition(
         old_value=old.value,
         new_value=submission.status.value,
     )
-    await uow.commit()
     return submission
 
 

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol, cast
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -78,10 +78,8 @@ async def approved_class(database: Path, keyring: Keyring | None = None) -> Asyn
     engine = make_engine(f"sqlite+aiosqlite:///{database}")
     try:
         await upgrade_engine(engine)
-        # SqlUnitOfWork implements the port, but mypy compares the protocol's repository
-        # attributes invariantly (they are settable), so the concrete types need the cast.
-        uow_factory = cast(
-            UnitsOfWork, UnitOfWorkFactory(engine, FieldCipher(keyring or Keyring.generate()))
+        uow_factory: UnitsOfWork = UnitOfWorkFactory(
+            engine, FieldCipher(keyring or Keyring.generate())
         )
         clock = FixedClock(NOW)
         hasher = cheap_hasher()
@@ -115,7 +113,6 @@ async def _super_admin(
         await auth.register_base(uow, clock, form, telegram_user_id=ADMIN_TELEGRAM_ID)
     async with uow_factory() as uow:
         actor = await resolve_actor(uow, clock, ADMIN_TELEGRAM_ID, POLICY)
-        await uow.commit()
     return actor
 
 
@@ -183,7 +180,6 @@ async def _approve(
         )
     async with uow_factory() as uow:
         checker = await resolve_reviewer(uow, clock, REVIEWER_TELEGRAM_ID, POLICY)
-        await uow.commit()
     async with uow_factory() as uow:
         await review.approve(uow, clock, checker, class_id)
     return class_id

@@ -61,7 +61,6 @@ async def test_send_now_plans_and_sends_once_through_the_bot_api(
     due = datetime.combine(in_a_week, time(17, 0), tzinfo=zone)
     async with uow_factory() as uow:
         await uow.deadlines.set(Deadline(year=due.year, kind=DeadlineKind.ANNUAL_PLAN, due_at=due))
-        await uow.commit()
     async with Emulator() as emu:
         boss = emu.user(user_id=1001, first_name="王芳")  # the chat where she logged in
         env = {k: v for k, v in os.environ.items() if not k.startswith("CEBOT_")}

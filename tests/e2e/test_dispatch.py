@@ -56,7 +56,6 @@ async def test_each_message_is_sent_once_with_its_button(stack: Stack) -> None:
     now = svc.clock.now()
     async with svc.uow() as uow:
         added = await uow.outbox.add_many([reminder(user_id, "before:7", now)] * 2)
-        await uow.commit()
     assert added == 1
     before = len(stack.emu.user(user_id=1001).messages)
     report = await dispatch(stack)
@@ -77,7 +76,6 @@ async def test_a_server_error_is_retried_later_and_a_blocked_user_fails(stack: S
     now = svc.clock.now()
     async with svc.uow() as uow:
         await uow.outbox.add_many([reminder(user_id, "before:3", now)])
-        await uow.commit()
     stack.emu.fail_next("sendMessage", "500")
     report = await dispatch(stack)
     assert report.retried == 1 and report.sent == 0
@@ -88,7 +86,6 @@ async def test_a_server_error_is_retried_later_and_a_blocked_user_fails(stack: S
     stack.emu.user(user_id=1001).block()
     async with svc.uow() as uow:
         await uow.outbox.add_many([reminder(user_id, "before:1", svc.clock.now())])
-        await uow.commit()
     report = await dispatch(stack)
     assert report.failed == 1
     assert (await outbox_states(stack)).get(OutboxState.FAILED) == 1
@@ -113,7 +110,6 @@ async def queue(stack: Stack, *messages: OutboxMessage) -> None:
     svc = services_of(stack)
     async with svc.uow() as uow:
         await uow.outbox.add_many(messages)
-        await uow.commit()
 
 
 async def blocked(stack: Stack, chat_id: int) -> bool:
@@ -199,7 +195,6 @@ async def test_a_crash_between_send_and_mark_sends_once_more_after_the_lease(sta
     await queue(stack, reminder(user_id, "before:7", svc.clock.now()))
     async with svc.uow() as uow:
         (claimed,) = await uow.outbox.claim(svc.clock.now(), limit=10, lease=LEASE)
-        await uow.commit()
     await TelegramSender(stack.app, svc).send(1001, claimed)  # … and the process dies here
     await stack.restart()
 
@@ -226,10 +221,11 @@ async def test_dispatch_due_goes_on_batch_after_batch_until_nothing_is_due(stack
 
 async def pending_not_before(stack: Stack):  # type: ignore[no-untyped-def]
     svc = services_of(stack)
-    async with svc.uow() as uow:  # never committed: the claim only reads
+    async with svc.uow() as uow:
         (message,) = await uow.outbox.claim(
             svc.clock.now() + timedelta(days=1), limit=10, lease=LEASE
         )
+        await uow.rollback()  # the claim was only a way to read it: no trace left
     return message
 
 

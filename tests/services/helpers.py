@@ -55,6 +55,4 @@ async def register(
 
 async def actor_of(uow_factory, clock: FixedClock, telegram_user_id: int):
     async with uow_factory() as uow:
-        actor = await resolve_actor(uow, clock, telegram_user_id, POLICY)
-        await uow.commit()
-        return actor
+        return await resolve_actor(uow, clock, telegram_user_id, POLICY)

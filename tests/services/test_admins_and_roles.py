@@ -1,12 +1,20 @@
 """Administrators, roles and the hand-over of the super admin — on real storage."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
-from domain.errors import Conflict, Invalid, NotFound, NotLoggedIn, NotPermitted
+from domain.errors import (
+    AuthenticationFailed,
+    Conflict,
+    Invalid,
+    NotFound,
+    NotLoggedIn,
+    NotPermitted,
+)
 from domain.permissions import Permission
-from domain.services import admins, roles
+from domain.services import admins, auth, roles
 from tests.services.helpers import (
     CODE_TWO,
     ID_BOB,
@@ -17,12 +25,11 @@ from tests.services.helpers import (
 )
 
 BOB_PASSWORD = "初始密码 abc 123"
+BOB_NEW_PASSWORD = "春风十里不如你呀"
 
 
 async def setup_base_with_bob(uow_factory, hasher, clock, *, permissions=()):
     """Alice registers a base; Bob joins with a role holding ``permissions`` and logs in."""
-    from domain.services import auth
-
     await register(uow_factory, hasher, clock)
     alice = await actor_of(uow_factory, clock, 1001)
     async with uow_factory() as uow:
@@ -52,8 +59,8 @@ async def setup_base_with_bob(uow_factory, hasher, clock, *, permissions=()):
             clock,
             telegram_user_id=2002,
             old_password=BOB_PASSWORD,
-            new_password="春风十里不如你呀",
-            new_password_again="春风十里不如你呀",
+            new_password=BOB_NEW_PASSWORD,
+            new_password_again=BOB_NEW_PASSWORD,
             policy=POLICY,
         )
     return alice, role, bob_view
@@ -127,6 +134,50 @@ async def test_super_admin_and_oneself_cannot_be_removed(uow_factory, hasher, cl
         await admins.remove_admin(uow, clock, alice, bob_view.membership_id)
     with pytest.raises(NotLoggedIn):
         await actor_of(uow_factory, clock, 2002)
+
+
+async def test_a_session_whose_membership_is_gone_ends_at_the_next_action(
+    uow_factory, hasher, clock
+):
+    """A membership deleted without its sessions (by hand, say): the guard ends the session, and
+    the end is recorded though the action is refused."""
+    _, _, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
+    async with uow_factory() as uow:
+        await uow.memberships.delete(bob_view.membership_id)
+    with pytest.raises(NotLoggedIn) as refused:
+        await actor_of(uow_factory, clock, 2002)
+    assert "不再是该基地的管理员" in refused.value.key
+    async with uow_factory(readonly=True) as uow:
+        assert await uow.sessions.get_open_for_telegram_user(2002) is None
+
+
+async def test_a_removed_admin_is_refused_at_login_yet_the_right_password_resets_the_count(
+    uow_factory, hasher, clock
+):
+    """Both refusals leave their unit of work recorded: the failure counts, the success too."""
+    alice, _, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
+    async with uow_factory() as uow:
+        await admins.remove_admin(uow, clock, alice, bob_view.membership_id)
+
+    async def bob_logs_in(password: str) -> None:
+        async with uow_factory() as uow:
+            await auth.login(
+                uow, hasher, clock, telegram_user_id=2002, id_number=ID_BOB, password=password
+            )
+
+    async def counted() -> tuple[int, int]:
+        async with uow_factory(readonly=True) as uow:
+            bob = await uow.users.get_by_id_number(ID_BOB)
+            failures = await uow.login_failures.count_since(2002, clock.now() - timedelta(hours=1))
+        assert bob is not None
+        return bob.failed_logins, failures
+
+    with pytest.raises(AuthenticationFailed):
+        await bob_logs_in("not the password")
+    assert await counted() == (1, 1)
+    with pytest.raises(NotFound):
+        await bob_logs_in(BOB_NEW_PASSWORD)
+    assert await counted() == (0, 0)
 
 
 async def test_role_is_not_deleted_while_assigned(uow_factory, hasher, clock):
@@ -338,8 +389,8 @@ async def test_wrong_passwords_at_hand_over_count_towards_the_lock_out(uow_facto
 
     alice, _, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
     for attempt in range(5):
-        async with uow_factory() as uow:
-            with pytest.raises(AccountLocked if attempt == 4 else Invalid):
+        with pytest.raises(AccountLocked if attempt == 4 else Invalid):
+            async with uow_factory() as uow:
                 await admins.hand_over_super(
                     uow,
                     hasher,

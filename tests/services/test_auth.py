@@ -315,9 +315,10 @@ async def test_guessing_the_old_password_locks_the_account_and_ends_sessions(
     uow_factory, hasher, clock
 ):
     await register(uow_factory, hasher, clock)
+    # Each refusal leaves its unit of work, as it leaves the guard's: it is recorded, so it counts.
     for _ in range(4):
-        async with uow_factory() as uow:
-            with pytest.raises(Invalid):
+        with pytest.raises(Invalid):
+            async with uow_factory() as uow:
                 await auth.verify_old_password(
                     uow,
                     hasher,
@@ -326,8 +327,8 @@ async def test_guessing_the_old_password_locks_the_account_and_ends_sessions(
                     password="guess guess",
                     policy=POLICY,
                 )
-    async with uow_factory() as uow:
-        with pytest.raises(AccountLocked):
+    with pytest.raises(AccountLocked):
+        async with uow_factory() as uow:
             await auth.verify_old_password(
                 uow, hasher, clock, telegram_user_id=1001, password="guess guess", policy=POLICY
             )

@@ -74,7 +74,6 @@ async def set_deadlines(uow_factory, *deadlines: Deadline) -> None:
     async with uow_factory() as uow:
         for deadline in deadlines:
             await uow.deadlines.set(deadline)
-        await uow.commit()
 
 
 async def season(uow_factory, hasher, clock, blobs):
@@ -104,7 +103,6 @@ async def season(uow_factory, hasher, clock, blobs):
         )
     async with uow_factory() as uow:
         await uow.mutes.mute(people["dave"].user_id, DeadlineKind.ANNUAL_PLAN)
-        await uow.commit()
 
     async with uow_factory() as uow:
         await s.upload(
@@ -143,7 +141,8 @@ async def queued(uow_factory) -> list[OutboxMessage]:
         found = await uow.outbox.claim(
             datetime(2030, 1, 1, tzinfo=ZONE), limit=1000, lease=timedelta(seconds=1)
         )
-    return [m for m in found if m.kind.startswith("reminder:")]  # rolled back: no trace left
+        await uow.rollback()  # the claim was only a way to read them: no trace left
+    return [m for m in found if m.kind.startswith("reminder:")]
 
 
 async def enqueue(uow_factory, clock, **kw: Any) -> int:
@@ -293,7 +292,6 @@ async def test_a_person_of_two_bases_is_reminded_for_each(uow_factory, clock):
             await uow.memberships.add(
                 Membership(base_id=base.id, user_id=both.id, is_super=True, created_at=NOW)
             )
-        await uow.commit()
     await set_deadlines(
         uow_factory, Deadline(year=YEAR, kind=DeadlineKind.ANNUAL_PLAN, due_at=PLAN_DUE)
     )
@@ -309,7 +307,6 @@ async def test_the_years_around_today_are_planned_unless_one_is_named(uow_factor
         await uow.memberships.add(
             Membership(base_id=base.id, user_id=user.id, is_super=True, created_at=NOW)
         )
-        await uow.commit()
     await set_deadlines(
         uow_factory,
         # Next year's plan, due this December: planned now.
@@ -406,7 +403,6 @@ async def add_bases(uow_factory, first: int, last: int) -> None:
                 )
                 plan.apply(Action.SUBMIT, NOW, boss.id)
                 await uow.submissions.add(plan)
-        await uow.commit()
 
 
 async def test_three_bases_and_thirty_cost_the_same_number_of_queries(uow_factory, clock):

@@ -20,7 +20,6 @@ async def test_blocking_twice_and_unblocking_twice_are_harmless(uow_factory, clo
     clock.advance(timedelta(hours=1))
     async with uow_factory() as uow:
         await uow.blocked_chats.block(1001, clock.now(), "403 again")
-        await uow.commit()
     assert await blocked(uow_factory, 1001)
     async with uow_factory(readonly=True) as uow:
         assert await uow.blocked_chats.blocked_among([]) == set()

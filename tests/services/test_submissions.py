@@ -177,10 +177,12 @@ async def test_submit_locks_the_plan_withdraw_unlocks_it(uow_factory, hasher, cl
     assert submitted.status is Status.SUBMITTED
     assert submitted.history[-1].by_user_id == alice.user_id
 
-    async with uow_factory() as uow:
-        with pytest.raises(s.SubmissionNotEditable) as refused:
+    # Each refusal leaves its unit of work, as it leaves the guard's: what it wrote rolls back.
+    with pytest.raises(s.SubmissionNotEditable) as refused:
+        async with uow_factory() as uow:
             await s.upload(uow, blobs, clock, alice, PLAN, YEAR, a_pdf(9), "新版.pdf")
-        assert refused.value.current == "submitted" and refused.value.action == "edit"
+    assert refused.value.current == "submitted" and refused.value.action == "edit"
+    async with uow_factory() as uow:
         with pytest.raises(s.SubmissionNotEditable):
             await s.prepare_upload(uow, alice, PLAN, YEAR)
         with pytest.raises(InvalidTransition):
@@ -315,8 +317,8 @@ async def test_a_file_altered_on_disk_is_reported_not_sent(uow_factory, hasher, 
     blob[len(blob) // 2] ^= 0x01  # one bit, as a failing disk or a hand with an editor would
     path.write_bytes(bytes(blob))
 
-    async with uow_factory() as uow:
-        with pytest.raises(StoredFileDamaged) as damaged:
+    with pytest.raises(StoredFileDamaged) as damaged:  # out of the unit of work, recorded
+        async with uow_factory() as uow:
             await s.open_version(uow, blobs, clock, alice, PLAN, YEAR, 1)
     assert damaged.value.key == StoredFileDamaged.default_key
     assert isinstance(damaged.value, FileIntegrityError)  # the store's own error, as the domain's
@@ -339,8 +341,8 @@ async def test_a_file_gone_from_disk_is_reported_not_sent(uow_factory, hasher, c
     first = await material(uow_factory, blobs, clock, alice)
     entry = first.current_files[0]
     blobs.path_of(entry.stored.sha256).unlink()
-    async with uow_factory() as uow:
-        with pytest.raises(StoredFileDamaged):
+    with pytest.raises(StoredFileDamaged):
+        async with uow_factory() as uow:
             await s.open_material_file(uow, blobs, clock, alice, first.id, entry.id)
     assert await actions(uow_factory, alice.base_id, "file.damaged") == ["file.damaged"]
 
@@ -855,8 +857,8 @@ async def test_reviewer_is_told_too_when_a_file_is_damaged(uow_factory, hasher, 
     entry = guide.current_files[0]
     blobs.path_of(entry.stored.sha256).write_bytes(b"not what was uploaded")
     judge = await reviewer(uow_factory, hasher, clock, regions=["武汉市"])
-    async with uow_factory() as uow:
-        with pytest.raises(StoredFileDamaged):
+    with pytest.raises(StoredFileDamaged):
+        async with uow_factory() as uow:
             await review.open_submission_file(uow, blobs, clock, judge, guide.id, entry.id)
     async with uow_factory(readonly=True) as uow:
         events = await uow.audit.list(alice.base_id, action_prefix="file.damaged")

@@ -235,6 +235,10 @@ async def test_dispatchers_claiming_together_share_the_rows_without_doubles(
     assert len(everything) == 80 and len(set(everything)) == 80
 
 
+class DispatcherCrashed(Exception):
+    """Leaves the unit of work as a crash would: rolled back."""
+
+
 async def test_postgresql_skips_rows_another_open_claim_holds(
     uow_factory: UnitOfWorkFactory, engine: AsyncEngine
 ) -> None:
@@ -257,6 +261,8 @@ async def test_postgresql_skips_rows_another_open_claim_holds(
         await first.commit()
     assert await claim(uow_factory, T0) == []
     # A claim that was rolled back (a dispatcher crashed mid-claim) leaves its rows free.
-    async with uow_factory() as crashed:
-        assert len(await crashed.outbox.claim(T0 + LEASE * 2, limit=5, lease=LEASE)) == 5
+    with pytest.raises(DispatcherCrashed):
+        async with uow_factory() as crashed:
+            assert len(await crashed.outbox.claim(T0 + LEASE * 2, limit=5, lease=LEASE)) == 5
+            raise DispatcherCrashed()
     assert len(await claim(uow_factory, T0 + LEASE * 2)) == 5
