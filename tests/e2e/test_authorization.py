@@ -31,8 +31,8 @@ WORDS = sorted({*BASE_FIELD_TEXT, *MODULES_BY_KEY, *LANGUAGES, "audit", "passwor
 
 def declared_actions() -> list[CallbackAction]:
     found: dict[str, CallbackAction] = {}
-    for info in pkgutil.iter_modules(bot.handlers.__path__):
-        module = importlib.import_module(f"bot.handlers.{info.name}")
+    for info in pkgutil.walk_packages(bot.handlers.__path__, "bot.handlers."):
+        module = importlib.import_module(info.name)
         for value in vars(module).values():
             if isinstance(value, CallbackAction):
                 found[value.prefix] = value

@@ -24,7 +24,7 @@ from tests.storage.spreadsheet_samples import HEADER
 
 def _actions() -> list[CallbackAction]:
     found: dict[str, CallbackAction] = {}
-    for module in pkgutil.iter_modules(bot.handlers.__path__, "bot.handlers."):
+    for module in pkgutil.walk_packages(bot.handlers.__path__, "bot.handlers."):
         for value in vars(importlib.import_module(module.name)).values():
             if isinstance(value, CallbackAction):
                 found[value.prefix] = value
