@@ -19,11 +19,12 @@ from domain import validators as v
 from domain.clock import Clock
 from domain.errors import Invalid, InvalidTransition, NotFound
 from domain.messages import N_
-from domain.model import Actor, ClassCategory, TeachingMode, TrainingClass
+from domain.model import Actor, ClassCategory, StoredFile, TeachingMode, TrainingClass
 from domain.permissions import Permission
-from domain.ports import UnitOfWork
+from domain.ports import BlobStore, UnitOfWork
 from domain.services import audit, files
 from domain.services.sessions import ensure_own_base, require
+from domain.uploads import SPREADSHEET_KINDS, FileKind
 from domain.workflow import Action, Reviewable, Status, submitter_actions
 
 NAME_MAX: Final = 100
@@ -32,6 +33,10 @@ AUDIENCE_MAX: Final = 200
 DESCRIPTION_MAX: Final = 2000
 PLAN_TEXT_MAX: Final = 5000
 CAPACITY_MAX: Final = 10_000
+PLAN_FILE_KINDS: Final = (
+    frozenset({FileKind.PDF, FileKind.DOC, FileKind.DOCX, FileKind.WPS}) | SPREADSHEET_KINDS
+)
+"""What a plan file may be, by its content: a document or a workbook (PDF, Word, Excel, WPS)."""
 
 CLASS_FIELDS: Final[tuple[str, ...]] = (
     "name",
@@ -540,6 +545,14 @@ async def deletion_preview(uow: UnitOfWork, actor: Actor, class_id: int) -> Trai
     training_class = await get_class(uow, actor, class_id)
     ensure_deletable(training_class)
     return training_class
+
+
+async def store_plan_file(
+    uow: UnitOfWork, blobs: BlobStore, clock: Clock, actor: Actor, data: bytes, name: str | None
+) -> StoredFile:
+    """A plan file sent while declaring: stored (checked by content) before the class is saved."""
+    require(actor, Permission.CLASSES_MANAGE)
+    return await files.store_upload(uow, blobs, clock, actor, data, name, allowed=PLAN_FILE_KINDS)
 
 
 async def save_class(

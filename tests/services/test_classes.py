@@ -504,7 +504,7 @@ async def test_another_base_admin_finds_nothing_and_changes_nothing(uow_factory,
     assert await audit_actions(uow_factory, mallory.base_id) == []
 
 
-async def test_an_admin_without_classes_manage_is_not_permitted(uow_factory, hasher, clock):
+async def test_an_admin_without_classes_manage_is_not_permitted(uow_factory, hasher, clock, blobs):
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     bob = await add_admin(
@@ -528,6 +528,7 @@ async def test_an_admin_without_classes_manage_is_not_permitted(uow_factory, has
         lambda uow: c.delete_class(uow, clock, bob, klass.id),
         lambda uow: c.submit_class(uow, clock, bob, klass.id),
         lambda uow: c.copy_class(uow, clock, bob, klass.id, year=2026),
+        lambda uow: c.store_plan_file(uow, blobs, clock, bob, PDF, "方案.pdf"),
     ]
     for attempt in attempts:
         async with uow_factory() as uow:
@@ -585,3 +586,15 @@ async def test_a_plan_file_is_named_on_the_card_and_must_be_the_base_own(
     async with uow_factory(readonly=True) as uow:
         assert await c.list_classes(uow, alice) == ([klass], 1)
     assert await audit_actions(uow_factory, alice.base_id) == ["class.declare"]
+
+
+async def test_a_plan_file_is_a_document_or_a_workbook(uow_factory, hasher, clock, blobs):
+    alice = await wuhan_admin(uow_factory, hasher, clock)
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    async with uow_factory() as uow:
+        with pytest.raises(Invalid) as refused:
+            await c.store_plan_file(uow, blobs, clock, alice, png, "方案.png")
+    assert refused.value.field == "file"
+    async with uow_factory() as uow:
+        stored = await c.store_plan_file(uow, blobs, clock, alice, PDF, "方案.pdf")
+    assert stored.original_name == "方案.pdf"

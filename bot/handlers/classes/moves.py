@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 
+from bot.callbacks import CallbackAction
 from bot.handlers.classes.callbacks import (
     CARD,
     COPY,
@@ -18,29 +21,35 @@ from bot.handlers.classes.card import show_card
 from bot.i18n import N_
 from bot.keyboards import button, column, rows
 from bot.runtime import Ctx, acting, reply, services, tr
+from domain.clock import Clock
+from domain.model import Actor, TrainingClass
+from domain.ports import UnitOfWork
 from domain.services import classes
+
+Move = Callable[[UnitOfWork, Clock, Actor, int], Awaitable[TrainingClass]]
 
 
 async def on_submit(update: Update, context: Ctx) -> None:
-    assert update.callback_query is not None
-    class_id = SUBMIT.parse_id(update.callback_query.data)
-    svc = services(context)
-    async with acting(update, context) as (uow, actor):
-        await classes.submit_class(uow, svc.clock, actor, class_id)
-    await update.callback_query.answer()
-    t = tr(update, context)
-    await show_card(update, context, class_id, t(N_("已提交审核。")))
+    await _move(update, context, SUBMIT, classes.submit_class, N_("已提交审核。"))
 
 
 async def on_withdraw(update: Update, context: Ctx) -> None:
+    await _move(
+        update, context, WITHDRAW, classes.withdraw_class, N_("已撤回，培训班回到草稿状态。")
+    )
+
+
+async def _move(
+    update: Update, context: Ctx, action: CallbackAction, move: Move, done: str
+) -> None:
+    """A step through review; the card again under ``done``."""
     assert update.callback_query is not None
-    class_id = WITHDRAW.parse_id(update.callback_query.data)
+    class_id = action.parse_id(update.callback_query.data)
     svc = services(context)
     async with acting(update, context) as (uow, actor):
-        await classes.withdraw_class(uow, svc.clock, actor, class_id)
+        await move(uow, svc.clock, actor, class_id)
     await update.callback_query.answer()
-    t = tr(update, context)
-    await show_card(update, context, class_id, t(N_("已撤回，培训班回到草稿状态。")))
+    await show_card(update, context, class_id, tr(update, context)(done))
 
 
 async def on_delete(update: Update, context: Ctx) -> None:

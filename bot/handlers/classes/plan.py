@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from telegram import Update
 
 from bot.handlers import conversation
@@ -12,19 +10,7 @@ from bot.handlers.classes.form import draft_of, summary
 from bot.i18n import N_
 from bot.runtime import Ctx, acting, services, tr
 from domain.services import classes, files
-from domain.uploads import FileKind, check_announced_size
-
-PLAN_KINDS: Final = frozenset(
-    {
-        FileKind.PDF,
-        FileKind.DOC,
-        FileKind.DOCX,
-        FileKind.XLS,
-        FileKind.XLSX,
-        FileKind.WPS,
-        FileKind.ET,
-    }
-)
+from domain.uploads import check_announced_size
 
 
 async def on_document(update: Update, context: Ctx) -> int:
@@ -41,8 +27,8 @@ async def on_document(update: Update, context: Ctx) -> int:
         classes.ensure_manager(actor)
     data = bytes(await (await context.bot.get_file(doc.file_id)).download_as_bytearray())
     async with svc.uow() as uow:
-        stored = await files.store_upload(
-            uow, svc.blobs, svc.clock, actor, data, doc.file_name, allowed=PLAN_KINDS
+        stored = await classes.store_plan_file(
+            uow, svc.blobs, svc.clock, actor, data, doc.file_name
         )
     draft["plan_file_id"], draft["plan_file_name"] = stored.id, stored.original_name
     draft["fields"]["plan_text"] = ""
