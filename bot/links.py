@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.callbacks import CallbackAction
-from bot.handlers.classes import CARD as CLASS_CARD
+from bot.handlers.classes.callbacks import CARD as CLASS_CARD
 from bot.handlers.menu import MENU_OPEN, MODULES_BY_KEY
 from bot.handlers.scores.callbacks import SHEET as SCORE_SHEET
 from bot.handlers.submissions.callbacks import MATERIAL as SUBMITTED_MATERIAL

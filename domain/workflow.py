@@ -59,6 +59,12 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
 
 EDITABLE: frozenset[Status] = frozenset({Status.DRAFT, Status.RETURNED})
 
+DELETABLE: frozenset[Status] = frozenset({Status.DRAFT})
+"""What a reviewer has seen (even if withdrawn or returned since) stays on record."""
+
+SUBMITTER_ACTIONS: frozenset[Action] = frozenset({Action.SUBMIT, Action.WITHDRAW})
+"""The owner's moves; approving and returning are the reviewers'."""
+
 REASON_MAX_LENGTH = 500
 
 
@@ -72,6 +78,11 @@ def next_status(current: Status, action: Action) -> Status:
 
 def allowed_actions(current: Status) -> list[Action]:
     return [action for (status, action) in TRANSITIONS if status == current]
+
+
+def submitter_actions(current: Status) -> list[Action]:
+    """What the owner may do from ``current``: the moves its card offers, never a reviewer's."""
+    return [action for action in allowed_actions(current) if action in SUBMITTER_ACTIONS]
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,10 @@ class Reviewable:
     @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE
+
+    @property
+    def is_deletable(self) -> bool:
+        return self.status in DELETABLE
 
     @property
     def submitted_at(self) -> datetime | None:

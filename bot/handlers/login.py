@@ -100,6 +100,13 @@ async def typed_password(update: Update, context: Ctx) -> int:
             update, describe(refused, t) + "\n" + t(N_("请发送 /login 重新登录。")), edit=False
         )
         return ConversationHandler.END
+    await _welcome(update, context, outcome)
+    return ConversationHandler.END
+
+
+async def _welcome(update: Update, context: Ctx, outcome: auth.LoginOutcome) -> None:
+    """Where a login leads: the review queue, a base to choose, a password to change, the menu."""
+    t = tr(update, context)
     reviewer_only = outcome.user.is_reviewer and not outcome.bases
     if reviewer_only and not outcome.needs_password_change:
         # A reviewer without a base has no base to choose: the review queue is the way in.
@@ -128,7 +135,6 @@ async def typed_password(update: Update, context: Ctx) -> int:
             column([button(t(N_("打开功能列表")), "menu")]),
             edit=False,
         )
-    return ConversationHandler.END
 
 
 async def _offer_bases(update: Update, context: Ctx, bases: list[Base]) -> None:
@@ -167,7 +173,6 @@ async def switch_base(update: Update, context: Ctx) -> None:
         bases = await auth.list_own_bases(
             uow, svc.clock, telegram_user_id(update), svc.session_policy
         )
-        await uow.commit()
     await _offer_bases(update, context, bases)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from domain import validators as v
 from domain.clock import Clock
@@ -35,6 +36,30 @@ class PersonMatch:
     user_id: int
     name: str
     masked_id_number: str
+
+
+class AdminAction(StrEnum):
+    """What an admin's card offers the actor."""
+
+    CHANGE_ROLE = "change_role"
+    HAND_OVER = "hand_over"
+    REMOVE = "remove"
+
+
+def admin_actions(actor: Actor, admin: AdminView) -> list[AdminAction]:
+    """In the card's order; each is checked again by its service when pressed.
+
+    The super admin holds every permission (no role to change), is never removed, and is the one
+    who hands the title over; nobody removes themselves.
+    """
+    if admin.is_super:
+        return []
+    actions = [AdminAction.CHANGE_ROLE]
+    if actor.is_super:
+        actions.append(AdminAction.HAND_OVER)
+    if _removal_refusal(actor, is_super=admin.is_super, user_id=admin.user_id) is None:
+        actions.append(AdminAction.REMOVE)
+    return actions
 
 
 async def list_admins(
@@ -298,11 +323,19 @@ async def hand_over_preview(uow: UnitOfWork, actor: Actor, membership_id: int) -
     return view
 
 
+def _removal_refusal(actor: Actor, *, is_super: bool, user_id: int) -> str | None:
+    """Why ``actor`` may not remove this admin, or None when they may."""
+    if is_super:
+        return N_("不能删除超级管理员。请先将超级管理员移交给其他管理员。")
+    if user_id == actor.user_id:
+        return N_("不能删除自己。")
+    return None
+
+
 def _ensure_removable(actor: Actor, membership: Membership) -> None:
-    if membership.is_super:
-        raise NotPermitted(N_("不能删除超级管理员。请先将超级管理员移交给其他管理员。"))
-    if membership.user_id == actor.user_id:
-        raise NotPermitted(N_("不能删除自己。"))
+    refusal = _removal_refusal(actor, is_super=membership.is_super, user_id=membership.user_id)
+    if refusal is not None:
+        raise NotPermitted(refusal)
 
 
 async def _own_membership(uow: UnitOfWork, actor: Actor, membership_id: int) -> Membership:

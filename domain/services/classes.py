@@ -12,18 +12,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Final
 
 from domain import validators as v
 from domain.clock import Clock
 from domain.errors import Invalid, InvalidTransition, NotFound
 from domain.messages import N_
-from domain.model import Actor, ClassCategory, TeachingMode, TrainingClass
+from domain.model import Actor, ClassCategory, StoredFile, TeachingMode, TrainingClass
 from domain.permissions import Permission
-from domain.ports import UnitOfWork
-from domain.services import audit
+from domain.ports import BlobStore, UnitOfWork
+from domain.services import audit, files
 from domain.services.sessions import ensure_own_base, require
-from domain.workflow import Action, Reviewable, Status
+from domain.uploads import SPREADSHEET_KINDS, FileKind
+from domain.workflow import Action, Reviewable, Status, submitter_actions
 
 NAME_MAX: Final = 100
 LOCATION_MAX: Final = 200
@@ -31,6 +33,10 @@ AUDIENCE_MAX: Final = 200
 DESCRIPTION_MAX: Final = 2000
 PLAN_TEXT_MAX: Final = 5000
 CAPACITY_MAX: Final = 10_000
+PLAN_FILE_KINDS: Final = (
+    frozenset({FileKind.PDF, FileKind.DOC, FileKind.DOCX, FileKind.WPS}) | SPREADSHEET_KINDS
+)
+"""What a plan file may be, by its content: a document or a workbook (PDF, Word, Excel, WPS)."""
 
 CLASS_FIELDS: Final[tuple[str, ...]] = (
     "name",
@@ -92,6 +98,46 @@ class ClassNotDeletable(InvalidTransition):
     """``current`` is the class's status value; ``action`` is ``delete``."""
 
     default_key = N_("当前状态为“{current}”，不能删除：只有草稿可以删除。")
+
+
+# --- what may be done with a class ---------------------------------------------------------------
+
+
+class ClassAction(StrEnum):
+    """What a class's card offers its base."""
+
+    EDIT = "edit"
+    DELETE = "delete"
+    SUBMIT = "submit"
+    WITHDRAW = "withdraw"
+    COPY = "copy"
+
+
+def class_actions(training_class: TrainingClass) -> list[ClassAction]:
+    """In the card's order; each is checked again by its service when pressed."""
+    actions = []
+    if training_class.is_editable:
+        actions.append(ClassAction.EDIT)
+    if training_class.is_deletable:
+        actions.append(ClassAction.DELETE)
+    actions += [ClassAction(move.value) for move in submitter_actions(training_class.status)]
+    actions.append(ClassAction.COPY)
+    return actions
+
+
+def ensure_editable(training_class: TrainingClass) -> None:
+    if not training_class.is_editable:
+        raise ClassNotEditable(training_class.status.value, "edit")
+
+
+def ensure_deletable(training_class: TrainingClass) -> None:
+    if not training_class.is_deletable:
+        raise ClassNotDeletable(training_class.status.value, "delete")
+
+
+def copy_years(source: TrainingClass, this_year: int) -> list[int]:
+    """The years offered for a copy: this one, the next, and the one after the source's."""
+    return sorted({this_year, this_year + 1, source.year + 1})
 
 
 # --- the form ------------------------------------------------------------------------------------
@@ -261,6 +307,42 @@ def parse_class_field(
     return parser(raw, today)
 
 
+def next_class_field(after: str, current: Mapping[str, object], today: date) -> str | None:
+    """The field a declaration asks after ``after``; None when the form is complete.
+
+    A wholly online class is not asked for a location (it needs none).
+    """
+    for name in CLASS_FIELDS[CLASS_FIELDS.index(after) + 1 :]:
+        if name == "location" and _earlier(current, "mode", today) is TeachingMode.ONLINE:
+            continue
+        return name
+    return None
+
+
+def refused_after_change(field: str, current: Mapping[str, object], today: date) -> Invalid | None:
+    """The refusal of a later field that correcting ``field`` has made wrong, to ask it at once.
+
+    Correcting the mode can leave a class that is no longer wholly online without a location.
+    Other rules between fields (the start date in the year, the end after the start) are
+    ``parse_class_form``'s when saving, which names the field to ask again.
+    """
+    if field != "mode":
+        return None
+    try:
+        parse_class_field(
+            "location", str(current.get("location", "")), today=today, current=current
+        )
+    except Invalid as refused:
+        return refused
+    return None
+
+
+def field_to_ask(refused: Invalid) -> str | None:
+    """The form field that answers a refusal of the whole form (a missing plan: its text)."""
+    field = "plan_text" if refused.field == "plan" else refused.field
+    return field if field in CLASS_FIELDS else None
+
+
 def parse_class_form(form: ClassForm, today: date) -> ValidatedClass:
     """The whole form; the first refusal (in ``CLASS_FIELDS`` order) names the field to ask."""
     name = parse_class_name(form.name)
@@ -322,6 +404,16 @@ class ClassCard:
 
     training_class: TrainingClass
     names: Mapping[int, str]
+    plan_file_name: str | None = None
+    """The name the plan file was uploaded under; None when the plan is typed text."""
+
+
+@dataclass(frozen=True)
+class ClassToEdit:
+    """An editable class as the form to correct, with its plan file's name for the summary."""
+
+    form: ClassForm
+    plan_file_name: str
 
 
 def ensure_manager(actor: Actor) -> None:
@@ -377,8 +469,7 @@ async def update_class(
     """Only drafts and returned classes; typing what is already there changes nothing."""
     require(actor, Permission.CLASSES_MANAGE)
     training_class = await _own_class(uow, actor, class_id, lock=True)
-    if not training_class.is_editable:
-        raise ClassNotEditable(training_class.status.value, "edit")
+    ensure_editable(training_class)
     changed = [
         f.name
         for f in fields(ValidatedClass)
@@ -407,8 +498,7 @@ async def delete_class(uow: UnitOfWork, clock: Clock, actor: Actor, class_id: in
     """Drafts only: what a reviewer has seen stays on record. Returns the deleted class."""
     require(actor, Permission.CLASSES_MANAGE)
     training_class = await _own_class(uow, actor, class_id, lock=True)
-    if training_class.status is not Status.DRAFT:
-        raise ClassNotDeletable(training_class.status.value, "delete")
+    ensure_deletable(training_class)
     await uow.classes.delete(class_id)
     await audit.record_by(uow, clock, actor, "class.delete", _subject(training_class))
     return training_class
@@ -432,9 +522,44 @@ async def get_class(uow: UnitOfWork, actor: Actor, class_id: int) -> TrainingCla
 
 
 async def class_card(uow: UnitOfWork, actor: Actor, class_id: int) -> ClassCard:
-    """The class and who did each step of its history."""
+    """The class, who did each step of its history, and its plan file's name."""
     training_class = await get_class(uow, actor, class_id)
-    return ClassCard(training_class, await history_names(uow, training_class))
+    names = await history_names(uow, training_class)
+    return ClassCard(training_class, names, await _plan_file_name(uow, actor, training_class))
+
+
+async def class_to_edit(uow: UnitOfWork, actor: Actor, class_id: int) -> ClassToEdit:
+    """修改: refused at once when the class is no longer editable, before anything is typed."""
+    training_class = await get_class(uow, actor, class_id)
+    ensure_editable(training_class)
+    name = await _plan_file_name(uow, actor, training_class)
+    return ClassToEdit(class_form(training_class), name or "")
+
+
+async def deletion_preview(uow: UnitOfWork, actor: Actor, class_id: int) -> TrainingClass:
+    """The class a confirmation step names, refused already when the deletion would be."""
+    training_class = await get_class(uow, actor, class_id)
+    ensure_deletable(training_class)
+    return training_class
+
+
+async def store_plan_file(
+    uow: UnitOfWork, blobs: BlobStore, clock: Clock, actor: Actor, data: bytes, name: str | None
+) -> StoredFile:
+    """A plan file sent while declaring: stored (checked by content) before the class is saved."""
+    require(actor, Permission.CLASSES_MANAGE)
+    return await files.store_upload(uow, blobs, clock, actor, data, name, allowed=PLAN_FILE_KINDS)
+
+
+async def save_class(
+    uow: UnitOfWork, clock: Clock, actor: Actor, class_id: int | None, validated: ValidatedClass
+) -> TrainingClass:
+    """A new declaration (``class_id`` None) or a change; a plan file must be the base's own."""
+    if validated.plan_file_id is not None:
+        await files.describe_file(uow, actor, validated.plan_file_id)
+    if class_id is None:
+        return await declare(uow, clock, actor, validated)
+    return await update_class(uow, clock, actor, class_id, validated)
 
 
 async def history_names(uow: UnitOfWork, item: Reviewable) -> dict[int, str]:
@@ -501,6 +626,14 @@ async def _transition(
         new_value=training_class.status.value,
     )
     return training_class
+
+
+async def _plan_file_name(
+    uow: UnitOfWork, actor: Actor, training_class: TrainingClass
+) -> str | None:
+    if training_class.plan_file_id is None:
+        return None
+    return (await files.describe_file(uow, actor, training_class.plan_file_id)).original_name
 
 
 def _move_year(day: date, years: int) -> date:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -12,11 +13,15 @@ from domain import validators as v
 from domain.errors import Invalid, InvalidTransition, NotFound, NotPermitted
 from domain.model import Actor, ClassCategory, TeachingMode
 from domain.permissions import Permission
-from domain.services import admins, auth, profile, roles
+from domain.services import admins, auth, files, profile, roles
 from domain.services import classes as c
+from domain.uploads import FileKind
 from domain.workflow import Action, Status
+from storage.crypto import FieldCipher
+from storage.filestore import LocalFileStore
 from tests.conftest import NOW
 from tests.services.helpers import CODE_TWO, ID_CAROL, POLICY, actor_of, register
+from tests.services.test_files import PDF
 
 TODAY = NOW.date()
 NEW_PASSWORD = "春风十里不如你呀"
@@ -499,7 +504,7 @@ async def test_another_base_admin_finds_nothing_and_changes_nothing(uow_factory,
     assert await audit_actions(uow_factory, mallory.base_id) == []
 
 
-async def test_an_admin_without_classes_manage_is_not_permitted(uow_factory, hasher, clock):
+async def test_an_admin_without_classes_manage_is_not_permitted(uow_factory, hasher, clock, blobs):
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     bob = await add_admin(
@@ -523,6 +528,7 @@ async def test_an_admin_without_classes_manage_is_not_permitted(uow_factory, has
         lambda uow: c.delete_class(uow, clock, bob, klass.id),
         lambda uow: c.submit_class(uow, clock, bob, klass.id),
         lambda uow: c.copy_class(uow, clock, bob, klass.id, year=2026),
+        lambda uow: c.store_plan_file(uow, blobs, clock, bob, PDF, "方案.pdf"),
     ]
     for attempt in attempts:
         async with uow_factory() as uow:
@@ -531,3 +537,64 @@ async def test_an_admin_without_classes_manage_is_not_permitted(uow_factory, has
     async with uow_factory(readonly=True) as uow:
         assert await c.get_class(uow, alice, klass.id) == klass
         assert await c.list_classes(uow, alice) == ([klass], 1)
+
+
+@pytest.fixture
+def blobs(tmp_path: Path, cipher: FieldCipher) -> LocalFileStore:
+    return LocalFileStore(tmp_path / "files", cipher)
+
+
+async def test_previews_refuse_what_the_action_would_refuse(uow_factory, hasher, clock):
+    alice = await wuhan_admin(uow_factory, hasher, clock)
+    klass = await declared(uow_factory, clock, alice)
+    async with uow_factory(readonly=True) as uow:
+        assert await c.deletion_preview(uow, alice, klass.id) == klass
+        editing = await c.class_to_edit(uow, alice, klass.id)
+    assert editing == c.ClassToEdit(c.class_form(klass), "")
+    async with uow_factory() as uow:
+        await c.submit_class(uow, clock, alice, klass.id)
+    async with uow_factory(readonly=True) as uow:
+        with pytest.raises(c.ClassNotDeletable):
+            await c.deletion_preview(uow, alice, klass.id)
+        with pytest.raises(c.ClassNotEditable):
+            await c.class_to_edit(uow, alice, klass.id)
+
+
+async def test_a_plan_file_is_named_on_the_card_and_must_be_the_base_own(
+    uow_factory, hasher, clock, blobs
+):
+    alice = await wuhan_admin(uow_factory, hasher, clock)
+    mallory = await yichang_admin(uow_factory, hasher, clock)
+    stored = {}
+    for who in (alice, mallory):
+        async with uow_factory() as uow:
+            stored[who.base_id] = await files.store_upload(
+                uow, blobs, clock, who, PDF, "培训方案.pdf", allowed=frozenset({FileKind.PDF})
+            )
+    own = validated(plan_text="", plan_file_id=stored[alice.base_id].id)
+    async with uow_factory() as uow:
+        klass = await c.save_class(uow, clock, alice, None, own)
+    async with uow_factory(readonly=True) as uow:
+        card = await c.class_card(uow, alice, klass.id)
+        editing = await c.class_to_edit(uow, alice, klass.id)
+    assert card.plan_file_name == editing.plan_file_name == "培训方案.pdf"
+    foreign = validated(plan_text="", plan_file_id=stored[mallory.base_id].id)
+    for class_id in (None, klass.id):
+        async with uow_factory() as uow:
+            with pytest.raises(NotFound):
+                await c.save_class(uow, clock, alice, class_id, foreign)
+    async with uow_factory(readonly=True) as uow:
+        assert await c.list_classes(uow, alice) == ([klass], 1)
+    assert await audit_actions(uow_factory, alice.base_id) == ["class.declare"]
+
+
+async def test_a_plan_file_is_a_document_or_a_workbook(uow_factory, hasher, clock, blobs):
+    alice = await wuhan_admin(uow_factory, hasher, clock)
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    async with uow_factory() as uow:
+        with pytest.raises(Invalid) as refused:
+            await c.store_plan_file(uow, blobs, clock, alice, png, "方案.png")
+    assert refused.value.field == "file"
+    async with uow_factory() as uow:
+        stored = await c.store_plan_file(uow, blobs, clock, alice, PDF, "方案.pdf")
+    assert stored.original_name == "方案.pdf"

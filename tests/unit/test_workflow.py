@@ -7,7 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.errors import Invalid, InvalidTransition
-from domain.workflow import TRANSITIONS, Action, Reviewable, Status, allowed_actions, next_status
+from domain.workflow import (
+    TRANSITIONS,
+    Action,
+    Reviewable,
+    Status,
+    allowed_actions,
+    next_status,
+    submitter_actions,
+)
 
 AT = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
 
@@ -72,3 +80,24 @@ def test_any_sequence_moves_only_along_allowed_transitions(actions: list[Action]
                 item.apply(action, AT, 1, reason="原因")
             assert item.status is before
     assert len(item.history) <= len(actions)
+
+
+@pytest.mark.parametrize(
+    ("status", "moves"),
+    [
+        (Status.DRAFT, [Action.SUBMIT]),
+        (Status.RETURNED, [Action.SUBMIT]),
+        (Status.SUBMITTED, [Action.WITHDRAW]),
+        (Status.APPROVED, []),
+    ],
+)
+def test_the_owner_is_offered_its_own_moves_only(status: Status, moves: list[Action]) -> None:
+    assert submitter_actions(status) == moves
+    assert Action.APPROVE in allowed_actions(Status.SUBMITTED)  # the reviewer's, never offered
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_only_a_draft_is_deletable(status: Status) -> None:
+    item = Reviewable(status=status)
+    assert item.is_deletable is (status is Status.DRAFT)
+    assert item.is_editable is (status in (Status.DRAFT, Status.RETURNED))
