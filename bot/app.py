@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.handlers import (
     admins,
     audit,
+    blocked_chats,
     classes,
     conversation,
     deadlines,
@@ -24,7 +25,6 @@ from bot.handlers import (
     menu,
     password,
     profile,
-    reach,
     register,
     review,
     roles,
@@ -126,7 +126,7 @@ def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
     submissions.register(app)
     review.register(app)
     deadlines.register(app)
-    reach.register(app)
+    blocked_chats.register(app)
     menu.register(app)
     menu.register_fallbacks(app)
     app.add_error_handler(errors.on_error)

@@ -52,7 +52,7 @@ class Services:
     """Score templates, imports, marked-up files and exports (``storage.spreadsheets``)."""
 
 
-class Volatile(dict[str, Any]):
+class MemoryOnly(dict[str, Any]):
     """A ``user_data`` value under a "_" key: memory only, and never copied.
 
     python-telegram-bot deep-copies the user data of every update before handing it to the
@@ -61,8 +61,8 @@ class Volatile(dict[str, Any]):
     persistence lock, so every other admin waited too). A copy of this is empty.
     """
 
-    def __deepcopy__(self, _memo: dict[int, Any]) -> Volatile:
-        return Volatile()
+    def __deepcopy__(self, _memo: dict[int, Any]) -> MemoryOnly:
+        return MemoryOnly()
 
 
 def services(context: Ctx) -> Services:

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Final
 
-from domain import validators as v
+from domain import validators
 from domain.errors import Invalid
 from domain.messages import N_
 from domain.model import ScoreRecord
@@ -37,7 +37,7 @@ RESULT_INCONSISTENT: Final = N_(
     "成绩 {score} 分与“{passed}”不一致：{mark} 分及以上为合格。请核对成绩或是否合格。"
 )
 HOURS_WHEN_FAILED: Final = N_("不合格的学员获得学时应为 0。")
-ID_AS_NUMBER: Final = v.ID_EXCEL_NUMBER
+ID_AS_NUMBER: Final = validators.ID_EXCEL_NUMBER
 CERTIFICATE_BAD: Final = N_("证书编号只能包含字母、数字和 - _ / 等符号，最多 {maximum} 个字符。")
 DUPLICATE_LEARNER: Final = N_("同一学员在文件中出现了多次（第 {rows} 行），请只保留一行。")
 DUPLICATE_CERTIFICATE_IN_FILE: Final = N_(
@@ -90,7 +90,7 @@ class LearnerScore:
 
 
 def parse_passed(raw: str) -> bool:
-    text = "".join(v.normalise_input(raw).split()).lower()
+    text = "".join(validators.normalise_input(raw).split()).lower()
     if text in PASS_WORDS:
         return True
     if text in FAIL_WORDS:
@@ -99,7 +99,7 @@ def parse_passed(raw: str) -> bool:
 
 
 def parse_certificate_no(raw: str) -> str:
-    text = "".join(v.normalise_input(raw[: 4 * CERTIFICATE_MAX_LENGTH]).split()).upper()
+    text = "".join(validators.normalise_input(raw[: 4 * CERTIFICATE_MAX_LENGTH]).split()).upper()
     allowed = all(c.isascii() and (c.isalnum() or c in "-_/.()#") for c in text)
     if not text or not allowed or len(text) > CERTIFICATE_MAX_LENGTH:
         raise Invalid(Column.CERTIFICATE_NO.value, CERTIFICATE_BAD, maximum=CERTIFICATE_MAX_LENGTH)
@@ -109,14 +109,16 @@ def parse_certificate_no(raw: str) -> str:
 def _parsers(class_hours: Decimal, today: date) -> dict[Column, Callable[[RawCell], object]]:
     """How each column's cell is read; the same for a file row and a value typed in the chat."""
     return {
-        Column.NAME: lambda c: v.parse_name(c.text, field="learner_name"),
+        Column.NAME: lambda c: validators.parse_name(c.text, field="learner_name"),
         Column.ID_NUMBER: lambda c: _parse_id(c, today),
-        Column.SCORE: lambda c: v.parse_score(c.text),
+        Column.SCORE: lambda c: validators.parse_score(c.text),
         Column.PASSED: lambda c: parse_passed(c.text),
-        Column.HOURS: lambda c: v.parse_hours(c.text, maximum=class_hours, allow_zero=True),
+        Column.HOURS: lambda c: validators.parse_hours(
+            c.text, maximum=class_hours, allow_zero=True
+        ),
         Column.CERTIFICATE_NO: lambda c: parse_certificate_no(c.text),
         Column.REMARK: lambda c: (
-            v.parse_text(c.text, field="remark", max_length=REMARK_MAX_LENGTH) or None
+            validators.parse_text(c.text, field="remark", max_length=REMARK_MAX_LENGTH) or None
         ),
     }
 
@@ -223,7 +225,7 @@ def check_learner(
 def _parse_id(cell: RawCell, today: date) -> str:
     if cell.is_number:
         raise Invalid(Column.ID_NUMBER.value, ID_AS_NUMBER)
-    return v.parse_id_number(cell.text, today)
+    return validators.parse_id_number(cell.text, today)
 
 
 def _result(

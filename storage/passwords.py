@@ -75,7 +75,7 @@ class Argon2PasswordHasher(PasswordHasher):
             or int(match["p"]) < self._lanes
         )
 
-    async def burn(self, password: str) -> None:
+    async def verify_decoy(self, password: str) -> None:
         await asyncio.to_thread(self._verify_sync, password, self._dummy)
 
     def _hash_sync(self, password: str) -> str:

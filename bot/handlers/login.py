@@ -25,7 +25,7 @@ from bot.handlers.menu import REVIEW_HOME
 from bot.i18n import N_
 from bot.keyboards import button, column
 from bot.runtime import Ctx, delete_user_message, reply, services, telegram_user_id, tr
-from domain import validators as v
+from domain import validators
 from domain.errors import DomainError
 from domain.model import Base
 from domain.services import auth
@@ -57,14 +57,14 @@ async def typed_id_number(update: Update, context: Ctx) -> State:
     assert context.user_data is not None
     raw = update.message.text
     await delete_user_message(update)
-    id_number = v.parse_id_number(raw, services(context).clock.now().date())
+    id_number = validators.parse_id_number(raw, services(context).clock.now().date())
     context.user_data[DRAFT_KEY] = {"id_number": id_number}
     t = tr(update, context)
     await reply(
         update,
         t(
             N_("账号：{masked}\n请输入密码。该消息读取后会立即删除："),
-            masked=v.mask_id_number(id_number),
+            masked=validators.mask_id_number(id_number),
         ),
         edit=False,
     )

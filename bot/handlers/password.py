@@ -23,7 +23,7 @@ from bot.errors import describe
 from bot.handlers import conversation
 from bot.i18n import N_
 from bot.keyboards import button, column
-from bot.runtime import Ctx, Volatile, delete_user_message, reply, services, telegram_user_id, tr
+from bot.runtime import Ctx, MemoryOnly, delete_user_message, reply, services, telegram_user_id, tr
 from domain.errors import Invalid
 from domain.services import auth
 from domain.services.sessions import current_session
@@ -47,7 +47,7 @@ class State(IntEnum):
 
 def _secrets(context: Ctx) -> dict[str, str]:
     assert context.user_data is not None
-    held = context.user_data.setdefault(SECRET_KEY, Volatile())
+    held = context.user_data.setdefault(SECRET_KEY, MemoryOnly())
     assert isinstance(held, dict)
     return held
 
@@ -60,7 +60,7 @@ async def begin(update: Update, context: Ctx) -> State:
     async with svc.uow() as uow:
         await current_session(uow, svc.clock, telegram_user_id(update), svc.session_policy)
     assert context.user_data is not None
-    context.user_data[SECRET_KEY] = Volatile()
+    context.user_data[SECRET_KEY] = MemoryOnly()
     await reply(update, tr(update, context)(ASK_OLD), edit=False)
     return State.OLD
 
@@ -152,7 +152,7 @@ async def typed_again(update: Update, context: Ctx) -> int:
 async def _restart(update: Update, context: Ctx) -> State:
     """After a restart the plaintext is gone (on purpose): ask from the old password again."""
     assert context.user_data is not None
-    context.user_data[SECRET_KEY] = Volatile()
+    context.user_data[SECRET_KEY] = MemoryOnly()
     t = tr(update, context)
     await reply(update, t(N_("为安全起见，请重新开始修改密码。")) + "\n" + t(ASK_OLD), edit=False)
     return State.OLD

@@ -26,7 +26,7 @@ from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
 from bot.keyboards import button, rows
 from bot.runtime import Ctx, acting, reply, services, tr
-from domain import validators as v
+from domain import validators
 from domain.errors import Invalid, NotFound
 from domain.model import Base
 from domain.services import profile
@@ -84,7 +84,9 @@ async def ask(update: Update, context: Ctx) -> State:
     t = tr(update, context)
     keyboard = None
     if attribute == "region":
-        keyboard = rows([button(r, REGION.encode(i)) for i, r in enumerate(v.HUBEI_REGIONS)], 3)
+        keyboard = rows(
+            [button(r, REGION.encode(i)) for i, r in enumerate(validators.HUBEI_REGIONS)], 3
+        )
     await reply(update, t(BASE_FIELD_TEXT[attribute].prompt), keyboard, edit=False)
     return State.VALUE
 
@@ -99,10 +101,10 @@ async def picked_region(update: Update, context: Ctx) -> State | int:
     """VALUE: a region button; the index is checked against the list."""
     assert update.callback_query is not None
     index = REGION.parse_id(update.callback_query.data)
-    if index >= len(v.HUBEI_REGIONS):
+    if index >= len(validators.HUBEI_REGIONS):
         raise Invalid("region")
     await update.callback_query.answer()
-    return await _propose(update, context, v.HUBEI_REGIONS[index])
+    return await _propose(update, context, validators.HUBEI_REGIONS[index])
 
 
 async def _propose(update: Update, context: Ctx, raw: str) -> State | int:

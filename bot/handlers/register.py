@@ -28,7 +28,7 @@ from bot.handlers.base_fields import BASE_FIELD_TEXT, BASE_FIELD_TEXTS
 from bot.i18n import N_, Translator
 from bot.keyboards import button, column, rows
 from bot.runtime import Ctx, delete_user_message, reply, services, telegram_user_id, tr
-from domain import validators as v
+from domain import validators
 from domain.errors import Invalid
 from domain.services import auth
 from domain.services.profile import parse_base_field
@@ -72,20 +72,20 @@ FIELDS: tuple[Field, ...] = (
         "admin_name",
         N_("管理员姓名"),
         N_("请输入管理员（您本人）的姓名："),
-        lambda raw, _: v.parse_name(raw),
+        lambda raw, _: validators.parse_name(raw),
     ),
     Field(
         "admin_id_number",
         N_("管理员身份证号码"),
         N_("请输入管理员身份证号码（18 位，即登录账号）。为保护隐私，该消息读取后会立即删除："),
-        v.parse_id_number,
+        validators.parse_id_number,
         sensitive=True,
     ),
     Field(
         "admin_mobile",
         N_("管理员手机号码"),
         N_("请输入管理员手机号码（11 位）："),
-        lambda raw, _: v.parse_mobile(raw),
+        lambda raw, _: validators.parse_mobile(raw),
     ),
 )
 FIELDS_BY_KEY = {f.key: f for f in FIELDS}
@@ -112,7 +112,11 @@ async def _ask(update: Update, context: Ctx, field: Field) -> State:
     _draft(context)["field"] = field.key
     if field.key == "region":
         keyboard = rows(
-            [button(name, REGION_PICK.encode(i)) for i, name in enumerate(v.HUBEI_REGIONS)], 3
+            [
+                button(name, REGION_PICK.encode(i))
+                for i, name in enumerate(validators.HUBEI_REGIONS)
+            ],
+            3,
         )
         await reply(update, t(field.prompt), keyboard, edit=False)
         return State.REGION
@@ -164,10 +168,10 @@ async def picked_region(update: Update, context: Ctx) -> State:
     """REGION: a button; its index is checked against the list, never trusted."""
     assert update.callback_query is not None
     index = REGION_PICK.parse_id(update.callback_query.data)
-    if index >= len(v.HUBEI_REGIONS):
+    if index >= len(validators.HUBEI_REGIONS):
         raise Invalid("region")
     await update.callback_query.answer()
-    region = v.HUBEI_REGIONS[index]
+    region = validators.HUBEI_REGIONS[index]
     await reply(update, tr(update, context)(N_("所在市州：{region}"), region=region))
     return await _store(update, context, "region", region)
 
@@ -175,7 +179,7 @@ async def picked_region(update: Update, context: Ctx) -> State:
 async def typed_region(update: Update, context: Ctx) -> State:
     """REGION: a typed name instead of a button."""
     assert update.message is not None and update.message.text is not None
-    return await _store(update, context, "region", v.parse_region(update.message.text))
+    return await _store(update, context, "region", validators.parse_region(update.message.text))
 
 
 async def _store(update: Update, context: Ctx, key: str, value: str) -> State:
@@ -235,7 +239,7 @@ def _summary_text(draft: dict[str, Any], t: Translator) -> str:
     for field in FIELDS:
         shown = values[field.key]
         if field.key == "admin_id_number":
-            shown = v.mask_id_number(shown)
+            shown = validators.mask_id_number(shown)
         lines.append(t(N_("{label}：{value}"), label=t(field.label), value=shown))
     lines.append(t(N_("登录密码：已设置（不显示）")))
     return "\n".join(lines)

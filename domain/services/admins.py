@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain import validators as v
+from domain import validators
 from domain.clock import Clock
 from domain.errors import Conflict, Invalid, NotFound, NotPermitted
 from domain.messages import N_
@@ -95,9 +95,9 @@ async def add_new_admin(
     """(a) A person not yet in the system; the initial password must be changed at first login."""
     require(actor, Permission.ADMINS_MANAGE)
     now = clock.now()
-    clean_id = v.parse_id_number(id_number, now.date())
-    clean_mobile = v.parse_mobile(mobile)
-    clean_name = v.parse_name(name)
+    clean_id = validators.parse_id_number(id_number, now.date())
+    clean_mobile = validators.parse_mobile(mobile)
+    clean_name = validators.parse_name(name)
     check_password_policy(
         initial_password, id_number=clean_id, mobile=clean_mobile, name=clean_name
     )
@@ -124,7 +124,7 @@ async def add_new_admin(
         actor,
         "admin.add_new",
         user.name,
-        new_value=v.mask_id_number(clean_id),
+        new_value=validators.mask_id_number(clean_id),
     )
     return _view(membership, user, role)
 
@@ -132,11 +132,11 @@ async def add_new_admin(
 async def find_person(uow: UnitOfWork, clock: Clock, actor: Actor, id_number: str) -> PersonMatch:
     """(b) An existing person, shown only by name and masked number for confirmation."""
     require(actor, Permission.ADMINS_MANAGE)
-    clean_id = v.parse_id_number(id_number, clock.now().date())
+    clean_id = validators.parse_id_number(id_number, clock.now().date())
     user = await uow.users.get_by_id_number(clean_id)
     if user is None or user.id is None:
         raise NotFound(N_("系统中没有该身份证号码的用户，请使用“注册新管理员”。"))
-    return PersonMatch(user.id, user.name, v.mask_id_number(user.id_number))
+    return PersonMatch(user.id, user.name, validators.mask_id_number(user.id_number))
 
 
 async def add_existing_admin(
@@ -158,7 +158,7 @@ async def add_existing_admin(
         actor,
         "admin.add_existing",
         user.name,
-        new_value=v.mask_id_number(user.id_number),
+        new_value=validators.mask_id_number(user.id_number),
     )
     return _view(membership, user, role)
 
@@ -290,7 +290,7 @@ async def role_choice(
 async def check_new_id_number(uow: UnitOfWork, clock: Clock, actor: Actor, id_number: str) -> str:
     """Way (a), as the number is typed: valid, and not yet a person the system knows."""
     require(actor, Permission.ADMINS_MANAGE)
-    clean_id = v.parse_id_number(id_number, clock.now().date())
+    clean_id = validators.parse_id_number(id_number, clock.now().date())
     if await uow.users.get_by_id_number(clean_id) is not None:
         raise Conflict(N_("该身份证号码已是系统用户，请使用“添加已有用户”。"))
     return clean_id
@@ -364,7 +364,7 @@ def _view(membership: Membership, user: User, role: Role | None) -> AdminView:
         membership_id=membership.id or 0,
         user_id=user.id or 0,
         name=user.name,
-        masked_id_number=v.mask_id_number(user.id_number),
+        masked_id_number=validators.mask_id_number(user.id_number),
         is_super=membership.is_super,
         role_id=membership.role_id,
         role_name=role.name if role else None,

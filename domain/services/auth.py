@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain import validators as v
+from domain import validators
 from domain.clock import Clock
 from domain.errors import (
     AccountLocked,
@@ -80,9 +80,9 @@ async def register_base(
 ) -> LoginOutcome:
     """The base, its first admin as super admin, and a session for the person who registered."""
     now = clock.now()
-    credit_code = v.parse_credit_code(form.credit_code)
-    id_number = v.parse_id_number(form.admin_id_number, now.date())
-    mobile = v.parse_mobile(form.admin_mobile)
+    credit_code = validators.parse_credit_code(form.credit_code)
+    id_number = validators.parse_id_number(form.admin_id_number, now.date())
+    mobile = validators.parse_mobile(form.admin_mobile)
     await ensure_registrable(uow, credit_code=credit_code, id_number=id_number)
     base = await uow.bases.add(
         Base(
@@ -97,7 +97,7 @@ async def register_base(
     )
     user = await uow.users.add(
         User(
-            name=v.parse_name(form.admin_name),
+            name=validators.parse_name(form.admin_name),
             id_number=id_number,
             mobile=mobile,
             password_hash=form.password_hash,
@@ -163,14 +163,14 @@ async def login(
     if recent >= policy.max_failures_per_telegram_user:
         latest = await uow.login_failures.latest(telegram_user_id) or now
         raise Throttled(latest + policy.telegram_user_window)
-    normalised = v.parse_id_number(id_number, now.date())
+    normalised = validators.parse_id_number(id_number, now.date())
     user = await uow.users.get_by_id_number(normalised)
     if user is None:
-        await hasher.burn(password)
+        await hasher.verify_decoy(password)
         await _fail(uow, telegram_user_id, now)
         raise recorded(AuthenticationFailed())
     if user.is_locked(now):
-        await hasher.burn(password)
+        await hasher.verify_decoy(password)
         assert user.locked_until is not None
         raise AccountLocked(user.locked_until)
     if not await hasher.verify(password, user.password_hash):

@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
-from domain import validators as v
+from domain import validators
 from domain.clock import Clock
 from domain.errors import Invalid, InvalidTransition, NotFound
 from domain.messages import N_
@@ -187,17 +187,17 @@ ClassValue = str | int | date | Decimal | ClassCategory | TeachingMode | None
 
 
 def _compact(raw: str) -> str:
-    return "".join(v.normalise_input(raw[:64]).split()).lower()
+    return "".join(validators.normalise_input(raw[:64]).split()).lower()
 
 
 def _required(raw: str, field: str, reason: str) -> None:
-    if not v.normalise_input(raw[:64]):
+    if not validators.normalise_input(raw[:64]):
         raise Invalid(field, reason)
 
 
 def parse_class_name(raw: str) -> str:
     _required(raw, "name", NAME_EMPTY)
-    return v.parse_name(raw, field="name", max_length=NAME_MAX)
+    return validators.parse_name(raw, field="name", max_length=NAME_MAX)
 
 
 def parse_category(raw: str) -> ClassCategory:
@@ -217,7 +217,7 @@ def parse_mode(raw: str) -> TeachingMode:
 def parse_start_date(raw: str, *, year: int | None) -> date:
     """The year of a class is the year its start date falls in."""
     _required(raw, "start_date", START_EMPTY)
-    start = v.parse_date(raw, field="start_date")
+    start = validators.parse_date(raw, field="start_date")
     if year is not None and start.year != year:
         raise Invalid("start_date", START_OUTSIDE_YEAR, start=start.isoformat(), year=year)
     return start
@@ -225,7 +225,7 @@ def parse_start_date(raw: str, *, year: int | None) -> date:
 
 def parse_end_date(raw: str, *, start: date | None) -> date:
     _required(raw, "end_date", END_EMPTY)
-    end = v.parse_date(raw, field="end_date")
+    end = validators.parse_date(raw, field="end_date")
     if start is not None and end < start:
         raise Invalid("end_date", END_BEFORE_START, end=end.isoformat(), start=start.isoformat())
     return end
@@ -233,7 +233,7 @@ def parse_end_date(raw: str, *, start: date | None) -> date:
 
 def parse_location(raw: str, *, mode: TeachingMode | None) -> str | None:
     """Required unless the class is wholly online (an unknown mode counts as not online)."""
-    location = v.parse_text(raw, field="location", max_length=LOCATION_MAX, required=False)
+    location = validators.parse_text(raw, field="location", max_length=LOCATION_MAX, required=False)
     if location:
         return location
     if mode is TeachingMode.ONLINE:
@@ -242,24 +242,24 @@ def parse_location(raw: str, *, mode: TeachingMode | None) -> str | None:
 
 
 def parse_plan_text(raw: str) -> str | None:
-    text = v.parse_text(raw, field="plan_text", max_length=PLAN_TEXT_MAX, required=False)
+    text = validators.parse_text(raw, field="plan_text", max_length=PLAN_TEXT_MAX, required=False)
     return text or None
 
 
 _INDEPENDENT: Final[dict[str, Callable[[str, date], ClassValue]]] = {
     "name": lambda raw, _today: parse_class_name(raw),
-    "year": lambda raw, today: v.parse_year(raw, today=today),
+    "year": lambda raw, today: validators.parse_year(raw, today=today),
     "category": lambda raw, _today: parse_category(raw),
     "mode": lambda raw, _today: parse_mode(raw),
-    "hours": lambda raw, _today: v.parse_hours(raw),
-    "capacity": lambda raw, _today: v.parse_positive_int(
+    "hours": lambda raw, _today: validators.parse_hours(raw),
+    "capacity": lambda raw, _today: validators.parse_positive_int(
         raw, field="capacity", maximum=CAPACITY_MAX
     ),
-    "fee": lambda raw, _today: v.parse_money(raw),
-    "audience": lambda raw, _today: v.parse_text(
+    "fee": lambda raw, _today: validators.parse_money(raw),
+    "audience": lambda raw, _today: validators.parse_text(
         raw, field="audience", max_length=AUDIENCE_MAX, required=False
     ),
-    "description": lambda raw, _today: v.parse_text(
+    "description": lambda raw, _today: validators.parse_text(
         raw, field="description", max_length=DESCRIPTION_MAX, required=False
     ),
     "plan_text": lambda raw, _today: parse_plan_text(raw),
@@ -346,7 +346,7 @@ def field_to_ask(refused: Invalid) -> str | None:
 def parse_class_form(form: ClassForm, today: date) -> ValidatedClass:
     """The whole form; the first refusal (in ``CLASS_FIELDS`` order) names the field to ask."""
     name = parse_class_name(form.name)
-    year = v.parse_year(form.year, today=today)
+    year = validators.parse_year(form.year, today=today)
     category = parse_category(form.category)
     mode = parse_mode(form.mode)
     start = parse_start_date(form.start_date, year=year)
@@ -358,13 +358,15 @@ def parse_class_form(form: ClassForm, today: date) -> ValidatedClass:
         start_date=start,
         end_date=parse_end_date(form.end_date, start=start),
         location=parse_location(form.location, mode=mode),
-        hours=v.parse_hours(form.hours),
-        capacity=v.parse_positive_int(form.capacity, field="capacity", maximum=CAPACITY_MAX),
-        fee=v.parse_money(form.fee),
-        audience=v.parse_text(
+        hours=validators.parse_hours(form.hours),
+        capacity=validators.parse_positive_int(
+            form.capacity, field="capacity", maximum=CAPACITY_MAX
+        ),
+        fee=validators.parse_money(form.fee),
+        audience=validators.parse_text(
             form.audience, field="audience", max_length=AUDIENCE_MAX, required=False
         ),
-        description=v.parse_text(
+        description=validators.parse_text(
             form.description, field="description", max_length=DESCRIPTION_MAX, required=False
         ),
         plan_text=parse_plan_text(form.plan_text),
@@ -444,7 +446,7 @@ async def copy_class(
     """A new draft from an earlier class, its dates moved to ``year`` (29 February → 28)."""
     require(actor, Permission.CLASSES_MANAGE)
     source = await _own_class(uow, actor, class_id)
-    year = v.parse_year(str(year), today=clock.now().date())
+    year = validators.parse_year(str(year), today=clock.now().date())
     shift = year - source.start_date.year
     now = clock.now()
     copy = TrainingClass(

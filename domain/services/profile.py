@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from domain import validators as v
+from domain import validators
 from domain.clock import Clock
 from domain.errors import Conflict, Invalid, NotFound
 from domain.messages import N_
@@ -17,12 +17,12 @@ from domain.services import audit
 from domain.services.sessions import require
 
 BASE_FIELD_PARSERS: Final[dict[str, Callable[[str], str]]] = {
-    "name": lambda raw: v.parse_name(raw, field="base_name", max_length=100),
-    "credit_code": v.parse_credit_code,
-    "region": v.parse_region,
-    "address": lambda raw: v.parse_text(raw, field="address", max_length=200),
-    "contact_person": lambda raw: v.parse_name(raw, field="contact_person"),
-    "contact_phone": v.parse_phone,
+    "name": lambda raw: validators.parse_name(raw, field="base_name", max_length=100),
+    "credit_code": validators.parse_credit_code,
+    "region": validators.parse_region,
+    "address": lambda raw: validators.parse_text(raw, field="address", max_length=200),
+    "contact_person": lambda raw: validators.parse_name(raw, field="contact_person"),
+    "contact_phone": validators.parse_phone,
 }
 """One rule per field of a base, shared by registration and by the profile editor."""
 
@@ -39,7 +39,7 @@ def parse_base_field(field: str, raw: str) -> str:
 def shown_in_audit(field: str, value: str) -> str:
     """A contact mobile is a personal number: the audit trail keeps it masked."""
     if field == "contact_phone" and _MOBILE.fullmatch(value):
-        return v.mask_mobile(value)
+        return validators.mask_mobile(value)
     return value
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from domain import validators as v
+from domain import validators
 from domain.clock import Clock
 from domain.errors import Conflict, NotFound, NotPermitted
 from domain.messages import N_
@@ -59,7 +59,7 @@ async def check_role_name(
     ``role_id`` is the role being renamed: keeping its own name is not a clash.
     """
     require(actor, Permission.ROLES_MANAGE)
-    clean = v.parse_name(name, field="role_name", max_length=ROLE_NAME_MAX)
+    clean = validators.parse_name(name, field="role_name", max_length=ROLE_NAME_MAX)
     current = await _own_role(uow, actor, role_id) if role_id is not None else None
     if current is None or clean != current.name:
         await _ensure_name_free(uow, actor.base_id, clean)
@@ -70,7 +70,7 @@ async def create_role(
     uow: UnitOfWork, clock: Clock, actor: Actor, name: str, permissions: Iterable[Permission]
 ) -> Role:
     require(actor, Permission.ROLES_MANAGE)
-    clean = v.parse_name(name, field="role_name", max_length=ROLE_NAME_MAX)
+    clean = validators.parse_name(name, field="role_name", max_length=ROLE_NAME_MAX)
     granted = frozenset(permissions)
     _ensure_may_change(actor, frozenset(), granted)
     await _ensure_name_free(uow, actor.base_id, clean)
@@ -84,7 +84,7 @@ async def create_role(
 async def rename_role(uow: UnitOfWork, clock: Clock, actor: Actor, role_id: int, name: str) -> Role:
     require(actor, Permission.ROLES_MANAGE)
     role = await _own_role(uow, actor, role_id)
-    clean = v.parse_name(name, field="role_name", max_length=ROLE_NAME_MAX)
+    clean = validators.parse_name(name, field="role_name", max_length=ROLE_NAME_MAX)
     if clean != role.name:
         await _ensure_name_free(uow, actor.base_id, clean)
     old = role.name

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from domain import validators as v
+from domain import validators
 from domain.clock import Clock
 from domain.errors import Conflict, Invalid, InvalidTransition, NotFound
 from domain.messages import N_
@@ -146,7 +146,7 @@ async def find_learner(
 ) -> ScoreRecord | None:
     """By ID-card number within the class; the number is checked first (a typo is explained)."""
     await scoring_class(uow, actor, class_id)
-    clean = v.parse_id_number(id_number, clock.now().date())
+    clean = validators.parse_id_number(id_number, clock.now().date())
     return await uow.scores.find(class_id, clean)
 
 
@@ -318,7 +318,7 @@ async def add_learner(
         actor,
         "score.add",
         f"#{class_id} {learner.name}",
-        v.mask_id_number(learner.id_number),
+        validators.mask_id_number(learner.id_number),
     )
     return added
 
@@ -385,7 +385,7 @@ async def delete_learner(
         actor,
         "score.delete",
         f"#{class_id} {record.learner_name}",
-        v.mask_id_number(record.id_number),
+        validators.mask_id_number(record.id_number),
     )
     return record
 

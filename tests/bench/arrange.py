@@ -16,13 +16,12 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain import validators as v
+from domain import validators
 from domain.clock import FixedClock
 from domain.model import Actor
 from domain.ports import UnitOfWork
 from domain.scoresheet import ClassHeading
-from domain.services import auth, review, scores
-from domain.services import classes as c
+from domain.services import auth, classes, review, scores
 from domain.services.sessions import SessionPolicy, resolve_actor, resolve_reviewer
 from storage.crypto import FieldCipher, Keyring
 from storage.db import make_engine
@@ -42,7 +41,7 @@ REVIEWER_TELEGRAM_ID = 5005
 
 
 def make_id(first17: str) -> str:
-    return first17 + v.id_number_check_char(first17)
+    return first17 + validators.id_number_check_char(first17)
 
 
 class UnitsOfWork(Protocol):
@@ -117,7 +116,7 @@ async def _super_admin(
 
 
 async def _declare(uow_factory: UnitsOfWork, clock: FixedClock, actor: Actor) -> int:
-    form = c.ClassForm(
+    form = classes.ClassForm(
         name="2026年专业技术人员继续教育专业科目培训班",
         year="2026",
         category="专业科目",
@@ -133,7 +132,7 @@ async def _declare(uow_factory: UnitsOfWork, clock: FixedClock, actor: Actor) ->
         plan_text="第一天：政策解读\n第二天：专业课程\n第三天：考核",
     )
     async with uow_factory() as uow:
-        declared = await c.declare(uow, clock, actor, c.parse_class_form(form, TODAY))
+        declared = await classes.declare(uow, clock, actor, classes.parse_class_form(form, TODAY))
     assert declared.id is not None
     return declared.id
 
@@ -146,7 +145,7 @@ async def _approve(
     class_id: int,
 ) -> int:
     async with uow_factory() as uow:
-        await c.submit_class(uow, clock, actor, class_id)
+        await classes.submit_class(uow, clock, actor, class_id)
     reviewer_id = make_id("42010019750505002")
     async with uow_factory() as uow:
         await review.create_reviewer(

@@ -25,7 +25,7 @@ from typing import Any, cast
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain import validators as v
+from domain import validators
 from domain.clock import FixedClock
 from domain.model import Deadline, DeadlineKind, MaterialKind, User
 from domain.permissions import Permission
@@ -95,7 +95,7 @@ class Census:
 
 def make_id(n: int) -> str:
     first17 = f"42{n:015d}"
-    return first17 + v.id_number_check_char(first17)
+    return first17 + validators.id_number_check_char(first17)
 
 
 def users(

@@ -16,7 +16,7 @@ from decimal import Decimal
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from domain import validators as v
+from domain import validators
 from domain.scores import PASS_MARK
 from domain.scoresheet import FAIL_WORD, PASS_WORD, ClassHeading, Column
 from storage.spreadsheets import OpenpyxlScoreWorkbooks
@@ -32,7 +32,7 @@ def learner_id(serial: int) -> str:
     """A valid ID-card number, different for each serial: 1,000 learners per birth date."""
     born = FIRST_BIRTH + timedelta(days=serial // 1000)
     first17 = f"420106{born:%Y%m%d}{serial % 1000:03d}"
-    return first17 + v.id_number_check_char(first17)
+    return first17 + validators.id_number_check_char(first17)
 
 
 Cell = str | int | float | None

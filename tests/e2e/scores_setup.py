@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from domain import validators as v
+from domain import validators
 from domain.model import ReviewerActor
 from domain.scoresheet import Column
-from domain.services import classes as c
-from domain.services import review, scores
+from domain.services import classes, review, scores
 from domain.services.sessions import resolve_actor
 from tests.e2e.conftest import Stack
 from tests.e2e.setup import services_of
@@ -18,7 +17,7 @@ CLASS_NAME = "2026年武汉专业科目培训班"
 
 def learner_id(serial: int) -> str:
     first17 = f"42010119900101{serial:03d}"
-    return first17 + v.id_number_check_char(first17)
+    return first17 + validators.id_number_check_char(first17)
 
 
 async def approved_class(stack: Stack, name: str = CLASS_NAME, boss: int = BOSS) -> int:
@@ -26,11 +25,11 @@ async def approved_class(stack: Stack, name: str = CLASS_NAME, boss: int = BOSS)
     svc = services_of(stack)
     async with svc.uow() as uow:
         actor = await resolve_actor(uow, svc.clock, boss, svc.session_policy)
-        form = c.parse_class_form(a_form(name=name), svc.clock.now().date())
-        declared = await c.declare(uow, svc.clock, actor, form)
+        form = classes.parse_class_form(a_form(name=name), svc.clock.now().date())
+        declared = await classes.declare(uow, svc.clock, actor, form)
     async with svc.uow() as uow:
         actor = await resolve_actor(uow, svc.clock, boss, svc.session_policy)
-        await c.submit_class(uow, svc.clock, actor, declared.id or 0)
+        await classes.submit_class(uow, svc.clock, actor, declared.id or 0)
     async with svc.uow() as uow:
         checker = await uow.users.get_by_id_number(REVIEWER_ID)
         if checker is None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.permissions import Permission
-from domain.services import classes as c
-from domain.services import review
+from domain.services import classes, review
 from domain.services.sessions import resolve_actor
 from domain.workflow import Status
 from tests.e2e.chat import Person
@@ -38,11 +37,11 @@ async def submitted_class(stack: Stack, name: str) -> int:
     svc = services_of(stack)
     async with svc.uow() as uow:
         actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
-        form = c.parse_class_form(a_form(name=name), svc.clock.now().date())
-        declared = await c.declare(uow, svc.clock, actor, form)
+        form = classes.parse_class_form(a_form(name=name), svc.clock.now().date())
+        declared = await classes.declare(uow, svc.clock, actor, form)
     async with svc.uow() as uow:
         actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
-        await c.submit_class(uow, svc.clock, actor, declared.id or 0)
+        await classes.submit_class(uow, svc.clock, actor, declared.id or 0)
     return declared.id or 0
 
 
@@ -50,7 +49,7 @@ async def class_status(stack: Stack, class_id: int) -> Status:
     svc = services_of(stack)
     async with svc.uow() as uow:
         actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
-        return (await c.get_class(uow, actor, class_id)).status
+        return (await classes.get_class(uow, actor, class_id)).status
 
 
 async def reviewer(
@@ -198,8 +197,8 @@ async def test_other_region_sees_nothing_and_forged_presses_change_nothing(stack
     svc = services_of(stack)
     async with svc.uow() as uow:
         actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
-        form = c.parse_class_form(a_form(name="草稿班"), svc.clock.now().date())
-        draft = await c.declare(uow, svc.clock, actor, form)
+        form = classes.parse_class_form(a_form(name="草稿班"), svc.clock.now().date())
+        draft = await classes.declare(uow, svc.clock, actor, form)
     checker = await reviewer(stack)
     screen = (await checker.say("/review"))[-1].message_id
     refused = texts(await checker.press_data(screen, f"rv:ok:{draft.id}"))
@@ -288,5 +287,5 @@ async def test_a_returned_class_is_corrected_and_resubmitted_then_approved(stack
     svc = services_of(stack)
     async with svc.uow() as uow:
         actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
-        history = (await c.get_class(uow, actor, class_id)).history
+        history = (await classes.get_class(uow, actor, class_id)).history
     assert [h.action.value for h in history] == ["submit", "return", "submit", "approve"]

@@ -39,7 +39,7 @@ from domain.scoresheet import Column
 from domain.uploads import ALL_KINDS, SPREADSHEET_KINDS, FileKind
 from storage.spreadsheets import OpenpyxlScoreWorkbooks
 from storage.spreadsheets import sniff as score_sniff
-from tests.storage import spreadsheet_samples as ss
+from tests.storage import spreadsheet_samples
 from tests.unit import samples
 
 MAX_INPUT = 64 * 1024
@@ -103,9 +103,26 @@ SEEDS: tuple[bytes, ...] = (
     samples.ole2({"Workbook": None}),
     samples.ole2({"EncryptedPackage": None, "EncryptionInfo": None}),
     samples.exe(hidden_pdf_header=True),
-    ss.workbook_of([ss.HEADER, ["学员", ss.an_id(1), 90, "合格", 24, None, None]]),
-    ss.csv_bytes([ss.HEADER, ["学员", ss.an_id(1), "90", "合格", "24", "", ""]], "utf-8"),
-    ss.csv_bytes([ss.HEADER, ["学员", ss.an_id(1), "90", "合格", "24", "", ""]], "gb18030"),
+    spreadsheet_samples.workbook_of(
+        [
+            spreadsheet_samples.HEADER,
+            ["学员", spreadsheet_samples.an_id(1), 90, "合格", 24, None, None],
+        ]
+    ),
+    spreadsheet_samples.csv_bytes(
+        [
+            spreadsheet_samples.HEADER,
+            ["学员", spreadsheet_samples.an_id(1), "90", "合格", "24", "", ""],
+        ],
+        "utf-8",
+    ),
+    spreadsheet_samples.csv_bytes(
+        [
+            spreadsheet_samples.HEADER,
+            ["学员", spreadsheet_samples.an_id(1), "90", "合格", "24", "", ""],
+        ],
+        "gb18030",
+    ),
 )
 
 
@@ -173,7 +190,18 @@ def zips(draw: st.DrawFn) -> bytes:
 
 CELLS = st.one_of(
     st.none(),
-    st.sampled_from([*ss.HEADER, "s:0", "s:99", "n:4.2E+17", "n:NaN", "n:1e400", "n:-0", "合格"]),
+    st.sampled_from(
+        [
+            *spreadsheet_samples.HEADER,
+            "s:0",
+            "s:99",
+            "n:4.2E+17",
+            "n:NaN",
+            "n:1e400",
+            "n:-0",
+            "合格",
+        ]
+    ),
     st.text(max_size=30),
     st.integers(-(10**20), 10**20),
     st.floats(allow_nan=False),
@@ -185,7 +213,7 @@ def workbooks(draw: st.DrawFn) -> bytes:
     """A well-formed xlsx package around random rows, dimensions and row numbers: it reaches
     openpyxl's cell reader and our header search, which mutated bytes seldom do."""
     header_row = draw(st.integers(1, 12))
-    rows: list[tuple[int, list[object]]] = [(header_row, list(ss.HEADER))]
+    rows: list[tuple[int, list[object]]] = [(header_row, list(spreadsheet_samples.HEADER))]
     for _ in range(draw(st.integers(0, 8))):
         number = draw(st.integers(1, 1_048_576))
         rows.append((number, draw(st.lists(CELLS, max_size=9))))
@@ -198,19 +226,19 @@ def workbooks(draw: st.DrawFn) -> bytes:
         )
     )
     prelude = draw(st.sampled_from(["", '<?xml version="1.0"?>', "<!-- x -->"]))
-    xml = ss.sheet_xml(rows, dimension=dimension or None, prelude=prelude)
+    xml = spreadsheet_samples.sheet_xml(rows, dimension=dimension or None, prelude=prelude)
     strings = draw(st.one_of(st.none(), st.lists(st.text(max_size=20), max_size=5)))
     states = draw(st.lists(st.sampled_from(["visible", "hidden", "veryHidden", "x"]), max_size=2))
     sheets = [(draw(st.sampled_from(["Sheet1", "cebot", "成绩", ""])), xml)]
     if draw(st.booleans()):
-        sheets.append(("cebot", ss.sheet_xml([(1, [draw(st.text(max_size=40))])])))
-    return ss.package(sheets, shared_strings=strings, states=states)
+        sheets.append(("cebot", spreadsheet_samples.sheet_xml([(1, [draw(st.text(max_size=40))])])))
+    return spreadsheet_samples.package(sheets, shared_strings=strings, states=states)
 
 
 @st.composite
 def csvs(draw: st.DrawFn) -> bytes:
     delimiter = draw(st.sampled_from([",", "\t", ";", "|"]))
-    lines = [delimiter.join(ss.HEADER)] if draw(st.booleans()) else []
+    lines = [delimiter.join(spreadsheet_samples.HEADER)] if draw(st.booleans()) else []
     for _ in range(draw(st.integers(0, 10))):
         lines.append(delimiter.join(draw(st.lists(st.text(max_size=20), max_size=8))))
     text = draw(st.sampled_from(["\r\n", "\n", "\r"])).join(lines)
@@ -267,7 +295,7 @@ def _annotated(data: bytes, filename: str | None, problem_rows: list[int]) -> No
         return
     problems = {row: {Column.NAME: "姓名不能为空"} for row in problem_rows}
     marked = expect_result_or_refusal(
-        lambda: BOOKS.annotated(data, filename, problems, ss.HEADING), len(data)
+        lambda: BOOKS.annotated(data, filename, problems, spreadsheet_samples.HEADING), len(data)
     )
     if not isinstance(marked, bytes):
         raise UnexpectedOutcome("a file read whole could not be marked up")

@@ -18,7 +18,7 @@ from bot.callbacks import CallbackAction
 from bot.emulator import utf16_len
 from tests.e2e.test_classes import PDF
 from tests.fuzz.scene import BOSS_ID, CLERK_ID, CREDIT_CODE, PASSWORD, REVIEWER_PASSWORD
-from tests.storage import spreadsheet_samples as ss
+from tests.storage import spreadsheet_samples
 from tests.storage.spreadsheet_samples import HEADER
 
 
@@ -137,7 +137,7 @@ FILENAMES = st.one_of(
 )
 
 
-XLSX = ss.workbook_of([HEADER, ["学员3", BOSS_ID, 90, "合格", 24, None, None]])
+XLSX = spreadsheet_samples.workbook_of([HEADER, ["学员3", BOSS_ID, 90, "合格", 24, None, None]])
 
 
 @st.composite

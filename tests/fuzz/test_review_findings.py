@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.emulator import SimUser
-from domain.services import classes as c
+from domain.services import classes
 from domain.services.sessions import resolve_actor
 from tests.e2e.setup import services_of
 from tests.fuzz import reviewing
@@ -119,9 +119,9 @@ def test_a_return_refused_as_not_found_is_not_made_when_the_item_comes_back(
             await step(uow, svc.clock, actor, class_id)
 
     async def scenario(item: reviewing.Key) -> tuple[reviewing.Item, reviewing.Item]:
-        await base(c.withdraw_class, item[1])  # the base takes the class back meanwhile
+        await base(classes.withdraw_class, item[1])  # the base takes the class back meanwhile
         await reviewer.say("材料不全")  # refused: "未找到该记录，它可能已被删除。"
-        await base(c.submit_class, item[1])  # …and sends it again, perhaps corrected
+        await base(classes.submit_class, item[1])  # …and sends it again, perhaps corrected
         before = await reviewer.item(item)
         await reviewer.say("你好")  # no longer meant as a reason
         return before, await reviewer.item(item)

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from domain import validators as v
+from domain import validators
 from domain.errors import Invalid, InvalidTransition, NotFound, NotPermitted
 from domain.model import Actor, ClassCategory, TeachingMode
 from domain.permissions import Permission
-from domain.services import admins, auth, files, profile, roles
-from domain.services import classes as c
+from domain.services import admins, auth, classes, files, profile, roles
 from domain.uploads import FileKind
 from domain.workflow import Action, Status
 from storage.crypto import FieldCipher
@@ -29,10 +28,10 @@ INITIAL_PASSWORD = "初始密码 abc 123"
 
 
 def make_id(first17: str) -> str:
-    return first17 + v.id_number_check_char(first17)
+    return first17 + validators.id_number_check_char(first17)
 
 
-def a_form(**changes: object) -> c.ClassForm:
+def a_form(**changes: object) -> classes.ClassForm:
     values: dict[str, object] = {
         "name": "2026年专业技术人员继续教育专业科目培训班",
         "year": "2026",
@@ -49,11 +48,11 @@ def a_form(**changes: object) -> c.ClassForm:
         "plan_text": "第一天：政策解读\n第二天：专业课程\n第三天：考核",
     }
     values.update(changes)
-    return c.ClassForm(**values)  # type: ignore[arg-type]
+    return classes.ClassForm(**values)  # type: ignore[arg-type]
 
 
-def validated(**changes: object) -> c.ValidatedClass:
-    return c.parse_class_form(a_form(**changes), TODAY)
+def validated(**changes: object) -> classes.ValidatedClass:
+    return classes.parse_class_form(a_form(**changes), TODAY)
 
 
 # --- people and bases --------------------------------------------------------------------------
@@ -135,7 +134,7 @@ async def add_admin(
 
 async def declared(uow_factory, clock, actor: Actor, **changes: object):
     async with uow_factory() as uow:
-        return await c.declare(uow, clock, actor, validated(**changes))
+        return await classes.declare(uow, clock, actor, validated(**changes))
 
 
 async def audit_actions(uow_factory, base_id: int) -> list[str]:
@@ -176,7 +175,7 @@ def test_form_normalises_every_field():
         plan_text="",
         plan_file_id=42,
     )
-    clean = c.parse_class_form(form, TODAY)
+    clean = classes.parse_class_form(form, TODAY)
     assert clean.category is ClassCategory.GENERAL
     assert clean.mode is TeachingMode.BLENDED
     assert clean.hours == Decimal("1.5") and clean.capacity == 120
@@ -190,7 +189,7 @@ def test_end_before_start_is_refused_on_the_end_date():
     with pytest.raises(Invalid) as refused:
         validated(start_date="2026-03-05", end_date="2026-03-04")
     assert refused.value.field == "end_date"
-    assert refused.value.key == c.END_BEFORE_START
+    assert refused.value.key == classes.END_BEFORE_START
     assert refused.value.params == {"end": "2026-03-04", "start": "2026-03-05"}
     assert validated(start_date="2026-03-05", end_date="2026-03-05").end_date == date(2026, 3, 5)
 
@@ -198,7 +197,7 @@ def test_end_before_start_is_refused_on_the_end_date():
 def test_start_date_must_fall_in_the_class_year():
     with pytest.raises(Invalid) as refused:
         validated(year="2025", start_date="2026-03-01")
-    assert (refused.value.field, refused.value.key) == ("start_date", c.START_OUTSIDE_YEAR)
+    assert (refused.value.field, refused.value.key) == ("start_date", classes.START_OUTSIDE_YEAR)
     # A class over new year belongs to the year it starts in.
     spanning = validated(year="2026", start_date="2026-12-28", end_date="2027-01-03")
     assert spanning.end_date == date(2027, 1, 3)
@@ -208,7 +207,7 @@ def test_start_date_must_fall_in_the_class_year():
 def test_location_is_required_unless_the_class_is_online(mode):
     with pytest.raises(Invalid) as refused:
         validated(mode=mode, location="  ")
-    assert (refused.value.field, refused.value.key) == ("location", c.LOCATION_REQUIRED)
+    assert (refused.value.field, refused.value.key) == ("location", classes.LOCATION_REQUIRED)
     assert validated(mode="线上", location="").location is None
     assert validated(mode="线上", location="湖北省专业技术人员继续教育平台").location is not None
 
@@ -216,10 +215,10 @@ def test_location_is_required_unless_the_class_is_online(mode):
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
-        ("1.25", v.HOURS_NOT_HALF),
-        ("0", v.HOURS_NOT_POSITIVE),
-        ("-2", v.HOURS_NOT_POSITIVE),
-        ("两天", v.HOURS_NOT_A_NUMBER),
+        ("1.25", validators.HOURS_NOT_HALF),
+        ("0", validators.HOURS_NOT_POSITIVE),
+        ("-2", validators.HOURS_NOT_POSITIVE),
+        ("两天", validators.HOURS_NOT_A_NUMBER),
     ],
 )
 def test_hours_come_in_half_hour_steps(raw, reason):
@@ -232,27 +231,29 @@ def test_hours_come_in_half_hour_steps(raw, reason):
 def test_plan_is_text_or_a_file_but_not_nothing():
     with pytest.raises(Invalid) as refused:
         validated(plan_text="   ", plan_file_id=None)
-    assert (refused.value.field, refused.value.key) == ("plan", c.PLAN_MISSING)
+    assert (refused.value.field, refused.value.key) == ("plan", classes.PLAN_MISSING)
     with pytest.raises(Invalid) as too_long:
-        validated(plan_text="方" * (c.PLAN_TEXT_MAX + 1))
-    assert (too_long.value.field, too_long.value.key) == ("plan_text", v.TEXT_TOO_LONG)
-    assert validated(plan_text="方" * c.PLAN_TEXT_MAX).plan_text == "方" * c.PLAN_TEXT_MAX
+        validated(plan_text="方" * (classes.PLAN_TEXT_MAX + 1))
+    assert (too_long.value.field, too_long.value.key) == ("plan_text", validators.TEXT_TOO_LONG)
+    assert (
+        validated(plan_text="方" * classes.PLAN_TEXT_MAX).plan_text == "方" * classes.PLAN_TEXT_MAX
+    )
 
 
 @pytest.mark.parametrize(
     ("field", "raw", "reason"),
     [
-        ("name", "  ", c.NAME_EMPTY),
-        ("year", "1999", v.YEAR_OUT_OF_RANGE),
-        ("year", "2028", v.YEAR_OUT_OF_RANGE),
-        ("category", "选修", c.CATEGORY_UNKNOWN),
-        ("mode", "函授", c.MODE_UNKNOWN),
-        ("start_date", "", c.START_EMPTY),
-        ("end_date", "2026-02-30", v.DATE_BAD_DAY),
-        ("capacity", "10001", v.INT_TOO_LARGE),
-        ("capacity", "0", v.INT_NOT_POSITIVE),
-        ("fee", "-1", v.MONEY_NEGATIVE),
-        ("fee", "1.005", v.MONEY_TOO_PRECISE),
+        ("name", "  ", classes.NAME_EMPTY),
+        ("year", "1999", validators.YEAR_OUT_OF_RANGE),
+        ("year", "2028", validators.YEAR_OUT_OF_RANGE),
+        ("category", "选修", classes.CATEGORY_UNKNOWN),
+        ("mode", "函授", classes.MODE_UNKNOWN),
+        ("start_date", "", classes.START_EMPTY),
+        ("end_date", "2026-02-30", validators.DATE_BAD_DAY),
+        ("capacity", "10001", validators.INT_TOO_LARGE),
+        ("capacity", "0", validators.INT_NOT_POSITIVE),
+        ("fee", "-1", validators.MONEY_NEGATIVE),
+        ("fee", "1.005", validators.MONEY_TOO_PRECISE),
     ],
 )
 def test_each_refusal_names_its_field(field, raw, reason):
@@ -263,21 +264,21 @@ def test_each_refusal_names_its_field(field, raw, reason):
 
 def test_fields_are_checked_as_typed_against_earlier_ones():
     current = {"year": "2026", "mode": "线上", "start_date": "2026年3月5日"}
-    field = c.parse_class_field
+    field = classes.parse_class_field
     assert field("start_date", "2026-03-05", today=TODAY, current=current) == date(2026, 3, 5)
     with pytest.raises(Invalid) as outside:
         field("start_date", "2025-03-05", today=TODAY, current=current)
-    assert outside.value.key == c.START_OUTSIDE_YEAR
+    assert outside.value.key == classes.START_OUTSIDE_YEAR
     with pytest.raises(Invalid) as early:
         field("end_date", "2026-03-04", today=TODAY, current=current)
-    assert (early.value.field, early.value.key) == ("end_date", c.END_BEFORE_START)
+    assert (early.value.field, early.value.key) == ("end_date", classes.END_BEFORE_START)
     # Already parsed values serve as well as raw ones.
     parsed = {"start_date": date(2026, 3, 5), "mode": TeachingMode.OFFLINE}
     with pytest.raises(Invalid):
         field("end_date", "2026-03-04", today=TODAY, current=parsed)
     with pytest.raises(Invalid) as no_place:
         field("location", "", today=TODAY, current=parsed)
-    assert no_place.value.key == c.LOCATION_REQUIRED
+    assert no_place.value.key == classes.LOCATION_REQUIRED
     assert field("location", "", today=TODAY, current=current) is None
     # An earlier value that is itself wrong is no reason to refuse this one.
     assert field("end_date", "2026-03-04", today=TODAY, current={"start_date": "昨天"}) == date(
@@ -294,7 +295,7 @@ def test_a_stored_class_turns_back_into_the_same_form():
 
     clean = validated(mode="线上", location="", fee="0", hours="1.5", plan_file_id=3)
     stored = TrainingClass(base_id=1, created_at=NOW, **clean.__dict__)
-    assert c.parse_class_form(c.class_form(stored), TODAY) == clean
+    assert classes.parse_class_form(classes.class_form(stored), TODAY) == clean
 
 
 # --- the services ------------------------------------------------------------------------------
@@ -308,13 +309,13 @@ async def test_declared_class_is_a_draft_that_can_be_submitted_and_withdrawn(
     assert klass.id is not None and klass.base_id == alice.base_id
     assert klass.status is Status.DRAFT and klass.history == []
     async with uow_factory() as uow:
-        submitted = await c.submit_class(uow, clock, alice, klass.id)
+        submitted = await classes.submit_class(uow, clock, alice, klass.id)
     assert submitted.status is Status.SUBMITTED
     async with uow_factory() as uow:
-        withdrawn = await c.withdraw_class(uow, clock, alice, klass.id)
+        withdrawn = await classes.withdraw_class(uow, clock, alice, klass.id)
     assert withdrawn.status is Status.DRAFT
     async with uow_factory(readonly=True) as uow:
-        card = await c.class_card(uow, alice, klass.id)
+        card = await classes.class_card(uow, alice, klass.id)
     assert [(ch.action, ch.status) for ch in card.training_class.history] == [
         (Action.SUBMIT, Status.SUBMITTED),
         (Action.WITHDRAW, Status.DRAFT),
@@ -331,9 +332,9 @@ async def test_declared_class_is_a_draft_that_can_be_submitted_and_withdrawn(
 @pytest.mark.parametrize(
     ("steps", "refused", "current"),
     [
-        ((), c.withdraw_class, "draft"),
-        ((c.submit_class,), c.submit_class, "submitted"),
-        ((c.submit_class, c.withdraw_class), c.withdraw_class, "draft"),
+        ((), classes.withdraw_class, "draft"),
+        ((classes.submit_class,), classes.submit_class, "submitted"),
+        ((classes.submit_class, classes.withdraw_class), classes.withdraw_class, "draft"),
     ],
 )
 async def test_impossible_transitions_are_refused_with_the_reason(
@@ -349,10 +350,10 @@ async def test_impossible_transitions_are_refused_with_the_reason(
         with pytest.raises(InvalidTransition) as error:
             await refused(uow, clock, alice, klass.id)
     assert error.value.key == InvalidTransition.default_key
-    action = "withdraw" if refused is c.withdraw_class else "submit"
+    action = "withdraw" if refused is classes.withdraw_class else "submit"
     assert error.value.params == {"current": current, "action": action}
     async with uow_factory(readonly=True) as uow:
-        after = await c.get_class(uow, alice, klass.id)
+        after = await classes.get_class(uow, alice, klass.id)
     assert after.status.value == current and len(after.history) == len(steps)
     assert await audit_actions(uow_factory, alice.base_id) == before
 
@@ -361,17 +362,17 @@ async def test_a_submitted_class_can_be_neither_edited_nor_deleted(uow_factory, 
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     async with uow_factory() as uow:
-        await c.submit_class(uow, clock, alice, klass.id)
+        await classes.submit_class(uow, clock, alice, klass.id)
     async with uow_factory() as uow:
-        with pytest.raises(c.ClassNotEditable) as not_editable:
-            await c.update_class(uow, clock, alice, klass.id, validated(name="改过的名称"))
-        with pytest.raises(c.ClassNotDeletable) as not_deletable:
-            await c.delete_class(uow, clock, alice, klass.id)
+        with pytest.raises(classes.ClassNotEditable) as not_editable:
+            await classes.update_class(uow, clock, alice, klass.id, validated(name="改过的名称"))
+        with pytest.raises(classes.ClassNotDeletable) as not_deletable:
+            await classes.delete_class(uow, clock, alice, klass.id)
     assert not_editable.value.params == {"current": "submitted", "action": "edit"}
     assert not_deletable.value.params == {"current": "submitted", "action": "delete"}
     assert isinstance(not_editable.value, InvalidTransition)
     async with uow_factory(readonly=True) as uow:
-        after = await c.get_class(uow, alice, klass.id)
+        after = await classes.get_class(uow, alice, klass.id)
     assert after.name == klass.name and after.status is Status.SUBMITTED
 
 
@@ -379,14 +380,16 @@ async def test_a_draft_is_edited_and_the_change_audited(uow_factory, hasher, clo
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     async with uow_factory() as uow:
-        unchanged = await c.update_class(uow, clock, alice, klass.id, validated())
+        unchanged = await classes.update_class(uow, clock, alice, klass.id, validated())
     assert unchanged == klass
     assert await audit_actions(uow_factory, alice.base_id) == ["class.declare"]
-    edited_form = replace(c.class_form(klass), hours="30", mode="线上", location="")
+    edited_form = replace(classes.class_form(klass), hours="30", mode="线上", location="")
     async with uow_factory() as uow:
-        await c.update_class(uow, clock, alice, klass.id, c.parse_class_form(edited_form, TODAY))
+        await classes.update_class(
+            uow, clock, alice, klass.id, classes.parse_class_form(edited_form, TODAY)
+        )
     async with uow_factory(readonly=True) as uow:
-        after = await c.get_class(uow, alice, klass.id)
+        after = await classes.get_class(uow, alice, klass.id)
         events = await uow.audit.list(alice.base_id, action_prefix="class.update")
     assert (after.hours, after.mode, after.location) == (Decimal(30), TeachingMode.ONLINE, None)
     assert after.name == klass.name and after.status is Status.DRAFT
@@ -398,16 +401,16 @@ async def test_only_drafts_are_deleted_history_and_all(uow_factory, hasher, cloc
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     async with uow_factory() as uow:
-        await c.submit_class(uow, clock, alice, klass.id)
+        await classes.submit_class(uow, clock, alice, klass.id)
     async with uow_factory() as uow:
-        await c.withdraw_class(uow, clock, alice, klass.id)
+        await classes.withdraw_class(uow, clock, alice, klass.id)
     async with uow_factory() as uow:
-        gone = await c.delete_class(uow, clock, alice, klass.id)
+        gone = await classes.delete_class(uow, clock, alice, klass.id)
     assert gone.id == klass.id
     async with uow_factory(readonly=True) as uow:
         with pytest.raises(NotFound):
-            await c.get_class(uow, alice, klass.id)
-        assert await c.list_classes(uow, alice) == ([], 0)
+            await classes.get_class(uow, alice, klass.id)
+        assert await classes.list_classes(uow, alice) == ([], 0)
     assert (await audit_actions(uow_factory, alice.base_id))[-1] == "class.delete"
 
 
@@ -417,9 +420,9 @@ async def test_copy_moves_the_dates_to_another_year(uow_factory, hasher, clock):
         uow_factory, clock, alice, year="2024", start_date="2024-02-29", end_date="2024-03-02"
     )
     async with uow_factory() as uow:
-        await c.submit_class(uow, clock, alice, source.id)
+        await classes.submit_class(uow, clock, alice, source.id)
     async with uow_factory() as uow:
-        copy = await c.copy_class(uow, clock, alice, source.id, year=2027)
+        copy = await classes.copy_class(uow, clock, alice, source.id, year=2027)
     assert copy.id != source.id and copy.status is Status.DRAFT and copy.history == []
     assert (copy.year, copy.start_date, copy.end_date) == (
         2027,
@@ -433,14 +436,14 @@ async def test_copy_moves_the_dates_to_another_year(uow_factory, hasher, clock):
         source.plan_text,
     )
     async with uow_factory() as uow:
-        back_to_leap = await c.copy_class(uow, clock, alice, copy.id, year=2024)
+        back_to_leap = await classes.copy_class(uow, clock, alice, copy.id, year=2024)
     assert back_to_leap.start_date == date(2024, 2, 28)
     async with uow_factory() as uow:
         with pytest.raises(Invalid) as too_late:
-            await c.copy_class(uow, clock, alice, source.id, year=2030)
+            await classes.copy_class(uow, clock, alice, source.id, year=2030)
     assert too_late.value.field == "year"
     async with uow_factory(readonly=True) as uow:
-        original = await c.get_class(uow, alice, source.id)
+        original = await classes.get_class(uow, alice, source.id)
     assert original.status is Status.SUBMITTED and original.start_date == date(2024, 2, 29)
     assert (await audit_actions(uow_factory, alice.base_id)).count("class.copy") == 2
 
@@ -461,14 +464,14 @@ async def test_classes_are_listed_newest_first_by_year_and_state(uow_factory, ha
         )
         ids.append(klass.id)
     async with uow_factory() as uow:
-        await c.submit_class(uow, clock, alice, ids[3])
+        await classes.submit_class(uow, clock, alice, ids[3])
     async with uow_factory(readonly=True) as uow:
-        page, total = await c.list_classes(uow, alice, offset=0, limit=2)
-        rest, _ = await c.list_classes(uow, alice, offset=2, limit=10)
-        of_2025, total_2025 = await c.list_classes(uow, alice, year=2025)
-        submitted, _ = await c.list_classes(uow, alice, status=Status.SUBMITTED)
-        drafts_2026, _ = await c.list_classes(uow, alice, year=2026, status=Status.DRAFT)
-        years = await c.class_years(uow, alice)
+        page, total = await classes.list_classes(uow, alice, offset=0, limit=2)
+        rest, _ = await classes.list_classes(uow, alice, offset=2, limit=10)
+        of_2025, total_2025 = await classes.list_classes(uow, alice, year=2025)
+        submitted, _ = await classes.list_classes(uow, alice, status=Status.SUBMITTED)
+        drafts_2026, _ = await classes.list_classes(uow, alice, year=2026, status=Status.DRAFT)
+        years = await classes.class_years(uow, alice)
     assert total == 5 and [k.id for k in page + rest] == ids[::-1]
     assert total_2025 == 2 and [k.id for k in of_2025] == [ids[1], ids[0]]
     assert [k.id for k in submitted] == [ids[3]]
@@ -482,23 +485,23 @@ async def test_another_base_admin_finds_nothing_and_changes_nothing(uow_factory,
     klass = await declared(uow_factory, clock, alice)
     before = await audit_actions(uow_factory, alice.base_id)
     attempts = [
-        lambda uow: c.get_class(uow, mallory, klass.id),
-        lambda uow: c.class_card(uow, mallory, klass.id),
-        lambda uow: c.update_class(uow, clock, mallory, klass.id, validated(name="被改了")),
-        lambda uow: c.delete_class(uow, clock, mallory, klass.id),
-        lambda uow: c.submit_class(uow, clock, mallory, klass.id),
-        lambda uow: c.withdraw_class(uow, clock, mallory, klass.id),
-        lambda uow: c.copy_class(uow, clock, mallory, klass.id, year=2026),
-        lambda uow: c.get_class(uow, mallory, 10_000),
+        lambda uow: classes.get_class(uow, mallory, klass.id),
+        lambda uow: classes.class_card(uow, mallory, klass.id),
+        lambda uow: classes.update_class(uow, clock, mallory, klass.id, validated(name="被改了")),
+        lambda uow: classes.delete_class(uow, clock, mallory, klass.id),
+        lambda uow: classes.submit_class(uow, clock, mallory, klass.id),
+        lambda uow: classes.withdraw_class(uow, clock, mallory, klass.id),
+        lambda uow: classes.copy_class(uow, clock, mallory, klass.id, year=2026),
+        lambda uow: classes.get_class(uow, mallory, 10_000),
     ]
     for attempt in attempts:
         async with uow_factory() as uow:
             with pytest.raises(NotFound):
                 await attempt(uow)
     async with uow_factory(readonly=True) as uow:
-        assert await c.list_classes(uow, mallory) == ([], 0)
-        assert await c.class_years(uow, mallory) == []
-        after = await c.get_class(uow, alice, klass.id)
+        assert await classes.list_classes(uow, mallory) == ([], 0)
+        assert await classes.class_years(uow, mallory) == []
+        after = await classes.get_class(uow, alice, klass.id)
     assert after == klass
     assert await audit_actions(uow_factory, alice.base_id) == before
     assert await audit_actions(uow_factory, mallory.base_id) == []
@@ -518,25 +521,25 @@ async def test_an_admin_without_classes_manage_is_not_permitted(uow_factory, has
         permissions={Permission.PROFILE_EDIT, Permission.SCORES_MANAGE},
     )
     with pytest.raises(NotPermitted):
-        c.ensure_manager(bob)
+        classes.ensure_manager(bob)
     attempts = [
-        lambda uow: c.declare(uow, clock, bob, validated()),
-        lambda uow: c.list_classes(uow, bob),
-        lambda uow: c.class_years(uow, bob),
-        lambda uow: c.get_class(uow, bob, klass.id),
-        lambda uow: c.update_class(uow, clock, bob, klass.id, validated(name="被改了")),
-        lambda uow: c.delete_class(uow, clock, bob, klass.id),
-        lambda uow: c.submit_class(uow, clock, bob, klass.id),
-        lambda uow: c.copy_class(uow, clock, bob, klass.id, year=2026),
-        lambda uow: c.store_plan_file(uow, blobs, clock, bob, PDF, "方案.pdf"),
+        lambda uow: classes.declare(uow, clock, bob, validated()),
+        lambda uow: classes.list_classes(uow, bob),
+        lambda uow: classes.class_years(uow, bob),
+        lambda uow: classes.get_class(uow, bob, klass.id),
+        lambda uow: classes.update_class(uow, clock, bob, klass.id, validated(name="被改了")),
+        lambda uow: classes.delete_class(uow, clock, bob, klass.id),
+        lambda uow: classes.submit_class(uow, clock, bob, klass.id),
+        lambda uow: classes.copy_class(uow, clock, bob, klass.id, year=2026),
+        lambda uow: classes.store_plan_file(uow, blobs, clock, bob, PDF, "方案.pdf"),
     ]
     for attempt in attempts:
         async with uow_factory() as uow:
             with pytest.raises(NotPermitted):
                 await attempt(uow)
     async with uow_factory(readonly=True) as uow:
-        assert await c.get_class(uow, alice, klass.id) == klass
-        assert await c.list_classes(uow, alice) == ([klass], 1)
+        assert await classes.get_class(uow, alice, klass.id) == klass
+        assert await classes.list_classes(uow, alice) == ([klass], 1)
 
 
 @pytest.fixture
@@ -548,16 +551,16 @@ async def test_previews_refuse_what_the_action_would_refuse(uow_factory, hasher,
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     async with uow_factory(readonly=True) as uow:
-        assert await c.deletion_preview(uow, alice, klass.id) == klass
-        editing = await c.class_to_edit(uow, alice, klass.id)
-    assert editing == c.ClassToEdit(c.class_form(klass), "")
+        assert await classes.deletion_preview(uow, alice, klass.id) == klass
+        editing = await classes.class_to_edit(uow, alice, klass.id)
+    assert editing == classes.ClassToEdit(classes.class_form(klass), "")
     async with uow_factory() as uow:
-        await c.submit_class(uow, clock, alice, klass.id)
+        await classes.submit_class(uow, clock, alice, klass.id)
     async with uow_factory(readonly=True) as uow:
-        with pytest.raises(c.ClassNotDeletable):
-            await c.deletion_preview(uow, alice, klass.id)
-        with pytest.raises(c.ClassNotEditable):
-            await c.class_to_edit(uow, alice, klass.id)
+        with pytest.raises(classes.ClassNotDeletable):
+            await classes.deletion_preview(uow, alice, klass.id)
+        with pytest.raises(classes.ClassNotEditable):
+            await classes.class_to_edit(uow, alice, klass.id)
 
 
 async def test_a_plan_file_is_named_on_the_card_and_must_be_the_base_own(
@@ -573,18 +576,18 @@ async def test_a_plan_file_is_named_on_the_card_and_must_be_the_base_own(
             )
     own = validated(plan_text="", plan_file_id=stored[alice.base_id].id)
     async with uow_factory() as uow:
-        klass = await c.save_class(uow, clock, alice, None, own)
+        klass = await classes.save_class(uow, clock, alice, None, own)
     async with uow_factory(readonly=True) as uow:
-        card = await c.class_card(uow, alice, klass.id)
-        editing = await c.class_to_edit(uow, alice, klass.id)
+        card = await classes.class_card(uow, alice, klass.id)
+        editing = await classes.class_to_edit(uow, alice, klass.id)
     assert card.plan_file_name == editing.plan_file_name == "培训方案.pdf"
     foreign = validated(plan_text="", plan_file_id=stored[mallory.base_id].id)
     for class_id in (None, klass.id):
         async with uow_factory() as uow:
             with pytest.raises(NotFound):
-                await c.save_class(uow, clock, alice, class_id, foreign)
+                await classes.save_class(uow, clock, alice, class_id, foreign)
     async with uow_factory(readonly=True) as uow:
-        assert await c.list_classes(uow, alice) == ([klass], 1)
+        assert await classes.list_classes(uow, alice) == ([klass], 1)
     assert await audit_actions(uow_factory, alice.base_id) == ["class.declare"]
 
 
@@ -593,8 +596,8 @@ async def test_a_plan_file_is_a_document_or_a_workbook(uow_factory, hasher, cloc
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
     async with uow_factory() as uow:
         with pytest.raises(Invalid) as refused:
-            await c.store_plan_file(uow, blobs, clock, alice, png, "方案.png")
+            await classes.store_plan_file(uow, blobs, clock, alice, png, "方案.png")
     assert refused.value.field == "file"
     async with uow_factory() as uow:
-        stored = await c.store_plan_file(uow, blobs, clock, alice, PDF, "方案.pdf")
+        stored = await classes.store_plan_file(uow, blobs, clock, alice, PDF, "方案.pdf")
     assert stored.original_name == "方案.pdf"

@@ -17,8 +17,7 @@ import pytest
 
 from domain.errors import Invalid, InvalidTransition, NotFound
 from domain.model import Actor, OutboxState, ReviewerActor
-from domain.services import classes as c
-from domain.services import review, scores
+from domain.services import classes, review, scores
 from domain.services import submissions as s
 from domain.workflow import Action, Status
 from storage.crypto import FieldCipher
@@ -61,14 +60,16 @@ async def class_draft(scene: Scene) -> Draft:
     klass = await declared(scene.uow_factory, scene.clock, scene.admin)
     return Draft(
         klass.id,
-        lambda: _in(scene, lambda uow: c.submit_class(uow, scene.clock, scene.admin, klass.id)),
+        lambda: _in(
+            scene, lambda uow: classes.submit_class(uow, scene.clock, scene.admin, klass.id)
+        ),
     )
 
 
 async def scores_draft(scene: Scene) -> Draft:
     """An approved class with one learner: its score sheet is a draft until submitted."""
     klass = (await class_draft(scene)).item_id
-    await _in(scene, lambda uow: c.submit_class(uow, scene.clock, scene.admin, klass))
+    await _in(scene, lambda uow: classes.submit_class(uow, scene.clock, scene.admin, klass))
     await _in(scene, lambda uow: review.approve(uow, scene.clock, scene.judge, klass))
     await _in(
         scene, lambda uow: scores.add_learner(uow, scene.clock, scene.admin, klass, learner(1))

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain import validators as v
+from domain import validators
 from domain.errors import Invalid, InvalidTransition, NotFound, NotPermitted
 from domain.model import Actor, ReviewerActor
 from domain.permissions import Permission
@@ -28,7 +28,7 @@ from tests.services.test_review import reviewer
 
 def an_id(serial: int) -> str:
     first17 = f"420101199001{1 + serial // 1000:02d}{serial % 1000:03d}"  # up to 27,999
-    return first17 + v.id_number_check_char(first17)
+    return first17 + validators.id_number_check_char(first17)
 
 
 def learner(serial: int, score: str = "80", certificate: str | None = None) -> dict[Column, str]:

@@ -41,7 +41,7 @@ from bot.emulator import BotSilent, Emulator, FaultPlan, SimUser
 from bot.emulator.limits import FAULT_KINDS
 from bot.lifecycle import stop
 from bot.reminders import TelegramSender
-from domain import validators as v
+from domain import validators
 from domain.clock import FixedClock
 from domain.model import OutboxMessage, OutboxState
 from scheduler.dispatch import dispatch_due
@@ -133,12 +133,12 @@ class Report:
 
 def _id_number(serial: int) -> str:
     first17 = f"42010119850101{serial % 1000:03d}"
-    return first17 + v.id_number_check_char(first17)
+    return first17 + validators.id_number_check_char(first17)
 
 
 def _credit_code(serial: int) -> str:
     first17 = f"9142010{serial:010d}"
-    return first17 + v.credit_code_check_char(first17)
+    return first17 + validators.credit_code_check_char(first17)
 
 
 class Person:

@@ -36,9 +36,9 @@ from domain.scoresheet import (
 )
 from storage.spreadsheets import OpenpyxlScoreWorkbooks
 from storage.spreadsheets.reading import HEADER_SEARCH_ROWS
-from tests.storage import spreadsheet_samples as ss
+from tests.storage import spreadsheet_samples
 from tests.storage.spreadsheet_samples import HEADER, HEADING, an_id, package, sheet_xml
-from tests.unit import samples as us
+from tests.unit import samples as unit_samples
 
 BOOKS = OpenpyxlScoreWorkbooks()
 MARKER = f"{MARKER_PREFIX}{HEADING.class_id}"
@@ -68,7 +68,7 @@ def loaded(data: bytes) -> Any:
 
 def test_the_adapter_is_a_score_workbooks() -> None:
     workbooks: ScoreWorkbooks = OpenpyxlScoreWorkbooks()
-    assert workbooks.open(ss.workbook_of([HEADER]), "a.xlsx").marker is None
+    assert workbooks.open(spreadsheet_samples.workbook_of([HEADER]), "a.xlsx").marker is None
 
 
 # --- the template ---------------------------------------------------------------------------------
@@ -172,7 +172,11 @@ def test_numbers_keep_the_digits_excel_kept_and_say_they_were_numbers() -> None:
 
 
 def test_an_id_saved_by_openpyxl_as_a_float_shows_as_excel_shows_it() -> None:
-    rows = read(ss.workbook_of([HEADER, ["甲", 4.20106199001011e17], ["乙", 420101199001010011]]))
+    rows = read(
+        spreadsheet_samples.workbook_of(
+            [HEADER, ["甲", 4.20106199001011e17], ["乙", 420101199001010011]]
+        )
+    )
     assert rows[0].cells[Column.ID_NUMBER] == RawCell("4.20106199001011e+17", True, "B2")
     # openpyxl, like Excel, writes at most 16 significant digits: the number is already broken.
     assert rows[1].cells[Column.ID_NUMBER] == RawCell("4.2010119900101e+17", True, "B3")
@@ -181,7 +185,7 @@ def test_an_id_saved_by_openpyxl_as_a_float_shows_as_excel_shows_it() -> None:
 def test_text_is_kept_as_typed_except_surrounding_spaces() -> None:
     full_width = "４２０１０１１９９００１０１００１１"
     rows = read(
-        ss.workbook_of(
+        spreadsheet_samples.workbook_of(
             [
                 HEADER,
                 ["  张 三\u3000", full_width, "８５", "合格 "],
@@ -209,7 +213,7 @@ def test_a_formula_counts_by_the_value_excel_computed() -> None:
 
 def test_dates_and_booleans_become_readable_text() -> None:
     rows = read(
-        ss.workbook_of(
+        spreadsheet_samples.workbook_of(
             [
                 HEADER,
                 ["甲", ID_A, None, True, None, None, date(2026, 3, 2)],
@@ -227,7 +231,7 @@ def test_dates_and_booleans_become_readable_text() -> None:
 
 
 def test_title_rows_any_column_order_extra_columns_and_header_variants() -> None:
-    data = ss.workbook_of(
+    data = spreadsheet_samples.workbook_of(
         [
             ["2026 年培训班成绩"],
             [],
@@ -257,7 +261,7 @@ def test_title_rows_any_column_order_extra_columns_and_header_variants() -> None
 
 def test_blank_rows_and_rows_with_only_unknown_columns_are_skipped() -> None:
     rows = read(
-        ss.workbook_of(
+        spreadsheet_samples.workbook_of(
             [
                 [*HEADER, "单位"],
                 ["张三", ID_A],
@@ -273,21 +277,23 @@ def test_blank_rows_and_rows_with_only_unknown_columns_are_skipped() -> None:
 
 def test_the_header_must_be_in_the_first_ten_rows_and_name_both_required_columns() -> None:
     titles: list[list[object]] = [[f"说明 {n}"] for n in range(HEADER_SEARCH_ROWS - 1)]
-    found = BOOKS.open(ss.workbook_of([*titles, HEADER, ["张三", ID_A]]), "x.xlsx")
+    found = BOOKS.open(spreadsheet_samples.workbook_of([*titles, HEADER, ["张三", ID_A]]), "x.xlsx")
     assert [row.number for row in found.rows()] == [HEADER_SEARCH_ROWS + 1]
 
-    too_low = ss.workbook_of([*titles, [], HEADER, ["张三", ID_A]])
+    too_low = spreadsheet_samples.workbook_of([*titles, [], HEADER, ["张三", ID_A]])
     assert refusal(BOOKS.open, too_low, "x.xlsx").key == NO_HEADER
-    no_id = ss.workbook_of([["姓名", "成绩"], ["张三", 90]])
+    no_id = spreadsheet_samples.workbook_of([["姓名", "成绩"], ["张三", 90]])
     assert refusal(BOOKS.open, no_id, "x.xlsx").key == NO_HEADER
 
 
 def test_the_first_visible_sheet_holds_the_data_and_only_a_cebot_marker_counts() -> None:
-    data = ss.workbook_of([HEADER, ["张三", ID_A]], before=[("说明", "hidden")])
+    data = spreadsheet_samples.workbook_of([HEADER, ["张三", ID_A]], before=[("说明", "hidden")])
     opened = BOOKS.open(data, "x.xlsx")
     assert [texts(row)[Column.NAME] for row in opened.rows()] == ["张三"]
     assert opened.marker is None
-    other = ss.workbook_of([HEADER], before=[("cebot", "veryHidden")])  # A1 is not a marker
+    other = spreadsheet_samples.workbook_of(
+        [HEADER], before=[("cebot", "veryHidden")]
+    )  # A1 is not a marker
     assert BOOKS.open(other, "x.xlsx").marker is None
 
 
@@ -309,7 +315,12 @@ def test_a_dimension_that_lies_small_hides_no_column_and_no_row() -> None:
 
 
 def test_estimated_rows_come_from_the_dimension_when_there_is_one() -> None:
-    assert BOOKS.open(ss.workbook_of([["标题"], HEADER, ["张三", ID_A]]), "x").estimated_rows == 1
+    assert (
+        BOOKS.open(
+            spreadsheet_samples.workbook_of([["标题"], HEADER, ["张三", ID_A]]), "x"
+        ).estimated_rows
+        == 1
+    )
     undeclared = package([("S", sheet_xml([(1, HEADER), (2, ["张三", ID_A])]))])
     assert BOOKS.open(undeclared, "x").estimated_rows is None
 
@@ -318,7 +329,7 @@ def test_estimated_rows_come_from_the_dimension_when_there_is_one() -> None:
 
 
 def test_a_utf8_csv_with_bom_quotes_and_crlf() -> None:
-    data = ss.csv_bytes(
+    data = spreadsheet_samples.csv_bytes(
         [
             ["2026 年成绩"],
             [],
@@ -344,7 +355,7 @@ def test_a_utf8_csv_with_bom_quotes_and_crlf() -> None:
 
 
 def test_a_gbk_csv_as_chinese_excel_saves_it() -> None:
-    data = ss.csv_bytes([list(HEADER), ["欧阳娜娜", ID_A, "90", "合格"]], "gbk")
+    data = spreadsheet_samples.csv_bytes([list(HEADER), ["欧阳娜娜", ID_A, "90", "合格"]], "gbk")
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
     (row,) = read(data, "成绩.csv")
@@ -374,17 +385,17 @@ def test_a_csv_in_another_encoding_is_refused_with_how_to_save_it(data: bytes) -
 @pytest.mark.parametrize(
     ("build", "reason"),
     [
-        (lambda: us.ole2(us.WORKBOOK_TREE), XLS_REFUSED),
-        (lambda: us.ole2(us.BIFF5_TREE), XLS_REFUSED),
-        (lambda: us.ole2(us.ENCRYPTED_OOXML_TREE), PASSWORD_PROTECTED),
-        (lambda: us.ole2({"EncryptionInfo": None}), PASSWORD_PROTECTED),
-        (lambda: us.ole2(us.WORD_TREE), NOT_A_SCORE_FILE),
-        (lambda: us.ole2_with_directory_loop(us.WORKBOOK_TREE), CORRUPT),
-        (us.pdf, NOT_A_SCORE_FILE),
-        (us.png, NOT_A_SCORE_FILE),
-        (us.jpeg, NOT_A_SCORE_FILE),
-        (us.exe, NOT_A_SCORE_FILE),
-        (us.random_bytes, NOT_A_SCORE_FILE),
+        (lambda: unit_samples.ole2(unit_samples.WORKBOOK_TREE), XLS_REFUSED),
+        (lambda: unit_samples.ole2(unit_samples.BIFF5_TREE), XLS_REFUSED),
+        (lambda: unit_samples.ole2(unit_samples.ENCRYPTED_OOXML_TREE), PASSWORD_PROTECTED),
+        (lambda: unit_samples.ole2({"EncryptionInfo": None}), PASSWORD_PROTECTED),
+        (lambda: unit_samples.ole2(unit_samples.WORD_TREE), NOT_A_SCORE_FILE),
+        (lambda: unit_samples.ole2_with_directory_loop(unit_samples.WORKBOOK_TREE), CORRUPT),
+        (unit_samples.pdf, NOT_A_SCORE_FILE),
+        (unit_samples.png, NOT_A_SCORE_FILE),
+        (unit_samples.jpeg, NOT_A_SCORE_FILE),
+        (unit_samples.exe, NOT_A_SCORE_FILE),
+        (unit_samples.random_bytes, NOT_A_SCORE_FILE),
         (lambda: b"", uploads.EMPTY),
     ],
 )
@@ -393,8 +404,13 @@ def test_files_that_are_not_readable_score_files(build: Callable[[], bytes], rea
 
 
 def test_an_xls_named_xlsx_is_still_an_xls() -> None:
-    assert refusal(BOOKS.open, us.ole2(us.WORKBOOK_TREE), "成绩.xlsx").key == XLS_REFUSED
-    assert refusal(BOOKS.open, us.ole2(us.WORKBOOK_TREE), None).key == XLS_REFUSED
+    assert (
+        refusal(BOOKS.open, unit_samples.ole2(unit_samples.WORKBOOK_TREE), "成绩.xlsx").key
+        == XLS_REFUSED
+    )
+    assert (
+        refusal(BOOKS.open, unit_samples.ole2(unit_samples.WORKBOOK_TREE), None).key == XLS_REFUSED
+    )
 
 
 def test_a_web_page_saved_as_xls_is_told_to_be_saved_as_xlsx() -> None:
@@ -406,30 +422,34 @@ def test_a_web_page_saved_as_xls_is_told_to_be_saved_as_xlsx() -> None:
 
 
 def test_damaged_and_foreign_zips() -> None:
-    good = ss.workbook_of([HEADER, ["张三", ID_A]])
+    good = spreadsheet_samples.workbook_of([HEADER, ["张三", ID_A]])
     assert refusal(BOOKS.open, good[: len(good) // 2], "x.xlsx").key == uploads.ZIP_CORRUPT
-    assert refusal(BOOKS.open, us.docx(), "x.xlsx").key == uploads.NOT_ALLOWED
-    assert refusal(BOOKS.open, us.zip_of([("a.txt", b"x")]), "x.xlsx").key == (
+    assert refusal(BOOKS.open, unit_samples.docx(), "x.xlsx").key == uploads.NOT_ALLOWED
+    assert refusal(BOOKS.open, unit_samples.zip_of([("a.txt", b"x")]), "x.xlsx").key == (
         uploads.ZIP_NOT_OFFICE
     )
     broken_xml = package([("Sheet1", b"<worksheet><sheetData><row>")])
     assert refusal(BOOKS.open, broken_xml, "x.xlsx").key == CORRUPT
-    flagged = us.patch_member(good, "xl/workbook.xml", flag_bits=1)
+    flagged = unit_samples.patch_member(good, "xl/workbook.xml", flag_bits=1)
     assert refusal(BOOKS.open, flagged, "x.xlsx").key == uploads.PASSWORD_PROTECTED
 
 
 def test_zip_bombs_are_refused_by_what_they_inflate_to() -> None:
     sheet = ("Sheet1", sheet_xml([(1, HEADER)], dimension="A1:G1"))
-    bomb = package([sheet], extra=[("xl/media/image1.bin", bytes(5 * us.MB))])
+    bomb = package([sheet], extra=[("xl/media/image1.bin", bytes(5 * unit_samples.MB))])
     assert refusal(BOOKS.open, bomb, "x.xlsx").key == uploads.ZIP_SUSPICIOUS_RATIO
     stored = package([sheet], compression=zipfile.ZIP_STORED)
-    quoted = us.quote_member(stored, "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml")
+    quoted = unit_samples.quote_member(
+        stored, "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"
+    )
     assert refusal(BOOKS.open, quoted, "x.xlsx").key == uploads.ZIP_CORRUPT
 
 
 @pytest.mark.parametrize("in_strings", [False, True])
 def test_an_xml_entity_bomb_is_refused_unexpanded(in_strings: bool) -> None:
-    refused = refusal(BOOKS.open, ss.billion_laughs(in_strings=in_strings), "x.xlsx")
+    refused = refusal(
+        BOOKS.open, spreadsheet_samples.billion_laughs(in_strings=in_strings), "x.xlsx"
+    )
     assert refused.key == CORRUPT
     causes = []
     cause: BaseException | None = refused
@@ -460,13 +480,13 @@ def test_the_zip_limits_let_a_hundred_thousand_row_sheet_through() -> None:
 
 
 def test_a_million_announced_rows_are_refused_before_any_row_is_read() -> None:
-    refused = refusal(BOOKS.open, ss.million_rows(dimension=True), "x.xlsx")
+    refused = refusal(BOOKS.open, spreadsheet_samples.million_rows(dimension=True), "x.xlsx")
     assert refused.key == TOO_MANY_ROWS
     assert refused.params == {"rows": 1_000_000, "maximum": MAX_ROWS}
 
 
 def test_a_million_unannounced_rows_are_counted_without_parsing_and_refused_early() -> None:
-    refused = refusal(BOOKS.open, ss.million_rows(dimension=False), "x.xlsx")
+    refused = refusal(BOOKS.open, spreadsheet_samples.million_rows(dimension=False), "x.xlsx")
     assert refused.key == TOO_MANY_ROWS
     assert refused.params["maximum"] == MAX_ROWS
     assert MAX_ROWS < refused.params["rows"] < 1_000_000  # the count stopped past the limit
@@ -505,7 +525,7 @@ def test_the_limit_counts_rows_below_the_header() -> None:
 
 
 def messy_upload() -> bytes:
-    return ss.workbook_of(
+    return spreadsheet_samples.workbook_of(
         [
             ["2026 年培训班成绩"],
             ["序号", "姓名", "身份证号", "成绩", "所在单位"],
@@ -579,7 +599,7 @@ def test_marked_up_cells_are_red_with_their_reason_at_the_same_coordinates() -> 
 
 
 def test_a_csv_is_marked_up_as_an_xlsx_with_the_same_cells() -> None:
-    data = ss.csv_bytes(
+    data = spreadsheet_samples.csv_bytes(
         [list(HEADER), ["张三", "4.20106E+17", "90", "", "", "", "=1+1"], ["李四", ID_B]],
         "gbk",
     )
@@ -594,7 +614,7 @@ def test_a_csv_is_marked_up_as_an_xlsx_with_the_same_cells() -> None:
 
 def test_past_the_comment_budget_cells_are_only_filled() -> None:
     books = OpenpyxlScoreWorkbooks(max_comments=1)
-    data = ss.workbook_of([HEADER, ["张三", "x"], ["李四", "y"]])
+    data = spreadsheet_samples.workbook_of([HEADER, ["张三", "x"], ["李四", "y"]])
     problems = {2: {Column.ID_NUMBER: "错"}, 3: {Column.ID_NUMBER: "错"}}
     sheet = loaded(books.annotated(data, "x.xlsx", problems, HEADING))["Sheet1"]
     assert sheet["B2"].comment is not None and sheet["B3"].comment is None

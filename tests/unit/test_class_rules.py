@@ -9,7 +9,7 @@ import pytest
 
 from domain.errors import Invalid
 from domain.model import ClassCategory, TeachingMode, TrainingClass
-from domain.services import classes as c
+from domain.services import classes
 from domain.services.classes import ClassAction
 from domain.workflow import Status
 
@@ -51,23 +51,23 @@ def a_class(status: Status = Status.DRAFT, *, year: int = 2026) -> TrainingClass
 def test_the_card_offers_what_the_state_allows_and_always_a_copy(
     status: Status, offered: list[ClassAction]
 ) -> None:
-    assert c.class_actions(a_class(status)) == [*offered, ClassAction.COPY]
+    assert classes.class_actions(a_class(status)) == [*offered, ClassAction.COPY]
 
 
 @pytest.mark.parametrize("status", [Status.SUBMITTED, Status.APPROVED, Status.RETURNED])
 def test_only_a_draft_may_be_deleted(status: Status) -> None:
-    c.ensure_deletable(a_class(Status.DRAFT))
-    with pytest.raises(c.ClassNotDeletable) as refused:
-        c.ensure_deletable(a_class(status))
+    classes.ensure_deletable(a_class(Status.DRAFT))
+    with pytest.raises(classes.ClassNotDeletable) as refused:
+        classes.ensure_deletable(a_class(status))
     assert refused.value.params == {"current": status.value, "action": "delete"}
 
 
 @pytest.mark.parametrize("status", [Status.SUBMITTED, Status.APPROVED])
 def test_only_a_draft_or_a_returned_class_may_be_edited(status: Status) -> None:
-    c.ensure_editable(a_class(Status.DRAFT))
-    c.ensure_editable(a_class(Status.RETURNED))
-    with pytest.raises(c.ClassNotEditable) as refused:
-        c.ensure_editable(a_class(status))
+    classes.ensure_editable(a_class(Status.DRAFT))
+    classes.ensure_editable(a_class(Status.RETURNED))
+    with pytest.raises(classes.ClassNotEditable) as refused:
+        classes.ensure_editable(a_class(status))
     assert refused.value.params == {"current": status.value, "action": "edit"}
 
 
@@ -78,7 +78,7 @@ def test_only_a_draft_or_a_returned_class_may_be_edited(status: Status) -> None:
 def test_a_copy_is_offered_this_year_next_year_and_the_year_after_the_source(
     source_year: int, years: list[int]
 ) -> None:
-    assert c.copy_years(a_class(year=source_year), this_year=2026) == years
+    assert classes.copy_years(a_class(year=source_year), this_year=2026) == years
 
 
 def test_a_declaration_asks_every_field_in_order() -> None:
@@ -87,8 +87,8 @@ def test_a_declaration_asks_every_field_in_order() -> None:
     field: str | None = "name"
     while field is not None:
         asked.append(field)
-        field = c.next_class_field(field, current, TODAY)
-    assert asked == list(c.CLASS_FIELDS)
+        field = classes.next_class_field(field, current, TODAY)
+    assert asked == list(classes.CLASS_FIELDS)
 
 
 @pytest.mark.parametrize(
@@ -96,17 +96,17 @@ def test_a_declaration_asks_every_field_in_order() -> None:
     [("线上", "hours"), ("online", "hours"), ("线下", "location"), ("", "location")],
 )
 def test_a_wholly_online_class_is_not_asked_for_a_location(mode: str, asked: str) -> None:
-    assert c.next_class_field("end_date", {"mode": mode}, TODAY) == asked
-    assert c.next_class_field("plan_text", {"mode": mode}, TODAY) is None
+    assert classes.next_class_field("end_date", {"mode": mode}, TODAY) == asked
+    assert classes.next_class_field("plan_text", {"mode": mode}, TODAY) is None
 
 
 def test_a_mode_corrected_away_from_online_asks_for_the_location_at_once() -> None:
-    refused = c.refused_after_change("mode", {"mode": "线下", "location": ""}, TODAY)
+    refused = classes.refused_after_change("mode", {"mode": "线下", "location": ""}, TODAY)
     assert refused is not None and refused.field == "location"
-    assert refused.key == c.LOCATION_REQUIRED
-    assert c.refused_after_change("mode", {"mode": "线上", "location": ""}, TODAY) is None
-    assert c.refused_after_change("mode", {"mode": "线下", "location": "武汉"}, TODAY) is None
-    assert c.refused_after_change("name", {"mode": "线下", "location": ""}, TODAY) is None
+    assert refused.key == classes.LOCATION_REQUIRED
+    assert classes.refused_after_change("mode", {"mode": "线上", "location": ""}, TODAY) is None
+    assert classes.refused_after_change("mode", {"mode": "线下", "location": "武汉"}, TODAY) is None
+    assert classes.refused_after_change("name", {"mode": "线下", "location": ""}, TODAY) is None
 
 
 @pytest.mark.parametrize(
@@ -114,4 +114,4 @@ def test_a_mode_corrected_away_from_online_asks_for_the_location_at_once() -> No
     [("plan", "plan_text"), ("end_date", "end_date"), ("year", "year"), ("reason", None)],
 )
 def test_a_refused_form_names_the_field_to_ask_again(field: str, asked: str | None) -> None:
-    assert c.field_to_ask(Invalid(field)) == asked
+    assert classes.field_to_ask(Invalid(field)) == asked

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain import validators as v
+from domain import validators
 from domain.errors import Invalid
 from domain.model import ScoreRecord
 from domain.scores import (
@@ -40,7 +40,7 @@ HOURS = Decimal(24)
 
 def an_id(serial: int) -> str:
     first17 = f"42010119900101{serial:03d}"
-    return first17 + v.id_number_check_char(first17)
+    return first17 + validators.id_number_check_char(first17)
 
 
 ID_A, ID_B, ID_C = an_id(11), an_id(12), an_id(13)
@@ -97,17 +97,20 @@ def test_every_wrong_cell_of_a_row_is_reported_at_once() -> None:
     found = problems(name="", id_number="42010119900101", score="101", hours="-1")
     assert set(found) == {Column.NAME, Column.ID_NUMBER, Column.SCORE, Column.HOURS}
     assert found[Column.NAME] == NAME_MISSING
-    assert found[Column.SCORE] == v.SCORE_OUT_OF_RANGE
+    assert found[Column.SCORE] == validators.SCORE_OUT_OF_RANGE
 
 
 def test_an_id_that_excel_stored_as_a_number_is_refused_with_how_to_fix_it() -> None:
     number = RawCell("4.20101199001011e+17", is_number=True)
     assert problems(name="张三", id_number=number, score="80") == {
-        Column.ID_NUMBER: v.ID_EXCEL_NUMBER
+        Column.ID_NUMBER: validators.ID_EXCEL_NUMBER
     }
     # Even all 18 digits stored as a number are refused: the next file may have lost some.
     exact = RawCell(ID_B, is_number=True)
-    assert problems(name="张三", id_number=exact, score="80")[Column.ID_NUMBER] == v.ID_EXCEL_NUMBER
+    assert (
+        problems(name="张三", id_number=exact, score="80")[Column.ID_NUMBER]
+        == validators.ID_EXCEL_NUMBER
+    )
 
 
 def test_missing_result_inconsistent_result_and_hours_when_failed() -> None:
@@ -122,11 +125,11 @@ def test_missing_result_inconsistent_result_and_hours_when_failed() -> None:
         Column.HOURS: HOURS_WHEN_FAILED
     }
     assert problems(name="张三", id_number=ID_A, score="80", hours="25") == {
-        Column.HOURS: v.HOURS_TOO_MANY
+        Column.HOURS: validators.HOURS_TOO_MANY
     }
     assert problems(name="张三", score="80") == {Column.ID_NUMBER: ID_MISSING}
     assert problems(name="张三", id_number=ID_A, score="80.25") == {
-        Column.SCORE: v.SCORE_TOO_PRECISE
+        Column.SCORE: validators.SCORE_TOO_PRECISE
     }
 
 

@@ -25,7 +25,7 @@ from bot.handlers.admins.drafts import STEP_GONE, end, secrets
 from bot.handlers.admins.views import card_keyboard, role_label, roles_keyboard
 from bot.i18n import N_
 from bot.keyboards import button, column
-from bot.runtime import Ctx, Services, Volatile, acting, reply, services, tr
+from bot.runtime import Ctx, MemoryOnly, Services, acting, reply, services, tr
 from domain.errors import Conflict, DomainError
 from domain.model import Actor
 from domain.ports import UnitOfWork
@@ -82,7 +82,7 @@ async def start(update: Update, context: Ctx, way: str) -> None:
     async with acting(update, context) as (_uow, actor):
         admins.ensure_manager(actor)
     context.user_data[DRAFT_KEY] = {"way": way}
-    context.user_data[SECRET_KEY] = Volatile()
+    context.user_data[SECRET_KEY] = MemoryOnly()
 
 
 async def reask_password(update: Update, context: Ctx) -> State:

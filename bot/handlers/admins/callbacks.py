@@ -10,7 +10,7 @@ from bot.callbacks import CallbackAction
 DRAFT_KEY: Final = "draft:admins"
 """The add or hand-over step in progress (``user_data``, persisted): see ``drafts``."""
 SECRET_KEY: Final = "_admins"
-"""The new admin's initial password, in memory only (``runtime.Volatile``)."""
+"""The new admin's initial password, in memory only (``runtime.MemoryOnly``)."""
 
 LIST = CallbackAction("adm:list", ids=1)  # page
 CARD = CallbackAction("adm:card", ids=1)  # membership

@@ -10,7 +10,7 @@ from telegram.ext import ConversationHandler
 from bot.handlers import conversation
 from bot.handlers.admins.callbacks import DRAFT_KEY, SECRET_KEY
 from bot.i18n import N_
-from bot.runtime import Ctx, Volatile
+from bot.runtime import Ctx, MemoryOnly
 from domain.errors import DomainError
 
 STEP_GONE: Final = N_("这一步已失效，请重新打开 /admins。")
@@ -27,7 +27,7 @@ def draft_of(context: Ctx, way: str) -> dict[str, Any]:
 
 def secrets(context: Ctx) -> dict[str, str]:
     assert context.user_data is not None
-    held = context.user_data.setdefault(SECRET_KEY, Volatile())
+    held = context.user_data.setdefault(SECRET_KEY, MemoryOnly())
     assert isinstance(held, dict)
     return held
 

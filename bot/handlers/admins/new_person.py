@@ -19,7 +19,7 @@ from bot.handlers.admins.callbacks import State
 from bot.handlers.admins.drafts import draft_of, secrets
 from bot.i18n import N_
 from bot.runtime import Ctx, acting, delete_user_message, reply, services, tr
-from domain import validators as v
+from domain import validators
 from domain.passwords import check_password_policy
 from domain.services import admins
 
@@ -40,7 +40,7 @@ async def typed_name(update: Update, context: Ctx) -> State:
     """NAME: checked as typed."""
     assert update.message is not None and update.message.text is not None
     draft = draft_of(context, "new")
-    draft["name"] = v.parse_name(update.message.text)
+    draft["name"] = validators.parse_name(update.message.text)
     t = tr(update, context)
     await reply(
         update,
@@ -69,7 +69,7 @@ async def typed_id_number(update: Update, context: Ctx) -> State:
         update,
         t(
             N_("身份证号码：{id_number}\n请输入新管理员的手机号码（11 位）："),
-            id_number=v.mask_id_number(draft["id_number"]),
+            id_number=validators.mask_id_number(draft["id_number"]),
         ),
         edit=False,
     )
@@ -80,7 +80,7 @@ async def typed_mobile(update: Update, context: Ctx) -> State:
     """MOBILE: checked as typed."""
     assert update.message is not None and update.message.text is not None
     draft = draft_of(context, "new")
-    draft["mobile"] = v.parse_mobile(update.message.text)
+    draft["mobile"] = validators.parse_mobile(update.message.text)
     secrets(context).clear()
     await reply(update, tr(update, context)(ASK_PASSWORD), edit=False)
     return State.PASSWORD

@@ -31,7 +31,7 @@ from bot.handlers.scores.render import COLUMN_LABELS, attachment_name, result_te
 from bot.handlers.scores.sheet import show_sheet
 from bot.i18n import N_, Translator
 from bot.keyboards import button, column
-from bot.runtime import Ctx, Volatile, acting, reply, services, tr
+from bot.runtime import Ctx, MemoryOnly, acting, reply, services, tr
 from domain.errors import Invalid
 from domain.scores import ImportPreview, LearnerScore
 from domain.scoresheet import ClassHeading
@@ -84,7 +84,7 @@ async def on_file(update: Update, context: Ctx) -> int:
         again = t(N_("请改正后重新发送文件，或发送 /cancel 取消。"))
         await reply(update, f"{describe(refused, t)}\n{again}", edit=False)
         return State.IMPORT_FILE
-    context.user_data[IMPORT_KEY] = Volatile(class_id=class_id, preview=preview)
+    context.user_data[IMPORT_KEY] = MemoryOnly(class_id=class_id, preview=preview)
     await _show_preview(update, context, class_id, preview)
     if preview.wrong:
         await _send_marked(update, context, target.heading, preview, data, doc.file_name)

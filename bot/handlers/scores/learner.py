@@ -15,7 +15,7 @@ from bot.handlers.scores.sheet import show_sheet
 from bot.i18n import N_, Translator
 from bot.keyboards import button, column, page_count, page_turns, rows
 from bot.runtime import Ctx, acting, reply, services, tr
-from domain import validators as v
+from domain import validators
 from domain.model import ScoreRecord
 from domain.scores import EDITABLE
 from domain.services import scores
@@ -60,7 +60,7 @@ def _learner_line(r: ScoreRecord, t: Translator) -> str:
     return t(
         N_("{name} {id_number} · {result} · {hours} 学时"),
         name=r.learner_name,
-        id_number=v.mask_id_number(r.id_number),
+        id_number=validators.mask_id_number(r.id_number),
         result=result_text(r.score, r.passed, t),
         hours=r.hours,
     )
@@ -112,7 +112,7 @@ def _card_text(record: ScoreRecord, t: Translator) -> str:
             "证书编号：{certificate}\n备注：{remark}"
         ),
         name=record.learner_name,
-        id_number=v.mask_id_number(record.id_number),
+        id_number=validators.mask_id_number(record.id_number),
         result=result_text(record.score, record.passed, t),
         hours=record.hours,
         certificate=record.certificate_no or t(N_("（无）")),

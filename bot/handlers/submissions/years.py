@@ -15,7 +15,7 @@ from bot.i18n import N_
 from bot.keyboards import button, rows
 from bot.runtime import Ctx, acting, reply, services, tr
 from domain.model import SubmissionKind
-from domain.services import submissions as s
+from domain.services import submissions
 
 
 async def on_years(update: Update, context: Ctx) -> None:
@@ -25,9 +25,9 @@ async def on_years(update: Update, context: Ctx) -> None:
     svc = services(context)
     kind = SubmissionKind.MATERIAL if word == MATERIAL_WORD else annual_kind(word)
     async with acting(update, context) as (uow, actor):
-        years = await s.submission_years(uow, svc.clock, actor, kind)
+        years = await submissions.submission_years(uow, svc.clock, actor, kind)
     await update.callback_query.answer()
-    choices = s.year_choices(s.this_year(svc.clock), years)
+    choices = submissions.year_choices(submissions.this_year(svc.clock), years)
     if kind is SubmissionKind.MATERIAL:
         buttons = [button(str(y), MLIST.encode(y, 0)) for y in choices]
     else:

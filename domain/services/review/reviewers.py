@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain import validators as v
+from domain import validators
 from domain.clock import Clock
 from domain.errors import Conflict
 from domain.messages import N_
@@ -19,8 +19,8 @@ ALL_REGIONS = "*"
 
 def parse_regions(raw: Sequence[str]) -> tuple[str, ...]:
     """Each region checked and named in full, in the province's order; blanks are skipped."""
-    chosen = {v.parse_region(item) for item in raw if item.strip()}
-    return tuple(region for region in v.HUBEI_REGIONS if region in chosen)
+    chosen = {validators.parse_region(item) for item in raw if item.strip()}
+    return tuple(region for region in validators.HUBEI_REGIONS if region in chosen)
 
 
 async def create_reviewer(
@@ -36,9 +36,9 @@ async def create_reviewer(
 ) -> User:
     """The password must be changed at first login."""
     now = clock.now()
-    clean_id = v.parse_id_number(id_number, now.date())
-    clean_mobile = v.parse_mobile(mobile)
-    clean_name = v.parse_name(name)
+    clean_id = validators.parse_id_number(id_number, now.date())
+    clean_mobile = validators.parse_mobile(mobile)
+    clean_name = validators.parse_name(name)
     covered = parse_regions(regions)
     check_password_policy(
         initial_password, id_number=clean_id, mobile=clean_mobile, name=clean_name
@@ -65,6 +65,6 @@ async def create_reviewer(
         base_id=None,
         actor_user_id=None,
         subject=user.name,
-        new_value=f"{v.mask_id_number(clean_id)} {','.join(covered) or ALL_REGIONS}",
+        new_value=f"{validators.mask_id_number(clean_id)} {','.join(covered) or ALL_REGIONS}",
     )
     return user

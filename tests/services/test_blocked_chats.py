@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain.services import auth, reach
+from domain.services import auth, blocked_chats
 from tests.services.helpers import ID_ALICE, PASSWORD
 from tests.services.test_classes import wuhan_admin
 
@@ -16,7 +16,7 @@ async def blocked(uow_factory, chat_id: int) -> bool:
 
 async def test_blocking_twice_and_unblocking_twice_are_harmless(uow_factory, clock):
     async with uow_factory() as uow:
-        await reach.chat_blocked(uow, clock, 1001)
+        await blocked_chats.chat_blocked(uow, clock, 1001)
     clock.advance(timedelta(hours=1))
     async with uow_factory() as uow:
         await uow.blocked_chats.block(1001, clock.now(), "403 again")
@@ -24,16 +24,16 @@ async def test_blocking_twice_and_unblocking_twice_are_harmless(uow_factory, clo
     async with uow_factory(readonly=True) as uow:
         assert await uow.blocked_chats.blocked_among([]) == set()
     async with uow_factory() as uow:
-        assert await reach.chat_unblocked(uow, 1001) is True
+        assert await blocked_chats.chat_unblocked(uow, 1001) is True
     async with uow_factory() as uow:
-        assert await reach.chat_unblocked(uow, 1001) is False
+        assert await blocked_chats.chat_unblocked(uow, 1001) is False
     assert not await blocked(uow_factory, 1001)
 
 
 async def test_logging_in_from_a_blocked_chat_makes_it_reachable(uow_factory, hasher, clock):
     await wuhan_admin(uow_factory, hasher, clock)
     async with uow_factory() as uow:
-        await reach.chat_blocked(uow, clock, 1001)
+        await blocked_chats.chat_blocked(uow, clock, 1001)
     async with uow_factory() as uow:
         await auth.logout(uow, clock, 1001)
     assert await blocked(uow_factory, 1001)

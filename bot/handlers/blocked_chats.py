@@ -13,9 +13,9 @@ from telegram.constants import ChatType
 from telegram.ext import Application, ChatMemberHandler
 
 from bot.runtime import Ctx, services
-from domain.services import reach
+from domain.services import blocked_chats
 
-log = logging.getLogger("cebot.reach")
+log = logging.getLogger("cebot.blocked_chats")
 
 
 async def membership_changed(update: Update, context: Ctx) -> None:
@@ -26,9 +26,11 @@ async def membership_changed(update: Update, context: Ctx) -> None:
     status = changed.new_chat_member.status
     async with svc.uow() as uow:
         if status == ChatMember.BANNED:
-            await reach.chat_blocked(uow, svc.clock, changed.chat.id)
+            await blocked_chats.chat_blocked(uow, svc.clock, changed.chat.id)
             log.info("chat %s blocked the bot", changed.chat.id)
-        elif status == ChatMember.MEMBER and await reach.chat_unblocked(uow, changed.chat.id):
+        elif status == ChatMember.MEMBER and await blocked_chats.chat_unblocked(
+            uow, changed.chat.id
+        ):
             log.info("chat %s unblocked the bot", changed.chat.id)
 
 
