@@ -12,7 +12,6 @@ import io
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
@@ -52,20 +51,20 @@ class Translator:
         self.timezone = timezone
         self._translations = _catalogue(self.language)
 
-    def __call__(self, message: str, **params: Any) -> str:
+    def __call__(self, message: str, **params: object) -> str:
         text = self._translations.gettext(message)
         if not params:
             return text
         return text.format(**{k: self._render(v) for k, v in params.items()})
 
-    def label(self, value: Any) -> Any:
+    def label(self, value: object) -> object:
         """A parameter that may be a msgid (a state's name): translated; other text as it is.
 
         The empty string is never looked up: gettext answers it with the catalogue's header.
         """
         return self(value) if isinstance(value, str) and value else value
 
-    def _render(self, value: Any) -> Any:
+    def _render(self, value: object) -> object:
         if isinstance(value, datetime):
             return value.astimezone(self.timezone).strftime("%Y-%m-%d %H:%M")
         if isinstance(value, date):

@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import Final, TextIO
 
 from bot.config import ConfigError, read_env_file
 
@@ -156,8 +156,8 @@ def log_format(environ: Mapping[str, str] | None = None, env_file: Path | None =
     return value
 
 
-def make_handler(fmt: str, stream: object = None) -> logging.Handler:
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)  # type: ignore[arg-type]
+def make_handler(fmt: str, stream: TextIO | None = None) -> logging.Handler:
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.addFilter(ContextFilter())
     handler.addFilter(IdNumberMaskFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())

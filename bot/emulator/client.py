@@ -13,7 +13,7 @@ import asyncio
 import mimetypes
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from bot.emulator import entities as fmt
 from bot.emulator.state import (
@@ -24,11 +24,25 @@ from bot.emulator.state import (
     ChatMessage,
     Document,
     InlineKeyboard,
+    MessageKind,
     ReplyKeyboard,
 )
 
 if TYPE_CHECKING:
     from bot.emulator.methods import BotApi
+
+
+class _Content(TypedDict, total=False):
+    """What a person's new message holds, beyond who sent it where and when."""
+
+    kind: MessageKind
+    text: str
+    entities: list[JSON]
+    caption: str | None
+    caption_entities: list[JSON]
+    document: Document
+    media: JSON
+
 
 # A 1x1 JPEG: enough for a photo message; nobody decodes it.
 TINY_JPEG = bytes.fromhex(
@@ -137,13 +151,13 @@ class SimUser:
 
     # --- acting --------------------------------------------------------------------------------
 
-    def _new_message(self, **fields: object) -> ChatMessage:
+    def _new_message(self, **content: Unpack[_Content]) -> ChatMessage:
         return ChatMessage(
             message_id=self.chat.new_message_id(),
             chat_id=self.chat.id,
             from_bot=False,
             date=int(self.api.clock()),
-            **fields,  # type: ignore[arg-type]
+            **content,
         )
 
     def _set_mark(self) -> None:

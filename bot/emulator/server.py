@@ -16,10 +16,12 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import httpx
+import tornado.http1connection
 import tornado.httpserver
+import tornado.httputil
 import tornado.netutil
 import tornado.web
 
@@ -306,7 +308,7 @@ class Emulator:
                 await asyncio.sleep(self.webhook_retry_delay)
 
 
-def _decode(request: Any) -> Params:
+def _decode(request: tornado.httputil.HTTPServerRequest) -> Params:
     values: JSON = {k: v[-1].decode("utf-8") for k, v in request.query_arguments.items()}
     content_type = request.headers.get("Content-Type", "")
     if content_type.startswith("application/json"):
@@ -347,7 +349,9 @@ class _Handler(tornado.web.RequestHandler):
 
     def _hang_up(self) -> None:
         """Closes the connection without an answer, as a dying proxy does."""
-        self.request.connection.close()  # type: ignore[union-attr]
+        connection = self.request.connection
+        assert isinstance(connection, tornado.http1connection.HTTP1Connection)  # tornado's server
+        connection.close()
         self._finished = True
 
 
