@@ -28,10 +28,10 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from telegram.error import BadRequest, NetworkError
-from telegram.ext import AIORateLimiter
+from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 log = logging.getLogger("cebot.retrying")
 
@@ -54,18 +54,32 @@ class Policy:
 
 OWN_POLICY = Policy(network=False)
 
+RateLimitArgs: TypeAlias = int | Policy
+"""What a call may pass as ``rate_limit_args``: a bare number of 429s (python-telegram-bot's
+own convention) or a :class:`Policy`."""
 
-class RetryingRateLimiter(AIORateLimiter):
+
+class RetryingRateLimiter(BaseRateLimiter[RateLimitArgs]):
+    """Retries network errors around python-telegram-bot's ``AIORateLimiter``, which throttles
+    and waits out 429s. It wraps that limiter rather than subclassing it, so that the type of
+    its ``rate_limit_args`` (and so of the bot's) can say a :class:`Policy` is welcome."""
+
     def __init__(
         self,
         *,
         network_retries: int = NETWORK_RETRIES,
         backoff: float = BACKOFF_FIRST,
-        **kwargs: Any,
+        max_retries: int = 0,
     ) -> None:
-        super().__init__(**kwargs)
+        self.throttle = AIORateLimiter(max_retries=max_retries)
         self.network_retries = network_retries
         self.backoff = backoff
+
+    async def initialize(self) -> None:
+        await self.throttle.initialize()
+
+    async def shutdown(self) -> None:
+        await self.throttle.shutdown()
 
     async def process_request(
         self,
@@ -74,7 +88,7 @@ class RetryingRateLimiter(AIORateLimiter):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | Policy | None,
+        rate_limit_args: RateLimitArgs | None,
     ) -> bool | dict[str, Any] | list[Any]:
         policy = rate_limit_args if isinstance(rate_limit_args, Policy) else Policy(rate_limit_args)
         retries = self.network_retries if policy.network else 0
@@ -83,7 +97,7 @@ class RetryingRateLimiter(AIORateLimiter):
         failed_before = False
         for attempt in range(retries + 1):
             try:
-                return await super().process_request(
+                return await self.throttle.process_request(
                     callback, args, kwargs, endpoint, data, policy.max_429_retries
                 )
             except BadRequest as refused:
