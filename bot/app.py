@@ -7,8 +7,10 @@ the root it owns; the console, ``cebot reminders --send-now`` and the tests with
 
 from __future__ import annotations
 
+from typing import cast
+
 from telegram import BotCommand
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import ApplicationBuilder
 
 from bot import errors
 from bot.bootstrap import Overrides, Root
@@ -35,7 +37,7 @@ from bot.i18n import N_, Translator
 from bot.persistence import SqlPersistence
 from bot.processor import PerChatUpdateProcessor
 from bot.retrying import RetryingRateLimiter
-from bot.runtime import SERVICES_KEY, Services
+from bot.runtime import SERVICES_KEY, App, services_of
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("menu", N_("功能列表")),
@@ -61,12 +63,12 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def build_application(settings: Settings, overrides: Overrides | None = None) -> Application:  # type: ignore[type-arg]
+def build_application(settings: Settings, overrides: Overrides | None = None) -> App:
     """The Application on a root of its own, closed (its engine disposed) when it shuts down."""
     return application_on(Root(settings, overrides), closes_root=True)
 
 
-def application_on(root: Root, *, closes_root: bool = False) -> Application:  # type: ignore[type-arg]
+def application_on(root: Root, *, closes_root: bool = False) -> App:
     """The Application on ``root``'s parts. ``root`` is closed by whoever made it, after the
     Application stopped: ``cebot run``, whose root also holds the lease; or, with
     ``closes_root``, the Application itself once it has shut down."""
@@ -75,10 +77,10 @@ def application_on(root: Root, *, closes_root: bool = False) -> Application:  # 
     persistence = SqlPersistence(root.persistence_store)
     processor = PerChatUpdateProcessor()
 
-    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+    async def post_init(app: App) -> None:
         await register_commands(app)
 
-    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    async def post_shutdown(app: App) -> None:
         if closes_root:
             await root.aclose()
 
@@ -92,25 +94,29 @@ def application_on(root: Root, *, closes_root: bool = False) -> Application:  # 
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
+    app: App
     if overrides.rate_limiter:
-        builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))
-    app = builder.build()
+        app = builder.rate_limiter(RetryingRateLimiter(max_retries=3)).build()
+    else:
+        # python-telegram-bot types a bot without a rate limiter ExtBot[None]: it takes no
+        # rate_limit_args at all. App admits ours, which the one caller passing them
+        # (bot.reminders) sends only when the bot has a rate limiter.
+        app = cast(App, builder.build())
     processor.after_update = app.update_persistence  # written after every update, not every minute
     app.bot_data[SERVICES_KEY] = root.services
     install_handlers(app)
     return app
 
 
-async def prepare_database(app: Application) -> None:  # type: ignore[type-arg]
+async def prepare_database(app: App) -> None:
     """Runs before ``initialize()``, which already reads the persistence tables.
 
     An embedded SQLite is migrated here; a PostgreSQL deployment runs ``cebot db upgrade`` itself.
     """
-    svc: Services = app.bot_data[SERVICES_KEY]
-    await svc.prepare_database()
+    await services_of(app).prepare_database()
 
 
-def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
+def install_handlers(app: App) -> None:
     """Order matters within the default group: conversations first, the catch-all hints last."""
     edits.register(app)
     register.register(app)
@@ -151,10 +157,10 @@ def install_handlers(app: Application) -> None:  # type: ignore[type-arg]
     }
 
 
-async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
+async def register_commands(app: App) -> None:
     """The command list in Chinese (the default) and English."""
     for language in ("zh", "en"):
-        t = Translator(language, app.bot_data[SERVICES_KEY].settings.timezone)
+        t = Translator(language, services_of(app).settings.timezone)
         commands = [BotCommand(name, t(description)) for name, description in COMMANDS]
         await app.bot.set_my_commands(
             commands, language_code=None if language == "zh" else language

@@ -117,7 +117,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(serve(settings, webhook=webhook, health_port=args.health_port))
 
 
-def _reviewer_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _reviewer_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     reviewer = commands.add_parser("reviewer", help="主管部门审核员: add or list reviewers")
     actions = reviewer.add_subparsers(dest="reviewer_action", required=True)
     add = actions.add_parser("add", help="create a reviewer (initial password asked twice)")
@@ -164,7 +164,7 @@ async def _reviewer(settings: Settings, args: argparse.Namespace) -> int:
         return await _list_reviewers(root)
 
 
-def _deadline_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _deadline_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     deadline = commands.add_parser("deadline", help="the year's deadlines: set or list")
     actions = deadline.add_subparsers(dest="deadline_action", required=True)
     put = actions.add_parser("set", help="set (or replace) the deadline of a year and kind")

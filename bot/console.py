@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import make_url
-from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot.app import build_application
@@ -52,6 +51,7 @@ from bot.console_transcript import (
 )
 from bot.emulator import BotSilent, ChatMessage, Emulator, SimUser
 from bot.lifecycle import start_polling, stop, updates_in_hand
+from bot.runtime import App
 from bot.scheduling import sending_now
 from domain.clock import Clock, FixedClock
 
@@ -93,7 +93,7 @@ class Console:
         clock: Clock,
         attach_dir: Path | None = None,
         idle_timeout: float = IDLE_TIMEOUT,
-        app: Application | None = None,  # type: ignore[type-arg]
+        app: App | None = None,
     ) -> None:
         self.emu = emu
         self.emit = emit

@@ -32,8 +32,9 @@ from typing import Any
 import tornado.web
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import Application
 from tornado.httpserver import HTTPServer
+
+from bot.runtime import App
 
 log = logging.getLogger("cebot.intake")
 
@@ -45,7 +46,7 @@ BACKOFF_MAX_SECONDS = 30.0
 class Intake:
     """Starts handling each update once and knows which are still in hand."""
 
-    def __init__(self, app: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, app: App) -> None:
         self.app = app
         self.in_hand: dict[int, asyncio.Task[None]] = {}
         self._finished = asyncio.Event()
@@ -168,7 +169,9 @@ def web_server(
     intake: Intake | None, *, secret: str, path: str, state: Callable[[], dict[str, Any]]
 ) -> HTTPServer:
     """The webhook (when ``intake`` is given) and ``/healthz``, on one tornado server."""
-    routes: list[Any] = [(r"/healthz", _Health, {"state": state})]
+    routes: list[tuple[str, type[tornado.web.RequestHandler], dict[str, object]]] = [
+        (r"/healthz", _Health, {"state": state})
+    ]
     if intake is not None:
         routes.append((rf"/{path}", _Telegram, {"intake": intake, "secret": secret}))
     return HTTPServer(tornado.web.Application(routes))

@@ -7,11 +7,10 @@ so the tests exercise the start-up path production runs. Updates come in through
 
 from __future__ import annotations
 
-from telegram.ext import Application
-
 from bot import tuning
 from bot.app import prepare_database
 from bot.intake import Intake, Poller
+from bot.runtime import App
 
 INTAKE_KEY = "cebot.intake"
 POLLER_KEY = "cebot.poller"
@@ -19,7 +18,7 @@ DRAIN_SECONDS = 10.0
 """At a clean stop, how long updates in hand may take to finish; the rest come again later."""
 
 
-async def start(app: Application) -> Intake:  # type: ignore[type-arg]
+async def start(app: App) -> Intake:
     """Database, Application and job queue started; returns the intake to feed updates to."""
     await prepare_database(app)
     await app.initialize()
@@ -32,7 +31,7 @@ async def start(app: Application) -> Intake:  # type: ignore[type-arg]
     return intake
 
 
-async def start_polling(app: Application, *, poll_timeout: int = 10) -> None:  # type: ignore[type-arg]
+async def start_polling(app: App, *, poll_timeout: int = 10) -> None:
     intake = await start(app)
     await app.bot.delete_webhook()  # getUpdates is refused while a webhook is set
     poller = Poller(intake, timeout=poll_timeout)
@@ -40,12 +39,12 @@ async def start_polling(app: Application, *, poll_timeout: int = 10) -> None:  #
     poller.start()
 
 
-def updates_in_hand(app: Application) -> int:  # type: ignore[type-arg]
+def updates_in_hand(app: App) -> int:
     intake = app.bot_data.get(INTAKE_KEY)
     return len(intake.in_hand) if isinstance(intake, Intake) else 0
 
 
-async def stop(app: Application, *, drain_seconds: float = DRAIN_SECONDS) -> None:  # type: ignore[type-arg]
+async def stop(app: App, *, drain_seconds: float = DRAIN_SECONDS) -> None:
     poller = app.bot_data.pop(POLLER_KEY, None)
     if isinstance(poller, Poller):
         await poller.stop()

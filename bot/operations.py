@@ -40,7 +40,7 @@ COMMANDS = frozenset({"backup", "restore", "keys"})
 ARCHIVE_GLOB = "cebot-*.tar.gz"
 
 
-def add_arguments(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     backup = commands.add_parser(
         "backup", help="archive the database and the file store (never the keys)"
     )

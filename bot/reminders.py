@@ -7,7 +7,7 @@ network error or a 5xx is worth a retry.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -15,13 +15,13 @@ from bot.i18n import Translator, pick_language
 from bot.keyboards import button, column
 from bot.links import callback_data
 from bot.retrying import OWN_POLICY
-from bot.runtime import LANGUAGE_KEY, Services
+from bot.runtime import LANGUAGE_KEY, App, Services
 from domain.model import OutboxMessage
 from scheduler import dispatch
 
 
 class TelegramSender:
-    def __init__(self, app: Any, services: Services) -> None:
+    def __init__(self, app: App, services: Services) -> None:
         self._app = app
         self._services = services
 
@@ -39,9 +39,11 @@ class TelegramSender:
         if message.button_key and data:
             markup = column([button(t(message.button_key), data)])
         # The outbox backs off and counts attempts itself: no quick network retries here.
-        own = {"rate_limit_args": OWN_POLICY} if self._app.bot.rate_limiter else {}
+        own = OWN_POLICY if self._app.bot.rate_limiter else None
         try:
-            await self._app.bot.send_message(chat_id, text, reply_markup=markup, **own)
+            await self._app.bot.send_message(
+                chat_id, text, reply_markup=markup, rate_limit_args=own
+            )
         except Forbidden as refused:
             raise dispatch.Blocked(str(refused)) from refused
         except RetryAfter as wait:

@@ -9,14 +9,15 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar, cast
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
 
 from bot.config import Settings
 from bot.i18n import Translator, pick_language
+from bot.retrying import RateLimitArgs
 from domain.clock import Clock
 from domain.model import Actor, ReviewerActor
 from domain.ports import BlobStore, PasswordHasher, UnitOfWork
@@ -29,7 +30,12 @@ from domain.services.sessions import (
     resolve_home,
 )
 
-Ctx = ContextTypes.DEFAULT_TYPE
+Ctx: TypeAlias = ContextTypes.DEFAULT_TYPE
+App: TypeAlias = Application[
+    ExtBot[RateLimitArgs], Ctx, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[Ctx]
+]
+"""The Application ``bot.app`` builds: python-telegram-bot's default context types, and a bot
+whose rate limiter, when it has one, is ``bot.retrying.RetryingRateLimiter``."""
 Who = TypeVar("Who")
 SERVICES_KEY = "cebot.services"
 LANGUAGE_KEY = "language"
@@ -65,8 +71,19 @@ class MemoryOnly(dict[str, Any]):
         return MemoryOnly()
 
 
+def application(context: Ctx) -> App:
+    """The Application a handler or a job runs in. python-telegram-bot types
+    ``CallbackContext.application`` with a type variable it never binds (and a bot without our
+    rate limiter), so nothing precise comes out of it but through this cast."""
+    return cast(App, context.application)
+
+
 def services(context: Ctx) -> Services:
-    found = context.application.bot_data[SERVICES_KEY]
+    return services_of(application(context))
+
+
+def services_of(app: App) -> Services:
+    found = app.bot_data[SERVICES_KEY]
     assert isinstance(found, Services)
     return found
 

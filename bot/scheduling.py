@@ -12,10 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import Any
 
 from bot.reminders import TelegramSender
-from bot.runtime import SERVICES_KEY, Services
+from bot.runtime import App, Ctx, Services, application, services, services_of
 from scheduler import gather
 from scheduler.dispatch import dispatch_due
 from scheduler.pacing import Pacer
@@ -34,19 +33,19 @@ def rules_of(services: Services) -> ReminderRules:
     return services.settings.reminders
 
 
-async def plan_job(context: Any) -> None:
-    svc: Services = context.application.bot_data[SERVICES_KEY]
+async def plan_job(context: Ctx) -> None:
+    svc = services(context)
     async with svc.uow() as uow:
         added = await gather.enqueue_due(uow, svc.clock, rules_of(svc))
     if added:
         log.info("reminders planned: %d new", added)
 
 
-async def dispatch_job(context: Any) -> None:
-    await _dispatch(context.application)
+async def dispatch_job(context: Ctx) -> None:
+    await _dispatch(application(context))
 
 
-def dispatch_soon(app: Any) -> None:
+def dispatch_soon(app: App) -> None:
     """Sends what is due now without waiting for the next tick: a reviewer's decision reaches
     the base within seconds. The outbox's claim keeps this and the regular job from sending
     one message twice; in the console and the tests it is the only dispatcher."""
@@ -56,13 +55,13 @@ def dispatch_soon(app: Any) -> None:
     task.add_done_callback(running.discard)
 
 
-def sending_now(app: Any) -> bool:
+def sending_now(app: App) -> bool:
     """Whether a dispatch started by ``dispatch_soon`` is still running (tests wait for it)."""
     return bool(app.bot_data.get(SENDING_NOW_KEY))
 
 
-async def _dispatch(app: Any) -> None:
-    svc: Services = app.bot_data[SERVICES_KEY]
+async def _dispatch(app: App) -> None:
+    svc = services_of(app)
     pacer = app.bot_data.setdefault(PACER_KEY, Pacer())
     report = await dispatch_due(
         svc.uow, svc.clock, TelegramSender(app, svc), pacer, lease=svc.settings.outbox_lease
@@ -73,7 +72,7 @@ async def _dispatch(app: Any) -> None:
         )
 
 
-def install_jobs(app: Any) -> None:
+def install_jobs(app: App) -> None:
     """Only ``cebot run`` schedules; the console and the tests drive the same functions."""
     queue = app.job_queue
     if queue is None:  # python-telegram-bot installed without the job-queue extra

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import CallbackAction
 from bot.handlers.base_fields import BASE_FIELD_TEXT
 from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
 from bot.keyboards import button, page_turns
-from bot.runtime import Ctx, acting, reply, tr
+from bot.runtime import App, Ctx, acting, reply, tr
 from domain.errors import NotFound
 from domain.services import admins
 from domain.services import audit as audit_service
@@ -174,7 +174,7 @@ async def command(update: Update, context: Ctx) -> None:
     await show(update, context)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(CommandHandler("audit", command))
     app.add_handler(CallbackQueryHandler(command, pattern=f"^{MENU_OPEN.encode('audit')}$"))
     app.add_handler(CallbackQueryHandler(turn_page, pattern=PAGE.pattern))

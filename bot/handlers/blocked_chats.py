@@ -10,9 +10,9 @@ import logging
 
 from telegram import ChatMember, Update
 from telegram.constants import ChatType
-from telegram.ext import Application, ChatMemberHandler
+from telegram.ext import ChatMemberHandler
 
-from bot.runtime import Ctx, services
+from bot.runtime import App, Ctx, services
 from domain.services import blocked_chats
 
 log = logging.getLogger("cebot.blocked_chats")
@@ -34,5 +34,5 @@ async def membership_changed(update: Update, context: Ctx) -> None:
             log.info("chat %s unblocked the bot", changed.chat.id)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -5,11 +5,10 @@ from __future__ import annotations
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -21,11 +20,14 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.i18n import N_
-from bot.runtime import Ctx, reply, tr
+from bot.runtime import App, Ctx, reply, tr
 
 # Conversations are tracked per user and chat, not per message: a button pressed in a
 # conversation belongs to that user's current step, which is what we want. PTB warns about it.
 warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+
+Handlers: TypeAlias = list[BaseHandler[Update, Ctx, object]]
+"""What a ConversationHandler takes as its entry points, one state's handlers or its fallbacks."""
 
 TIMEOUT = timedelta(minutes=30)
 """Long enough to find a document on a desk, short enough that a draft does not linger."""
@@ -55,7 +57,7 @@ def drop_other_drafts(context: Ctx, name: str) -> None:
             del context.user_data[key]
 
 
-def one_at_a_time(app: Application) -> None:  # type: ignore[type-arg]
+def one_at_a_time(app: App) -> None:
     """Starting a conversation drops the drafts of any other one.
 
     PTB hands an update to the first conversation that claims it, in the order they were added:
@@ -141,7 +143,7 @@ async def leave_for_command(update: Update, context: Ctx) -> int:
     return ConversationHandler.END
 
 
-def fallbacks() -> list[BaseHandler]:  # type: ignore[type-arg]
+def fallbacks() -> Handlers:
     return [
         CommandHandler("cancel", cancel),
         MessageHandler(filters.COMMAND, leave_for_command),
@@ -150,5 +152,5 @@ def fallbacks() -> list[BaseHandler]:  # type: ignore[type-arg]
     ]
 
 
-def timeout_handlers() -> dict[object, list[BaseHandler]]:  # type: ignore[type-arg]
+def timeout_handlers() -> dict[object, Handlers]:
     return {ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)]}

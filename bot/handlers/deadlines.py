@@ -11,14 +11,14 @@ from __future__ import annotations
 from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import BadCallbackData, CallbackAction
 from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
 from bot.keyboards import button
 from bot.links import callback_data
-from bot.runtime import Ctx, acting, current_home, guarded, reply, services, tr
+from bot.runtime import App, Ctx, acting, current_home, guarded, reply, services, tr
 from bot.scheduling import rules_of
 from domain.model import Deadline, DeadlineKind, ReviewerActor
 from domain.services import deadlines
@@ -182,7 +182,7 @@ def _back(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(t(N_("返回功能列表")), MENU_SHOW.encode())]])
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(CommandHandler("deadlines", command))
     app.add_handler(CallbackQueryHandler(command, pattern=f"^{HOME}$"))
     app.add_handler(CallbackQueryHandler(mute, pattern=MUTE.pattern))

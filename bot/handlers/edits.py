@@ -10,9 +10,9 @@ next message is what the bot reads.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, ApplicationHandlerStop, MessageHandler, filters
+from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 
-from bot.runtime import Ctx
+from bot.runtime import App, Ctx
 
 GROUP = -1
 """Before the default group, where conversations and commands live."""
@@ -22,5 +22,5 @@ async def ignore_edit(update: Update, context: Ctx) -> None:
     raise ApplicationHandlerStop
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(MessageHandler(filters.UpdateType.EDITED, ignore_edit), group=GROUP)

@@ -10,7 +10,6 @@ from enum import IntEnum
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -24,7 +23,7 @@ from bot.handlers import conversation
 from bot.handlers.menu import REVIEW_HOME
 from bot.i18n import N_
 from bot.keyboards import button, column
-from bot.runtime import Ctx, delete_user_message, reply, services, telegram_user_id, tr
+from bot.runtime import App, Ctx, delete_user_message, reply, services, telegram_user_id, tr
 from domain import validators
 from domain.errors import DomainError
 from domain.model import Base
@@ -187,7 +186,7 @@ async def logout(update: Update, context: Ctx) -> None:
     await reply(update, t(N_("您已退出登录。发送 /login 重新登录。")), edit=False)
 
 
-def build() -> ConversationHandler:  # type: ignore[type-arg]
+def build() -> ConversationHandler[Ctx]:
     text = filters.TEXT & ~filters.COMMAND
     return ConversationHandler(
         name="login",
@@ -204,7 +203,7 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(build())
     app.add_handler(CallbackQueryHandler(pick_base, pattern=PICK_BASE.pattern))
     app.add_handler(CommandHandler("base", switch_base))

@@ -7,7 +7,6 @@ from functools import partial
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -17,7 +16,7 @@ from telegram.ext import (
 from bot.callbacks import CallbackAction
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.keyboards import button, column, rows
-from bot.runtime import LANGUAGE_KEY, Ctx, current_home, reply, resolved, tr
+from bot.runtime import LANGUAGE_KEY, App, Ctx, current_home, reply, resolved, tr
 from domain.errors import NotPermitted
 from domain.model import Actor, ReviewerActor
 from domain.permissions import Permission
@@ -172,7 +171,7 @@ async def stale_button(update: Update, context: Ctx) -> None:
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))
     app.add_handler(CommandHandler("menu", show_menu))
@@ -181,7 +180,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(set_language, pattern=LANGUAGE_SET.pattern))
 
 
-def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
+def register_fallbacks(app: App) -> None:
     """Registered last in the default group: only what no feature claimed reaches these."""
     app.add_handler(MessageHandler(filters.TEXT | filters.COMMAND, unknown_text))
     app.add_handler(MessageHandler(~filters.StatusUpdate.ALL, unsupported))

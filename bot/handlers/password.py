@@ -10,7 +10,6 @@ from enum import IntEnum
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -23,7 +22,16 @@ from bot.errors import describe
 from bot.handlers import conversation
 from bot.i18n import N_
 from bot.keyboards import button, column
-from bot.runtime import Ctx, MemoryOnly, delete_user_message, reply, services, telegram_user_id, tr
+from bot.runtime import (
+    App,
+    Ctx,
+    MemoryOnly,
+    delete_user_message,
+    reply,
+    services,
+    telegram_user_id,
+    tr,
+)
 from domain.errors import Invalid
 from domain.services import auth
 from domain.services.sessions import current_session
@@ -158,7 +166,7 @@ async def _restart(update: Update, context: Ctx) -> State:
     return State.OLD
 
 
-def build() -> ConversationHandler:  # type: ignore[type-arg]
+def build() -> ConversationHandler[Ctx]:
     text = filters.TEXT & ~filters.COMMAND
     return ConversationHandler(
         name="password",
@@ -179,5 +187,5 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(build())

@@ -11,7 +11,6 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -25,7 +24,7 @@ from bot.handlers.base_fields import BASE_FIELD_TEXT, BASE_FIELD_TEXTS
 from bot.handlers.menu import MENU_OPEN, MENU_SHOW
 from bot.i18n import N_, Translator
 from bot.keyboards import button, rows
-from bot.runtime import Ctx, acting, reply, services, tr
+from bot.runtime import App, Ctx, acting, reply, services, tr
 from domain import validators
 from domain.errors import Invalid, NotFound
 from domain.model import Base
@@ -172,7 +171,7 @@ def _end(context: Ctx) -> int:
     return ConversationHandler.END
 
 
-def build() -> ConversationHandler:  # type: ignore[type-arg]
+def build() -> ConversationHandler[Ctx]:
     text = filters.TEXT & ~filters.COMMAND
     return ConversationHandler(
         name="profile",
@@ -195,7 +194,7 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(CommandHandler("profile", show))
     app.add_handler(CallbackQueryHandler(show, pattern=f"^{MENU_OPEN.encode('profile')}$"))
     app.add_handler(build())

@@ -14,7 +14,6 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -27,7 +26,7 @@ from bot.handlers import conversation
 from bot.handlers.base_fields import BASE_FIELD_TEXT, BASE_FIELD_TEXTS
 from bot.i18n import N_, Translator
 from bot.keyboards import button, column, rows
-from bot.runtime import Ctx, delete_user_message, reply, services, telegram_user_id, tr
+from bot.runtime import App, Ctx, delete_user_message, reply, services, telegram_user_id, tr
 from domain import validators
 from domain.errors import Invalid
 from domain.services import auth
@@ -308,7 +307,7 @@ async def abort(update: Update, context: Ctx) -> int:
     return await conversation.cancel(update, context)
 
 
-def build() -> ConversationHandler:  # type: ignore[type-arg]
+def build() -> ConversationHandler[Ctx]:
     text = filters.TEXT & ~filters.COMMAND
     return ConversationHandler(
         name="register",
@@ -335,5 +334,5 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(build())

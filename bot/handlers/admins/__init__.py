@@ -10,7 +10,6 @@ admins.manage, the admin and the role belonging to the actor's base).
 from __future__ import annotations
 
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -39,11 +38,12 @@ from bot.handlers.admins.callbacks import (
 from bot.handlers.admins.drafts import abort
 from bot.handlers.admins.listing import open_list
 from bot.handlers.menu import MENU_OPEN
+from bot.runtime import App, Ctx
 
 __all__ = ["build", "open_list", "register"]
 
 
-def build() -> ConversationHandler:  # type: ignore[type-arg]
+def build() -> ConversationHandler[Ctx]:
     text = filters.TEXT & ~filters.COMMAND
     return ConversationHandler(
         name="admins",
@@ -73,7 +73,7 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(build())
     app.add_handler(CommandHandler("admins", open_list))
     app.add_handler(CallbackQueryHandler(open_list, pattern=f"^{MENU_OPEN.encode('admins')}$"))

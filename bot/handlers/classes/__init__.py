@@ -10,7 +10,6 @@ their base.
 from __future__ import annotations
 
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -42,11 +41,12 @@ from bot.handlers.classes.callbacks import (
 from bot.handlers.classes.card import history_text
 from bot.handlers.classes.listing import show
 from bot.handlers.menu import MENU_OPEN
+from bot.runtime import App, Ctx
 
 __all__ = ["build", "history_text", "register", "show"]
 
 
-def build() -> ConversationHandler:  # type: ignore[type-arg]
+def build() -> ConversationHandler[Ctx]:
     return ConversationHandler(
         name="classes",
         persistent=True,
@@ -72,7 +72,7 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(build())
     app.add_handler(CommandHandler("classes", show))
     app.add_handler(CallbackQueryHandler(show, pattern=f"^{MENU_OPEN.encode('classes')}$"))

@@ -14,8 +14,6 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import (
-    Application,
-    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -30,7 +28,7 @@ from bot.handlers.review.buttons import OVERVIEW
 from bot.handlers.review.decisions import State, approve, ask_reason, typed_reason
 from bot.handlers.review.kinds import KINDS
 from bot.handlers.review.screens import command, download, from_menu, open_item, queue_page
-from bot.runtime import Ctx
+from bot.runtime import App, Ctx
 
 __all__ = ["build", "command", "register"]
 
@@ -59,9 +57,9 @@ def _leaving(callback: Handler) -> Callable[[Update, Ctx], Coroutine[Any, Any, i
     return leave
 
 
-def build() -> ConversationHandler:  # type: ignore[type-arg]
+def build() -> ConversationHandler[Ctx]:
     text = filters.TEXT & ~filters.COMMAND
-    leaving: list[BaseHandler] = [  # type: ignore[type-arg]
+    leaving: conversation.Handlers = [
         CallbackQueryHandler(_leaving(callback), pattern=action.pattern)
         for action, callback in _navigation()
     ]
@@ -82,7 +80,7 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(build())
     app.add_handler(CommandHandler("review", command))
     app.add_handler(CallbackQueryHandler(from_menu, pattern=f"^{REVIEW_HOME}$"))

@@ -19,7 +19,7 @@ from bot.handlers.review.kinds import BY_KEY
 from bot.handlers.review.screens import View, command
 from bot.i18n import N_
 from bot.keyboards import button, column
-from bot.runtime import Ctx, reply, services, tr
+from bot.runtime import Ctx, application, reply, services, tr
 from bot.scheduling import dispatch_soon
 from domain.errors import InvalidTransition, NotFound, NotPermitted
 from domain.services import review
@@ -118,4 +118,4 @@ async def tell_decided(update: Update, context: Ctx, view: View, decision: revie
         )
     back = column([button(t(N_("返回队列")), view.buttons.queue.encode(0))])
     await reply(update, text, back, edit=False)
-    dispatch_soon(context.application)
+    dispatch_soon(application(context))

@@ -10,7 +10,6 @@ belongs to the actor's base.
 from __future__ import annotations
 
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -35,11 +34,12 @@ from bot.handlers.roles.callbacks import (
     TOGGLE,
     State,
 )
+from bot.runtime import App, Ctx
 
 __all__ = ["build", "register"]
 
 
-def build() -> ConversationHandler:  # type: ignore[type-arg]
+def build() -> ConversationHandler[Ctx]:
     text = filters.TEXT & ~filters.COMMAND
     return ConversationHandler(
         name="roles",
@@ -70,6 +70,6 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(build())
     app.add_handler(CallbackQueryHandler(permissions.stale_button, pattern=ANY_ROLE_BUTTON))

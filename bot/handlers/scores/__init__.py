@@ -9,11 +9,8 @@ conversation states and draft. Here they are wired into python-telegram-bot.
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
 from telegram.ext import (
-    Application,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -47,13 +44,14 @@ from bot.handlers.scores.callbacks import (
 )
 from bot.handlers.scores.render import attachment_name
 from bot.handlers.scores.sheet import show
+from bot.runtime import App, Ctx
 
 __all__ = ["attachment_name", "build", "register", "show"]
 
 
-def build() -> ConversationHandler:  # type: ignore[type-arg]
+def build() -> ConversationHandler[Ctx]:
     text = filters.TEXT & ~filters.COMMAND
-    to_sheet: BaseHandler[Update, Any, Any] = CallbackQueryHandler(
+    to_sheet: BaseHandler[Update, Ctx, object] = CallbackQueryHandler(
         sheet.leave_to_sheet, pattern=SHEET.pattern
     )
     return ConversationHandler(
@@ -91,7 +89,7 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(build())
     app.add_handler(CommandHandler("scores", show))
     app.add_handler(CallbackQueryHandler(show, pattern=f"^{MENU_OPEN.encode('scores')}$"))

@@ -9,13 +9,11 @@ draft. Here they are wired into python-telegram-bot.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import Update
 from telegram.ext import (
-    Application,
-    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -52,14 +50,14 @@ from bot.handlers.submissions.callbacks import (
     State,
 )
 from bot.handlers.submissions.materials import show_materials
-from bot.runtime import Ctx
+from bot.runtime import App, Ctx
 
 __all__ = ["build", "register", "show_materials", "show_plan", "show_summary"]
 
-Handlers = list[BaseHandler[Update, Any, Any]]
 
-
-def _leaving(screen: Callable[[Update, Ctx], Awaitable[None]]) -> Callable[[Update, Ctx], Any]:
+def _leaving(
+    screen: Callable[[Update, Ctx], Awaitable[None]],
+) -> Callable[[Update, Ctx], Coroutine[Any, Any, int]]:
     """取消 or a screen's button while a step waits: the step is abandoned, the screen opens."""
 
     async def leave(update: Update, context: Ctx) -> int:
@@ -70,13 +68,15 @@ def _leaving(screen: Callable[[Update, Ctx], Awaitable[None]]) -> Callable[[Upda
     return leave
 
 
-def build() -> ConversationHandler:  # type: ignore[type-arg]
-    screens: Handlers = [
+def build() -> ConversationHandler[Ctx]:
+    screens: conversation.Handlers = [
         CallbackQueryHandler(_leaving(annual.on_overview), pattern=OVERVIEW.pattern),
         CallbackQueryHandler(_leaving(materials.on_material), pattern=MATERIAL.pattern),
         CallbackQueryHandler(_leaving(materials.on_material_list), pattern=MLIST.pattern),
     ]
-    done: Handlers = [CallbackQueryHandler(material_steps.on_done, pattern=DONE.pattern)]
+    done: conversation.Handlers = [
+        CallbackQueryHandler(material_steps.on_done, pattern=DONE.pattern)
+    ]
     document, text = filters.Document.ALL, filters.TEXT & ~filters.COMMAND
     steps = material_steps
     kind = MKIND.pattern
@@ -108,7 +108,7 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(build())
     app.add_handler(CommandHandler("plan", show_plan))
     app.add_handler(CommandHandler("summary", show_summary))
