@@ -227,7 +227,7 @@ async def hand_over_super(
         user,
         password,
         field="password",
-        wrong=N_("密码不正确，未移交超级管理员。"),
+        wrong=N_("密码不正确，未移交超级管理员。还可尝试 {remaining} 次。"),
     )
     if await uow.bases.get_for_update(actor.base_id) is None:
         raise NotFound()
