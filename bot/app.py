@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
 
 from bot import errors
+from bot.answering import AnsweringBot
 from bot.bootstrap import Overrides, Root
 from bot.config import Settings
 from bot.handlers import (
@@ -82,18 +84,24 @@ def application_on(root: Root, *, closes_root: bool = False) -> Application:  # 
         if closes_root:
             await root.aclose()
 
+    # The bot is built here rather than by the builder: ours notes the button presses it
+    # answers (bot/answering.py). Its requests are the builder's defaults.
+    bot = AnsweringBot(
+        token=overrides.token or root.settings.require_token(),
+        base_url=f"{api_root}/bot",
+        base_file_url=f"{api_root}/file/bot",
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        rate_limiter=RetryingRateLimiter(max_retries=3) if overrides.rate_limiter else None,
+    )
     builder = (
         ApplicationBuilder()
-        .token(overrides.token or root.settings.require_token())
-        .base_url(f"{api_root}/bot")
-        .base_file_url(f"{api_root}/file/bot")
+        .bot(bot)
         .persistence(persistence)
         .concurrent_updates(processor)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
-    if overrides.rate_limiter:
-        builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))
     app = builder.build()
     processor.after_update = app.update_persistence  # written after every update, not every minute
     app.bot_data[SERVICES_KEY] = root.services

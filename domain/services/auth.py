@@ -236,8 +236,7 @@ async def change_password(
     await confirm_password(uow, hasher, clock, user, old_password, policy=login_policy)
     if new_password != new_password_again:
         raise Invalid("password_again", N_("两次输入的新密码不一致，请重新输入新密码。"))
-    if new_password == old_password:
-        raise Invalid("password", N_("新密码不能与原密码相同。"))
+    ensure_new_password_differs(old_password, new_password)
     check_password_policy(
         new_password, id_number=user.id_number, mobile=user.mobile, name=user.name
     )
@@ -328,11 +327,26 @@ def _unknown_account(recent: int, now: datetime, policy: LoginPolicy) -> DomainE
     return recorded(AuthenticationFailed(remaining=policy.max_failures - failures))
 
 
+def ensure_new_password_differs(old_password: str, new_password: str) -> None:
+    """A new password equal to the old one changes nothing: refused."""
+    if new_password == old_password:
+        raise Invalid("password", N_("新密码不能与原密码相同。"))
+
+
 async def check_new_password(
-    uow: UnitOfWork, clock: Clock, *, telegram_user_id: int, password: str, policy: SessionPolicy
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    telegram_user_id: int,
+    password: str,
+    policy: SessionPolicy,
+    old_password: str | None = None,
 ) -> None:
-    """The policy, checked when the new password is first typed rather than after the repeat."""
+    """The new password checked as soon as it is first typed rather than after the repeat:
+    different from the old one (when the caller holds it) and within the policy."""
     _session, user = await current_session(uow, clock, telegram_user_id, policy)
+    if old_password is not None:
+        ensure_new_password_differs(old_password, password)
     check_password_policy(password, id_number=user.id_number, mobile=user.mobile, name=user.name)
 
 
