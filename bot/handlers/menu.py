@@ -14,6 +14,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.answering import answer_if_open
 from bot.callbacks import CallbackAction
 from bot.errors import describe
 from bot.i18n import LANGUAGES, N_, Translator
@@ -229,12 +230,11 @@ async def unsupported(update: Update, context: Ctx) -> None:
 
 
 async def stale_button(update: Update, context: Ctx) -> None:
-    """A button no handler claims (an old keyboard, forged data): refused politely."""
+    """A button no handler claims (an old keyboard, forged data): refused politely, unless a
+    handler of another group already answered it."""
     assert update.callback_query is not None
     t = tr(update, context)
-    await update.callback_query.answer(
-        t(N_("这个按钮已失效，请重新打开菜单：/menu")), show_alert=True
-    )
+    await answer_if_open(update, t(N_("这个按钮已失效，请重新打开菜单：/menu")), show_alert=True)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

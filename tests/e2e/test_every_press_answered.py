@@ -16,7 +16,12 @@ from typing import Any
 
 from hypothesis import HealthCheck, find, settings
 from hypothesis import strategies as st
-from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    ConversationHandler,
+)
 
 from bot.runtime import SERVICES_KEY, Services
 from tests.e2e.chat import Person
@@ -159,3 +164,26 @@ async def test_each_menu_button_and_the_next_screen_s_are_answered_once(stack: S
             await boss.say("/menu")
             await boss.press(label)
     assert [w for w in wrong if w] == []
+
+
+async def test_a_press_no_handler_answered_is_answered_after_it(stack: Stack) -> None:
+    """The mechanism itself: a handler that only edits, and one that answers with a pop-up and
+    then fails; each press gets exactly one answer, and the pop-up is the one kept."""
+
+    async def silent(update: Any, context: Any) -> None:
+        await update.callback_query.edit_message_text("edited, not answered")
+        raise ApplicationHandlerStop  # no other group: nothing else would answer
+
+    async def answers_then_fails(update: Any, context: Any) -> None:
+        await update.callback_query.answer("a pop-up", show_alert=True)
+        raise RuntimeError("after the answer (injected)")
+
+    stack.app.add_handler(CallbackQueryHandler(silent, pattern="^t:silent$"), group=-9)
+    stack.app.add_handler(CallbackQueryHandler(answers_then_fails, pattern="^t:fails$"), group=-9)
+    person = admin(stack, user_id=4005)
+    await person.say("/start")
+    assert await press(stack, person, "t:silent") == ""
+    assert person.user.callback_answers[-1].text is None
+    assert await press(stack, person, "t:fails") == ""
+    assert person.user.callback_answers[-1].text == "a pop-up"
+    assert "抱歉" in person.last_text()
