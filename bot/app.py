@@ -11,8 +11,10 @@ from typing import cast
 
 from telegram import BotCommand
 from telegram.ext import ApplicationBuilder
+from telegram.request import HTTPXRequest
 
 from bot import errors
+from bot.answering import AnsweringBot
 from bot.bootstrap import Overrides, Root
 from bot.config import Settings
 from bot.handlers import (
@@ -84,24 +86,26 @@ def application_on(root: Root, *, closes_root: bool = False) -> App:
         if closes_root:
             await root.aclose()
 
+    # The bot is built here rather than by the builder: ours notes the button presses it
+    # answers (bot/answering.py). Its requests are the builder's defaults.
+    bot = AnsweringBot(
+        token=overrides.token or root.settings.require_token(),
+        base_url=f"{api_root}/bot",
+        base_file_url=f"{api_root}/file/bot",
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        rate_limiter=RetryingRateLimiter(max_retries=3) if overrides.rate_limiter else None,
+    )
     builder = (
         ApplicationBuilder()
-        .token(overrides.token or root.settings.require_token())
-        .base_url(f"{api_root}/bot")
-        .base_file_url(f"{api_root}/file/bot")
+        .bot(bot)
         .persistence(persistence)
         .concurrent_updates(processor)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
-    app: App
-    if overrides.rate_limiter:
-        app = builder.rate_limiter(RetryingRateLimiter(max_retries=3)).build()
-    else:
-        # python-telegram-bot types a bot without a rate limiter ExtBot[None]: it takes no
-        # rate_limit_args at all. App admits ours, which the one caller passing them
-        # (bot.reminders) sends only when the bot has a rate limiter.
-        app = cast(App, builder.build())
+    # Application is invariant in its bot's type: App names the ExtBot our AnsweringBot extends.
+    app = cast(App, builder.build())
     processor.after_update = app.update_persistence  # written after every update, not every minute
     app.bot_data[SERVICES_KEY] = root.services
     install_handlers(app)

@@ -6,12 +6,12 @@ message. Anything else is logged with the update's context and answered with an 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.answering import answer_if_open
 from bot.callbacks import BadCallbackData
 from bot.i18n import N_, Translator
 from bot.runtime import Ctx, tr
@@ -73,9 +73,7 @@ def describe(error: DomainError, t: Translator) -> str:
 
 async def _tell(update: Update, text: str) -> None:
     try:
-        if update.callback_query is not None:
-            with contextlib.suppress(TelegramError):
-                await update.callback_query.answer()
+        await answer_if_open(update)
         if update.effective_chat is not None:
             await update.effective_chat.send_message(text)
     except TelegramError as exc:

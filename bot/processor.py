@@ -14,6 +14,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.answering import answer_if_open, tracking
 from bot.logs import update_context
 
 
@@ -29,7 +30,9 @@ def chat_key(update: object) -> int | None:
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Serialises per chat; ``after_update`` runs after each update (we persist promptly there)."""
+    """Serialises per chat; ``after_update`` runs after each update (we persist promptly there).
+
+    A button press its handlers left unanswered is answered here (``bot.answering``)."""
 
     def __init__(
         self,
@@ -44,13 +47,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         # Each update runs in a task of its own, so the ids set here reach every log line of
         # this update (and of tasks it starts, which copy the context) and of no other.
-        with update_context(update):
+        with update_context(update), tracking():
             await self._process_in_order(update, coroutine)
 
     async def _process_in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
         if key is None:
             await coroutine
+            await answer_if_open(update)
             await self._after()
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
@@ -58,6 +62,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         try:
             async with lock:
                 await coroutine
+                await answer_if_open(update)
                 await self._after()
         finally:
             self._waiters[key] -= 1

@@ -54,9 +54,19 @@ class SessionExpired(NotLoggedIn):
 
 
 class AuthenticationFailed(DomainError):
-    """Same message for an unknown ID-card number and a wrong password, on purpose."""
+    """Same message for an unknown ID-card number and a wrong password, on purpose; with how
+    many tries remain before the lock-out when the service says so."""
 
     default_key = N_("身份证号码或密码不正确。")
+
+    def __init__(self, remaining: int | None = None) -> None:
+        self.remaining = remaining
+        if remaining is None:
+            super().__init__(None)
+        else:
+            super().__init__(
+                N_("身份证号码或密码不正确，还可尝试 {remaining} 次。"), remaining=remaining
+            )
 
 
 class AccountLocked(DomainError):

@@ -62,6 +62,23 @@ class UserRepository(Protocol):
         ...
 
     async def update(self, user: User) -> None: ...
+    async def count_failed_login(
+        self, user_id: int, *, now: datetime, limit: int, lock_until: datetime
+    ) -> FailedLogin:
+        """One more wrong password, counted by the database in one statement (exact when several
+        arrive at once); the ``limit``-th locks the account until ``lock_until`` and resets the
+        count. An account already locked at ``now`` is not counted: its lock is returned."""
+        ...
+
+
+class FailedLogin(NamedTuple):
+    """What one wrong password did to the account's count."""
+
+    failures: int
+    """Wrong passwords in a row, this one included (``limit`` when the account is locked)."""
+    locked_until: datetime | None
+    locked_now: bool
+    """This wrong password locked the account (an audit entry is due)."""
 
 
 class RoleRepository(Protocol):

@@ -25,7 +25,7 @@ from bot.i18n import N_
 from bot.keyboards import button, column
 from bot.runtime import App, Ctx, delete_user_message, reply, services, telegram_user_id, tr
 from domain import validators
-from domain.errors import DomainError
+from domain.errors import AccountLocked, DomainError, Throttled
 from domain.model import Base
 from domain.services import auth
 
@@ -95,9 +95,11 @@ async def typed_password(update: Update, context: Ctx) -> int:
             )
     except DomainError as refused:
         # The attempt is over either way: start again from the account, not a second password.
-        await reply(
-            update, describe(refused, t) + "\n" + t(N_("请发送 /login 重新登录。")), edit=False
-        )
+        # A lock-out or a throttle says when to come back; "log in again" would contradict it.
+        text = describe(refused, t)
+        if not isinstance(refused, AccountLocked | Throttled):
+            text += "\n" + t(N_("请发送 /login 重新登录。"))
+        await reply(update, text, edit=False)
         return ConversationHandler.END
     await _welcome(update, context, outcome)
     return ConversationHandler.END

@@ -13,13 +13,28 @@ from telegram.ext import (
     filters,
 )
 
+from bot.answering import answer_if_open
 from bot.callbacks import CallbackAction
+from bot.errors import describe
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.keyboards import button, column, rows
-from bot.runtime import LANGUAGE_KEY, App, Ctx, current_home, reply, resolved, tr
+from bot.runtime import (
+    LANGUAGE_KEY,
+    App,
+    Ctx,
+    current_home,
+    reply,
+    resolved,
+    services,
+    telegram_user_id,
+    tr,
+)
+from domain.commands import Standing, commands_for
 from domain.errors import NotPermitted
 from domain.model import Actor, ReviewerActor
 from domain.permissions import Permission
+from domain.ports import UnitOfWork
+from domain.services.sessions import PasswordChangeRequired, standing
 
 MENU_OPEN = CallbackAction("menu:open", words=1)
 MENU_SHOW = CallbackAction("menu")
@@ -52,19 +67,40 @@ WELCOME = N_(
     "已注册的基地管理员请发送 /login 登录；新基地请发送 /register 注册。\n"
     "发送 /help 查看全部命令。"
 )
-HELP = N_(
-    "可用命令：\n"
-    "/login 登录（身份证号码 + 密码）\n"
-    "/register 注册继续教育基地\n"
-    "/menu 功能列表\n"
-    "/deadlines 截止日期与提醒\n"
-    "/review 待审核事项（主管部门审核员）\n"
-    "/password 修改密码\n"
-    "/logout 退出登录\n"
-    "/language 切换语言\n"
-    "/cancel 取消当前操作\n\n"
-    "为保护个人信息，含密码或身份证号码的消息会在读取后立即从聊天中删除。"
-)
+HELP_HEADING = N_("可用命令：")
+HELP_PRIVACY = N_("为保护个人信息，含密码或身份证号码的消息会在读取后立即从聊天中删除。")
+COMMAND_LABELS: dict[str, str] = {
+    "login": N_("登录（身份证号码 + 密码）"),
+    "register": N_("注册继续教育基地"),
+    "menu": N_("功能列表"),
+    "profile": N_("继续教育机构信息管理"),
+    "admins": N_("权限管理"),
+    "roles": N_("角色管理"),
+    "classes": N_("培训班管理"),
+    "scores": N_("学员成绩管理"),
+    "plan": N_("年度培训计划"),
+    "summary": N_("年度工作总结"),
+    "materials": N_("年度工作材料报送"),
+    "audit": N_("操作记录"),
+    "review": N_("待审核事项"),
+    "deadlines": N_("截止日期与提醒"),
+    "base": N_("切换管理的基地"),
+    "password": N_("修改密码"),
+    "logout": N_("退出登录"),
+    "language": N_("切换语言"),
+    "help": N_("帮助"),
+    "cancel": N_("取消当前操作"),
+}
+"""What /help says of each command ``domain.commands`` may allow."""
+
+
+def help_text(standing: Standing, t: Translator) -> str:
+    """Exactly the commands this person may use now, one a line."""
+    lines = [t(HELP_HEADING)]
+    lines += [f"/{command} {t(COMMAND_LABELS[command])}" for command in commands_for(standing)]
+    return "\n".join(lines) + "\n\n" + t(HELP_PRIVACY)
+
+
 HINT = N_("我没有理解这条消息。请使用下方命令或按钮操作，发送 /help 查看全部命令。")
 UNSUPPORTED = N_("暂不支持这种类型的消息。请发送文字或使用按钮，发送 /help 查看全部命令。")
 
@@ -113,7 +149,12 @@ def reviewer_menu(reviewer: ReviewerActor, t: Translator) -> tuple[str, InlineKe
 
 
 async def show_menu(update: Update, context: Ctx) -> None:
-    """/menu or the 功能列表 button: the function list by permission, or the reviewer's."""
+    """/menu or the 功能列表 button: the function list by permission, or the reviewer's.
+
+    A press is answered first, so the phone's spinner stops before the list is read.
+    """
+    if update.callback_query is not None:
+        await update.callback_query.answer()
     t = tr(update, context)
     home = await resolved(context, partial(current_home, update, context))
     if isinstance(home, ReviewerActor):
@@ -122,16 +163,42 @@ async def show_menu(update: Update, context: Ctx) -> None:
     await reply(update, menu_text(home, t), menu_keyboard(home, t))
 
 
+async def where_one_stands(update: Update, context: Ctx) -> Standing:
+    """The person's standing, read without queueing behind a writer (see ``resolved``)."""
+    svc = services(context)
+
+    async def guard(uow: UnitOfWork) -> Standing:
+        return await standing(uow, svc.clock, telegram_user_id(update), svc.session_policy)
+
+    return await resolved(context, guard)
+
+
 async def start(update: Update, context: Ctx) -> None:
-    """/start: greeting and the way in."""
+    """/start: the function list when logged in; otherwise the greeting and the way in."""
     t = tr(update, context)
-    await reply(update, t(WELCOME))
+    found = await where_one_stands(update, context)
+    notice = describe(found.notice, t) + "\n\n" if found.notice is not None else ""
+    if isinstance(found.home, ReviewerActor):
+        text, keyboard = reviewer_menu(found.home, t)
+        await reply(update, notice + text, keyboard, edit=False)
+    elif isinstance(found.home, Actor):
+        await reply(
+            update, notice + menu_text(found.home, t), menu_keyboard(found.home, t), edit=False
+        )
+    elif found.must_change_password:
+        await reply(update, notice + t(PasswordChangeRequired.default_key), edit=False)
+    elif found.base_choice_required:
+        await reply(update, notice + t(N_("请发送 /base 选择要管理的继续教育基地。")), edit=False)
+    else:
+        await reply(update, notice + t(WELCOME), edit=False)
 
 
 async def help_command(update: Update, context: Ctx) -> None:
-    """/help: every command in one message."""
+    """/help: the commands this person may use now (``domain.commands``), in one message."""
     t = tr(update, context)
-    await reply(update, t(HELP))
+    found = await where_one_stands(update, context)
+    notice = describe(found.notice, t) + "\n\n" if found.notice is not None else ""
+    await reply(update, notice + help_text(found, t), edit=False)
 
 
 async def choose_language(update: Update, context: Ctx) -> None:
@@ -163,12 +230,11 @@ async def unsupported(update: Update, context: Ctx) -> None:
 
 
 async def stale_button(update: Update, context: Ctx) -> None:
-    """A button no handler claims (an old keyboard, forged data): refused politely."""
+    """A button no handler claims (an old keyboard, forged data): refused politely, unless a
+    handler of another group already answered it."""
     assert update.callback_query is not None
     t = tr(update, context)
-    await update.callback_query.answer(
-        t(N_("这个按钮已失效，请重新打开菜单：/menu")), show_alert=True
-    )
+    await answer_if_open(update, t(N_("这个按钮已失效，请重新打开菜单：/menu")), show_alert=True)
 
 
 def register(app: App) -> None:

@@ -32,7 +32,7 @@ from bot.runtime import (
     telegram_user_id,
     tr,
 )
-from domain.errors import Invalid
+from domain.errors import AccountLocked, Invalid
 from domain.services import auth
 from domain.services.sessions import current_session
 
@@ -73,21 +73,24 @@ async def begin(update: Update, context: Ctx) -> State:
     return State.OLD
 
 
-async def typed_old(update: Update, context: Ctx) -> State:
+async def typed_old(update: Update, context: Ctx) -> int:
     """OLD: checked at once, so a typo is caught before the new password is chosen."""
     assert update.message is not None and update.message.text is not None
     old = update.message.text
     await delete_user_message(update)
     svc = services(context)
-    async with svc.uow() as uow:
-        await auth.verify_old_password(
-            uow,
-            svc.hasher,
-            svc.clock,
-            telegram_user_id=telegram_user_id(update),
-            password=old,
-            policy=svc.session_policy,
-        )
+    try:
+        async with svc.uow() as uow:
+            await auth.verify_old_password(
+                uow,
+                svc.hasher,
+                svc.clock,
+                telegram_user_id=telegram_user_id(update),
+                password=old,
+                policy=svc.session_policy,
+            )
+    except AccountLocked as locked:
+        return await _locked_out(update, context, locked)
     _secrets(context)["old"] = old
     await reply(update, tr(update, context)(ASK_NEW), edit=False)
     return State.NEW
@@ -109,6 +112,7 @@ async def typed_new(update: Update, context: Ctx) -> State:
             telegram_user_id=telegram_user_id(update),
             password=new,
             policy=svc.session_policy,
+            old_password=held["old"],
         )
     held["new"] = new
     await reply(update, tr(update, context)(ASK_AGAIN), edit=False)
@@ -138,6 +142,8 @@ async def typed_again(update: Update, context: Ctx) -> int:
                 new_password_again=again,
                 policy=svc.session_policy,
             )
+    except AccountLocked as locked:
+        return await _locked_out(update, context, locked)
     except Invalid as refused:
         held.pop("new", None)
         if refused.field == "old_password":
@@ -154,6 +160,16 @@ async def typed_again(update: Update, context: Ctx) -> int:
         column([button(t(N_("打开功能列表")), "menu")]),
         edit=False,
     )
+    return ConversationHandler.END
+
+
+async def _locked_out(update: Update, context: Ctx, locked: AccountLocked) -> int:
+    """The last try locked the account and ended every session: the form is over, and the
+    person is told when to come back rather than to log in now."""
+    assert context.user_data is not None
+    context.user_data.pop(SECRET_KEY, None)
+    t = tr(update, context)
+    await reply(update, describe(locked, t) + "\n" + t(N_("您的所有登录已退出。")), edit=False)
     return ConversationHandler.END
 
 

@@ -9,7 +9,7 @@ from domain import validators
 from domain.clock import Clock
 from domain.errors import Conflict, Invalid, NotFound, NotPermitted
 from domain.messages import N_
-from domain.model import Actor, Membership, Role, SessionEnd, User
+from domain.model import Actor, Membership, Role, User
 from domain.passwords import check_password_policy
 from domain.permissions import Permission
 from domain.ports import PasswordHasher, UnitOfWork
@@ -164,15 +164,17 @@ async def add_existing_admin(
 
 
 async def remove_admin(uow: UnitOfWork, clock: Clock, actor: Actor, membership_id: int) -> None:
-    """Never the super admin, never oneself; their sessions on this base end at once."""
+    """Never the super admin, never oneself.
+
+    The person's session on this base ends at their next action, which the guard refuses with
+    a message naming the base (``domain.services.sessions``): logged out if this was their only
+    base, otherwise still logged in to choose another with /base.
+    """
     require(actor, Permission.ADMINS_MANAGE)
     membership = await _own_membership(uow, actor, membership_id)
     _ensure_removable(actor, membership)
     user = await uow.users.get(membership.user_id)
     await uow.memberships.delete(membership_id)
-    await uow.sessions.end_for_membership(
-        membership.user_id, actor.base_id, clock.now(), SessionEnd.MEMBERSHIP_REMOVED
-    )
     await audit.record_by(uow, clock, actor, "admin.remove", user.name if user else "")
 
 
@@ -227,7 +229,7 @@ async def hand_over_super(
         user,
         password,
         field="password",
-        wrong=N_("密码不正确，未移交超级管理员。"),
+        wrong=N_("密码不正确，未移交超级管理员。还可尝试 {remaining} 次。"),
     )
     if await uow.bases.get_for_update(actor.base_id) is None:
         raise NotFound()

@@ -11,6 +11,7 @@ from domain.errors import (
     AccountLocked,
     AuthenticationFailed,
     Conflict,
+    DomainError,
     Invalid,
     NotFound,
     NotLoggedIn,
@@ -20,7 +21,7 @@ from domain.errors import (
 from domain.messages import N_
 from domain.model import Base, LoginSession, Membership, SessionEnd, User
 from domain.passwords import check_password_policy
-from domain.ports import PasswordHasher, UnitOfWork
+from domain.ports import FailedLogin, PasswordHasher, UnitOfWork
 from domain.services import audit
 from domain.services.profile import parse_base_field
 from domain.services.sessions import SessionPolicy, current_session
@@ -168,17 +169,17 @@ async def login(
     if user is None:
         await hasher.verify_decoy(password)
         await _fail(uow, telegram_user_id, now)
-        raise recorded(AuthenticationFailed())
+        raise recorded(_unknown_account(recent, now, policy))
     if user.is_locked(now):
         await hasher.verify_decoy(password)
         assert user.locked_until is not None
         raise AccountLocked(user.locked_until)
     if not await hasher.verify(password, user.password_hash):
-        locked_until = await _count_wrong_password(uow, clock, user, policy)
+        counted = await _count_wrong_password(uow, clock, user, policy)
         await _fail(uow, telegram_user_id, now)
-        if locked_until is not None:
-            raise recorded(AccountLocked(locked_until))
-        raise recorded(AuthenticationFailed())
+        if counted.locked_until is not None:
+            raise recorded(AccountLocked(counted.locked_until))
+        raise recorded(AuthenticationFailed(remaining=policy.max_failures - counted.failures))
     user.failed_logins = 0
     user.locked_until = None
     if hasher.needs_rehash(user.password_hash):
@@ -235,8 +236,7 @@ async def change_password(
     await confirm_password(uow, hasher, clock, user, old_password, policy=login_policy)
     if new_password != new_password_again:
         raise Invalid("password_again", N_("两次输入的新密码不一致，请重新输入新密码。"))
-    if new_password == old_password:
-        raise Invalid("password", N_("新密码不能与原密码相同。"))
+    ensure_new_password_differs(old_password, new_password)
     check_password_policy(
         new_password, id_number=user.id_number, mobile=user.mobile, name=user.name
     )
@@ -281,41 +281,72 @@ async def confirm_password(
     *,
     policy: LoginPolicy = LoginPolicy(),
     field: str = "old_password",
-    wrong: str = N_("原密码不正确。"),
+    wrong: str = N_("原密码不正确，还可尝试 {remaining} 次。"),
 ) -> None:
     """A logged-in person proving it is still them (password change, hand-over).
 
     Wrong answers count towards the lock-out too, so an unattended phone is no way in; on
-    lock-out every session of the person ends, this one included.
+    lock-out every session of the person ends, this one included. The refusal carries how many
+    tries remain (``remaining``) for ``wrong`` to say.
     """
     if await hasher.verify(password, user.password_hash):
         return
-    locked_until = await _count_wrong_password(uow, clock, user, policy)
-    if locked_until is not None:
+    counted = await _count_wrong_password(uow, clock, user, policy)
+    if counted.locked_until is not None:
         await uow.sessions.end_all_for_user(user.id or 0, clock.now(), SessionEnd.LOCKED)
-        raise recorded(AccountLocked(locked_until))
-    raise recorded(Invalid(field, wrong))
+        raise recorded(AccountLocked(counted.locked_until))
+    raise recorded(Invalid(field, wrong, remaining=policy.max_failures - counted.failures))
 
 
 async def _count_wrong_password(
     uow: UnitOfWork, clock: Clock, user: User, policy: LoginPolicy
-) -> datetime | None:
-    """One more failure on the account; returns the lock's end when this one locks it."""
-    user.failed_logins += 1
-    locked_until = None
-    if user.failed_logins >= policy.max_failures:
-        user.failed_logins = 0
-        user.locked_until = locked_until = clock.now() + policy.lock_for
+) -> FailedLogin:
+    """One more failure on the account, counted by the database in one statement, so wrong
+    passwords typed at once from several chats all count; the one that locks is audited."""
+    now = clock.now()
+    counted = await uow.users.count_failed_login(
+        user.id or 0, now=now, limit=policy.max_failures, lock_until=now + policy.lock_for
+    )
+    user.failed_logins = 0 if counted.locked_until is not None else counted.failures
+    user.locked_until = counted.locked_until
+    if counted.locked_now:
         await audit.record(uow, clock, action="user.locked", base_id=None, actor_user_id=user.id)
-    await uow.users.update(user)
-    return locked_until
+    return counted
+
+
+def _unknown_account(recent: int, now: datetime, policy: LoginPolicy) -> DomainError:
+    """The answer to an ID-card number nobody registered, shaped like a real account's.
+
+    An account counts down its own tries; an unknown one has none, so the count shown is this
+    Telegram user's failures in the window, on the same scale: the same person guessing one
+    number sees 4, 3, 2, 1 and a lock, as they would on a real account.
+    """
+    failures = recent % policy.max_failures + 1
+    if failures >= policy.max_failures:
+        return recorded(AccountLocked(now + policy.lock_for))
+    return recorded(AuthenticationFailed(remaining=policy.max_failures - failures))
+
+
+def ensure_new_password_differs(old_password: str, new_password: str) -> None:
+    """A new password equal to the old one changes nothing: refused."""
+    if new_password == old_password:
+        raise Invalid("password", N_("新密码不能与原密码相同。"))
 
 
 async def check_new_password(
-    uow: UnitOfWork, clock: Clock, *, telegram_user_id: int, password: str, policy: SessionPolicy
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    telegram_user_id: int,
+    password: str,
+    policy: SessionPolicy,
+    old_password: str | None = None,
 ) -> None:
-    """The policy, checked when the new password is first typed rather than after the repeat."""
+    """The new password checked as soon as it is first typed rather than after the repeat:
+    different from the old one (when the caller holds it) and within the policy."""
     _session, user = await current_session(uow, clock, telegram_user_id, policy)
+    if old_password is not None:
+        ensure_new_password_differs(old_password, password)
     check_password_policy(password, id_number=user.id_number, mobile=user.mobile, name=user.name)
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NoReturn
 
 from domain.clock import Clock
+from domain.commands import Standing
 from domain.errors import (
     DomainError,
     NotFound,
@@ -108,11 +110,7 @@ async def _as_admin(uow: UnitOfWork, clock: Clock, found: OpenSession, user: Use
     if session.base_id is None:
         raise BaseChoiceRequired()
     if membership is None or membership.id is None:
-        _writing(uow)
-        session.ended_at = clock.now()
-        session.end_reason = SessionEnd.MEMBERSHIP_REMOVED
-        await uow.sessions.update(session)
-        raise recorded(NotLoggedIn(N_("您已不再是该基地的管理员，请重新登录。")))
+        await _removed_from_base(uow, clock, found, user)
     return Actor(
         session_id=session.id or 0,
         user_id=user.id or 0,
@@ -123,6 +121,37 @@ async def _as_admin(uow: UnitOfWork, clock: Clock, found: OpenSession, user: Use
         is_super=membership.is_super,
         permissions=membership.effective_permissions(found.role),
     )
+
+
+async def _removed_from_base(
+    uow: UnitOfWork, clock: Clock, found: OpenSession, user: User
+) -> NoReturn:
+    """The session's base no longer counts the person among its admins.
+
+    The session leaves that base and says so, naming it. A person who still administers other
+    bases (or reviews) stays logged in and chooses one with /base; anyone else is logged out.
+    Either way the refusal is recorded, so the session's new state stands.
+    """
+    _writing(uow)
+    session = found.session
+    base = found.base_name or ""
+    others = await uow.memberships.list_for_user(user.id or 0)
+    if others or user.is_reviewer:
+        session.base_id = None
+        await uow.sessions.update(session)
+        raise recorded(
+            BaseChoiceRequired(
+                N_(
+                    "您已不再是“{base}”的管理员，该基地的操作已结束。"
+                    "您仍登录着，发送 /base 选择您管理的其他基地。"
+                ),
+                base=base,
+            )
+        )
+    session.ended_at = clock.now()
+    session.end_reason = SessionEnd.MEMBERSHIP_REMOVED
+    await uow.sessions.update(session)
+    raise recorded(NotLoggedIn(N_("您已不再是“{base}”的管理员，已退出登录。"), base=base))
 
 
 async def resolve_reviewer(
@@ -157,6 +186,28 @@ async def resolve_home(
     if found.session.base_id is None and user.is_reviewer:
         return _as_reviewer(found.session, user)
     return await _as_admin(uow, clock, found, user)
+
+
+async def standing(
+    uow: UnitOfWork, clock: Clock, telegram_user_id: int, policy: SessionPolicy
+) -> Standing:
+    """Where the person stands, for /start and /help: never refused, only described.
+
+    The guard's own writes (a session ended or leaving a removed base) stand: its refusal is
+    kept as the ``notice``, not raised.
+    """
+    try:
+        home = await resolve_home(uow, clock, telegram_user_id, policy)
+    except PasswordChangeRequired:
+        return Standing(logged_in=True, must_change_password=True)
+    except BaseChoiceRequired as pending:
+        notice = pending if pending.params else None
+        return Standing(logged_in=True, base_choice_required=True, notice=notice)
+    except SessionExpired as expired:
+        return Standing(notice=expired)
+    except NotLoggedIn as out:
+        return Standing(notice=out if out.params else None)
+    return Standing(home=home, logged_in=True)
 
 
 def require(actor: Actor, permission: Permission) -> None:

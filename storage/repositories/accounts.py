@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import Base, Membership, Role, User
-from domain.ports import Member
+from domain.ports import FailedLogin, Member
 from storage import mappers
 from storage.crypto import FieldCipher
 from storage.models import BaseRow, MembershipRow, RoleRow, UserRow
@@ -104,6 +105,45 @@ class SqlUserRepository:
         row = await existing(self._session, UserRow, user.id)
         async with guarded_write(self._session):
             mappers.user_to_row(user, row, self._cipher)
+
+    async def count_failed_login(
+        self, user_id: int, *, now: datetime, limit: int, lock_until: datetime
+    ) -> FailedLogin:
+        """One ``UPDATE … SET failed_logins = failed_logins + 1 … RETURNING``: the database adds,
+        not this process, so wrong passwords typed at once all count.
+
+        On PostgreSQL a concurrent UPDATE waits for the row and re-reads it, so the condition
+        "not locked" sees the lock a sibling set a moment ago; on SQLite a writing unit of work
+        holds the write lock from its first statement, so attempts run one after the other.
+        """
+        counted = UserRow.failed_logins + 1
+        reaches = counted >= limit
+        statement = (
+            update(UserRow)
+            .where(
+                UserRow.id == user_id,
+                or_(UserRow.locked_until.is_(None), UserRow.locked_until <= now),
+            )
+            .values(
+                failed_logins=case((reaches, 0), else_=counted),
+                locked_until=case((reaches, lock_until), else_=None),
+            )
+            .returning(UserRow.failed_logins)
+            .execution_options(synchronize_session="fetch")
+        )
+        async with guarded_write(self._session):
+            failed = (await self._session.execute(statement)).scalar_one_or_none()
+        if failed is None:
+            # Locked by someone else's attempt in the meantime: the lock as it stands.
+            current = (
+                await self._session.execute(
+                    select(UserRow.locked_until).where(UserRow.id == user_id)
+                )
+            ).scalar_one_or_none()
+            return FailedLogin(failures=limit, locked_until=current or lock_until, locked_now=False)
+        if failed == 0:
+            return FailedLogin(failures=limit, locked_until=lock_until, locked_now=True)
+        return FailedLogin(failures=failed, locked_until=None, locked_now=False)
 
 
 class SqlRoleRepository:

@@ -151,7 +151,7 @@ async def test_transcript_replays_without_difference(path: Path) -> None:
 def test_transcripts_cover_wrong_password_password_change_and_two_users() -> None:
     """The second transcript must keep exercising what it was written for."""
     text = (ROOT / "tests/transcripts/login_password.txt").read_text(encoding="utf-8")
-    assert "< 身份证号码或密码不正确。" in text
+    assert "< 身份证号码或密码不正确，还可尝试 4 次。" in text
     assert "< 密码已修改。您在其他设备或聊天中的登录已全部退出。" in text
     assert "* 现在的身份：Telegram 用户 1002" in text
     assert text.count("< 登录成功，欢迎您，王芳！") == 2

@@ -146,7 +146,8 @@ async def test_a_session_whose_membership_is_gone_ends_at_the_next_action(
         await uow.memberships.delete(bob_view.membership_id)
     with pytest.raises(NotLoggedIn) as refused:
         await actor_of(uow_factory, clock, 2002)
-    assert "不再是该基地的管理员" in refused.value.key
+    assert "不再是“{base}”的管理员" in refused.value.key
+    assert refused.value.params == {"base": "武汉职业培训学院"}
     async with uow_factory(readonly=True) as uow:
         assert await uow.sessions.get_open_for_telegram_user(2002) is None
 

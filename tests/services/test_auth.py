@@ -1,8 +1,10 @@
 """Registration, login with lock-out, sessions, password change, logout — on real storage."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from domain.errors import (
     AccountLocked,
@@ -89,9 +91,11 @@ async def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(
     uow_factory, hasher, clock
 ):
     await register(uow_factory, hasher, clock)
-    for _ in range(4):
-        with pytest.raises(AuthenticationFailed):
+    for left in (4, 3, 2, 1):
+        with pytest.raises(AuthenticationFailed) as refused:
             await login(uow_factory, hasher, clock, tg=3000, password="not it at all")
+        assert refused.value.remaining == left
+        assert refused.value.params == {"remaining": left}
     with pytest.raises(AccountLocked) as locked:
         await login(uow_factory, hasher, clock, tg=3001, password="not it at all")
     assert locked.value.until == clock.now() + timedelta(minutes=15)
@@ -105,7 +109,8 @@ async def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(
 async def test_one_telegram_user_guessing_across_accounts_is_throttled(uow_factory, hasher, clock):
     await register(uow_factory, hasher, clock)
     for _ in range(10):
-        with pytest.raises(AuthenticationFailed):
+        # An unknown number answers as an account would: four tries, then a (decoy) lock.
+        with pytest.raises((AuthenticationFailed, AccountLocked)):
             await login(uow_factory, hasher, clock, tg=4000, id_number=ID_BOB)
     with pytest.raises(Throttled):
         await login(uow_factory, hasher, clock, tg=4000)  # even the right account
@@ -336,3 +341,84 @@ async def test_guessing_the_old_password_locks_the_account_and_ends_sessions(
         await actor_of(uow_factory, clock, 1001)
     with pytest.raises(AccountLocked):
         await login(uow_factory, hasher, clock)
+
+
+async def test_wrong_passwords_sent_at_once_from_several_chats_all_count(
+    uow_factory, hasher, clock, engine
+):
+    """Seven wrong passwords for one account at once, each from its own Telegram user and unit
+    of work: four are told how many tries remain (4, 3, 2, 1), the fifth locks, and the rest
+    find it locked; the lock is audited once. A counter read and written back by each attempt
+    would count several of them as one."""
+    await register(uow_factory, hasher, clock)
+
+    async def wrong(tg: int) -> Exception:
+        try:
+            await login(uow_factory, hasher, clock, tg=tg, password="not it at all")
+        except (AuthenticationFailed, AccountLocked) as refused:
+            return refused
+        raise AssertionError("a wrong password was accepted")
+
+    answers = await asyncio.gather(*(wrong(7000 + n) for n in range(7)))
+    remaining = sorted(a.remaining for a in answers if isinstance(a, AuthenticationFailed))
+    assert remaining == [1, 2, 3, 4]
+    locks = [a for a in answers if isinstance(a, AccountLocked)]
+    assert len(locks) == 3
+    assert {a.until for a in locks} == {clock.now() + timedelta(minutes=15)}
+    async with uow_factory(readonly=True) as uow:
+        user = await uow.users.get_by_id_number(ID_ALICE)
+    assert user.locked_until == clock.now() + timedelta(minutes=15)
+    assert user.failed_logins == 0
+    async with engine.connect() as conn:
+        audited = await conn.scalar(
+            text("SELECT count(*) FROM audit_events WHERE action = 'user.locked'")
+        )
+    assert audited == 1
+    with pytest.raises(AccountLocked):  # the right password too, while locked
+        await login(uow_factory, hasher, clock, tg=7100)
+
+
+async def test_wrong_passwords_at_once_below_the_limit_count_each(uow_factory, hasher, clock):
+    """Four at once leave four on the count: the next wrong one is the fifth and locks."""
+    await register(uow_factory, hasher, clock)
+
+    async def wrong(tg: int) -> None:
+        with pytest.raises(AuthenticationFailed):
+            await login(uow_factory, hasher, clock, tg=tg, password="not it at all")
+
+    await asyncio.gather(*(wrong(7200 + n) for n in range(4)))
+    async with uow_factory(readonly=True) as uow:
+        assert (await uow.users.get_by_id_number(ID_ALICE)).failed_logins == 4
+    with pytest.raises(AccountLocked):
+        await login(uow_factory, hasher, clock, tg=7300, password="not it at all")
+
+
+async def test_the_old_password_refusal_says_how_many_tries_remain(uow_factory, hasher, clock):
+    await register(uow_factory, hasher, clock)
+    with pytest.raises(AuthenticationFailed):  # one wrong at the login counts too
+        await login(uow_factory, hasher, clock, tg=7400, password="one wrong at login")
+    for left in (3, 2, 1):
+        with pytest.raises(Invalid) as refused:
+            async with uow_factory() as uow:
+                await auth.verify_old_password(
+                    uow, hasher, clock, telegram_user_id=1001, password="guess", policy=POLICY
+                )
+        assert refused.value.field == "old_password"
+        assert refused.value.params == {"remaining": left}
+    with pytest.raises(AccountLocked):
+        async with uow_factory() as uow:
+            await auth.verify_old_password(
+                uow, hasher, clock, telegram_user_id=1001, password="guess", policy=POLICY
+            )
+
+
+async def test_an_unknown_number_counts_down_like_an_account(uow_factory, hasher, clock):
+    """The same person guessing one unknown number sees what a real account would show."""
+    await register(uow_factory, hasher, clock)
+    for left in (4, 3, 2, 1):
+        with pytest.raises(AuthenticationFailed) as refused:
+            await login(uow_factory, hasher, clock, tg=7500, id_number=ID_BOB)
+        assert refused.value.remaining == left
+    with pytest.raises(AccountLocked) as locked:
+        await login(uow_factory, hasher, clock, tg=7500, id_number=ID_BOB)
+    assert locked.value.until == clock.now() + timedelta(minutes=15)

@@ -217,6 +217,42 @@ async def test_duplicate_id_number_is_a_conflict(uow_factory: UnitOfWorkFactory)
 # --- roles -------------------------------------------------------------------------------------
 
 
+async def test_failed_logins_are_counted_by_the_database(uow_factory: UnitOfWorkFactory) -> None:
+    """Each call adds one in the row itself; the limit-th locks and resets; a locked account is
+    not counted, its lock returned; the loaded user follows the row."""
+    until = T0 + timedelta(minutes=15)
+    async with uow_factory() as uow:
+        user = await uow.users.add(a_user())
+    assert user.id is not None
+    for expected in (1, 2):
+        async with uow_factory() as uow:
+            loaded = await uow.users.get(user.id)
+            counted = await uow.users.count_failed_login(user.id, now=T0, limit=3, lock_until=until)
+            assert counted.failures == expected and counted.locked_until is None
+            assert not counted.locked_now
+            again = await uow.users.get(user.id)
+            assert loaded is not None and again is not None
+            assert again.failed_logins == expected
+    async with uow_factory() as uow:
+        counted = await uow.users.count_failed_login(user.id, now=T0, limit=3, lock_until=until)
+    assert counted.locked_now and counted.locked_until == until and counted.failures == 3
+    async with uow_factory() as uow:
+        later = T0 + timedelta(minutes=1)
+        counted = await uow.users.count_failed_login(
+            user.id, now=later, limit=3, lock_until=later + timedelta(minutes=15)
+        )
+    assert not counted.locked_now and counted.locked_until == until
+    async with uow_factory(readonly=True) as uow:
+        stored = await uow.users.get(user.id)
+    assert stored is not None and stored.failed_logins == 0 and stored.locked_until == until
+    async with uow_factory() as uow:  # once the lock is over, the count starts again
+        after = until + timedelta(seconds=1)
+        counted = await uow.users.count_failed_login(
+            user.id, now=after, limit=3, lock_until=after + timedelta(minutes=15)
+        )
+    assert counted.failures == 1 and counted.locked_until is None
+
+
 async def test_role_round_trips_permissions(uow_factory: UnitOfWorkFactory) -> None:
     permissions = frozenset({Permission.CLASSES_MANAGE, Permission.SCORES_MANAGE})
     async with uow_factory() as uow:
