@@ -326,6 +326,7 @@ async def reset_preview(uow: UnitOfWork, actor: Actor, membership_id: int) -> Ad
     require_super(actor)
     view = await get_admin(uow, actor, membership_id)
     _ensure_resettable(actor, is_super=view.is_super, user_id=view.user_id)
+    await _ensure_only_here(uow, actor, view.user_id, view.name)
     return view
 
 
@@ -365,6 +366,7 @@ async def reset_admin_password(
     person = await uow.users.get_for_update(target.user_id)
     if person is None:
         raise NotFound()
+    await _ensure_only_here(uow, actor, target.user_id, person.name)
     initial = await reset_credentials(uow, hasher, clock, person)
     await audit.record_by(uow, clock, actor, "admin.reset_password", person.name)
     await notices.tell(
@@ -532,6 +534,20 @@ def _ensure_resettable(actor: Actor, *, is_super: bool, user_id: int) -> None:
     refusal = _reset_refusal(actor, is_super=is_super, user_id=user_id)
     if refusal is not None:
         raise NotPermitted(refusal)
+
+
+async def _ensure_only_here(uow: UnitOfWork, actor: Actor, user_id: int, name: str) -> None:
+    """One password opens every base a person administers (and the review, for a reviewer): a
+    one-time password shown to this base's super admin must open nothing else. Such a person is
+    reset by the operator."""
+    person = await uow.users.get(user_id)
+    elsewhere = [
+        m for m in await uow.memberships.list_for_user(user_id) if m.base_id != actor.base_id
+    ]
+    if elsewhere or (person is not None and person.is_reviewer):
+        raise NotPermitted(
+            N_("{name} 还有其他基地或审核员的身份，其密码只能由运维人员重置。"), name=name
+        )
 
 
 def _removal_refusal(actor: Actor, *, is_super: bool, user_id: int) -> str | None:
