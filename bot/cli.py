@@ -17,7 +17,7 @@ from bot.config import ConfigError, Settings
 from bot.logs import configure_logging, log_format
 from domain.errors import DomainError
 from domain.model import Deadline, DeadlineKind
-from domain.services import deadlines, review
+from domain.services import admins, deadlines, review
 from domain.validators import mask_id_number
 from scheduler import gather
 from scheduler.dispatch import dispatch_due
@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database operations")
     db.add_argument("action", choices=["upgrade"], help="upgrade: migrate to the latest schema")
     _reviewer_arguments(commands)
+    _user_arguments(commands)
     _deadline_arguments(commands)
     reminders = commands.add_parser("reminders", help="plan reminders now: show them or send them")
     how = reminders.add_mutually_exclusive_group(required=True)
@@ -95,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "reviewer":
             return asyncio.run(_reviewer(settings, args))
+        if args.command == "user":
+            return asyncio.run(_user(settings, args))
         if args.command == "deadline":
             return asyncio.run(_deadline(settings, args))
         if args.command == "reminders":
@@ -118,7 +121,10 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _reviewer_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    reviewer = commands.add_parser("reviewer", help="主管部门审核员: add or list reviewers")
+    reviewer = commands.add_parser(
+        "reviewer",
+        help="主管部门审核员: add, list, reset a password, deactivate, activate, regions",
+    )
     actions = reviewer.add_subparsers(dest="reviewer_action", required=True)
     add = actions.add_parser("add", help="create a reviewer (initial password asked twice)")
     add.add_argument("--name", required=True, help="姓名")
@@ -130,7 +136,51 @@ def _reviewer_arguments(commands: argparse._SubParsersAction[argparse.ArgumentPa
         default=[],
         help="a 市州 the reviewer covers; repeat for several; none: the whole province",
     )
-    actions.add_parser("list", help="list the reviewers and their regions")
+    actions.add_parser("list", help="list the reviewers: state and regions")
+    reset = actions.add_parser(
+        "reset-password",
+        help="a one-time password, changed at the next login; every session ends "
+        "(refused for a deactivated reviewer: activate first)",
+    )
+    _one_reviewer(reset)
+    _password_source(reset)
+    deactivate = actions.add_parser(
+        "deactivate", help="no more login as a reviewer; their sessions and open steps end"
+    )
+    _one_reviewer(deactivate)
+    activate = actions.add_parser("activate", help="a deactivated reviewer may log in again")
+    _one_reviewer(activate)
+    regions = actions.add_parser("regions", help="set the 市州 the reviewer covers")
+    _one_reviewer(regions)
+    which = regions.add_mutually_exclusive_group(required=True)
+    which.add_argument("--region", action="append", help="a 市州; repeat for several")
+    which.add_argument("--all-regions", action="store_true", help="the whole province")
+
+
+def _one_reviewer(parser: argparse.ArgumentParser) -> None:
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id-number", help="身份证号码")
+    which.add_argument("--id", type=int, help="the #id that `cebot reviewer list` shows")
+
+
+def _password_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stdin",
+        action="store_true",
+        help="read the one-time password from standard input (one line) instead of generating "
+        "one; it must meet the password policy",
+    )
+
+
+def _user_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    user = commands.add_parser("user", help="any person: reset a forgotten password")
+    actions = user.add_subparsers(dest="user_action", required=True)
+    reset = actions.add_parser(
+        "reset-password",
+        help="a one-time password (printed once), changed at the next login; every session ends",
+    )
+    reset.add_argument("--id-number", required=True, help="身份证号码")
+    _password_source(reset)
 
 
 def _initial_password() -> str | None:
@@ -157,11 +207,91 @@ async def _operator_root(settings: Settings) -> AsyncIterator[Root]:
 
 
 async def _reviewer(settings: Settings, args: argparse.Namespace) -> int:
-    """``cebot reviewer add|list``: reviewers belong to no base, so only the operator makes them."""
+    """``cebot reviewer …``: reviewers belong to no base, so only the operator manages them."""
     async with _operator_root(settings) as root:
         if args.reviewer_action == "add":
             return await _add_reviewer(root, args)
-        return await _list_reviewers(root)
+        if args.reviewer_action == "list":
+            return await _list_reviewers(root)
+        return await _change_reviewer(root, args)
+
+
+async def _change_reviewer(root: Root, args: argparse.Namespace) -> int:
+    """reset-password, deactivate, activate, regions: one reviewer, one unit of work."""
+    action = args.reviewer_action
+    given = None
+    if action == "reset-password" and args.stdin:
+        given = _password_from_stdin()
+        if given is None:
+            return 1
+    try:
+        async with root.uow() as uow:
+            reviewer = await review.find_reviewer(
+                uow, root.clock, id_number=args.id_number, user_id=args.id
+            )
+            who = f"#{reviewer.id} {reviewer.name} {mask_id_number(reviewer.id_number)}"
+            if action == "reset-password":
+                password = await review.reset_reviewer_password(
+                    uow, root.hasher, root.clock, reviewer, given
+                )
+                message = f"password reset: {who}; every session ended"
+            elif action == "deactivate":
+                ended = await review.deactivate_reviewer(uow, root.clock, reviewer)
+                message = f"deactivated: {who}; {ended} open session(s) ended"
+            elif action == "activate":
+                changed = await review.activate_reviewer(uow, root.clock, reviewer)
+                message = f"activated: {who}" if changed else f"already active: {who}"
+            else:
+                regions = [] if args.all_regions else args.region
+                covered = await review.set_regions(uow, root.clock, reviewer, regions)
+                message = f"regions of {who}: {'、'.join(covered) or '全省'}"
+    except DomainError as refused:
+        print(f"cebot: {refused.key.format(**refused.params)}", file=sys.stderr)
+        return 1
+    print(message)
+    if action == "reset-password":
+        _print_one_time(password, given is not None)
+    return 0
+
+
+async def _user(settings: Settings, args: argparse.Namespace) -> int:
+    """``cebot user reset-password``: anyone, a base's only super admin included."""
+    given = None
+    if args.stdin:
+        given = _password_from_stdin()
+        if given is None:
+            return 1
+    async with _operator_root(settings) as root:
+        try:
+            async with root.uow() as uow:
+                person, password = await admins.operator_reset_password(
+                    uow, root.hasher, root.clock, id_number=args.id_number, password=given
+                )
+        except DomainError as refused:
+            print(f"cebot: {refused.key.format(**refused.params)}", file=sys.stderr)
+            return 1
+    print(
+        f"password reset: #{person.id} {person.name} {mask_id_number(person.id_number)}; "
+        "every session ended"
+    )
+    _print_one_time(password, given is not None)
+    return 0
+
+
+def _password_from_stdin() -> str | None:
+    """One line from standard input, its line break dropped; None (and why) when empty."""
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        print("cebot: no password on standard input; nothing was changed", file=sys.stderr)
+        return None
+    return line
+
+
+def _print_one_time(password: str, given: bool) -> None:
+    """A generated password is printed once, alone on its line; a given one is never echoed."""
+    if not given:
+        print(f"one-time password: {password}")
+    print("it must be changed at the next login (/login in the chat); the person is told")
 
 
 def _deadline_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -250,7 +380,11 @@ async def _list_reviewers(root: Root) -> int:
         print("no reviewers yet: cebot reviewer add --name … --id-number … --mobile …")
     for user in users:
         regions = "、".join(user.reviewer_regions) or "全省"
-        print(f"#{user.id} {user.name} {mask_id_number(user.id_number)} {user.mobile} {regions}")
+        state = "active" if user.reviewer_active else "deactivated"
+        print(
+            f"#{user.id} {user.name} {mask_id_number(user.id_number)} {user.mobile} "
+            f"{state} {regions}"
+        )
     return 0
 
 

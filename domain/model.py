@@ -46,6 +46,13 @@ class User:
     created_at: datetime
     is_reviewer: bool = False
     reviewer_regions: tuple[str, ...] = ()
+    reviewer_active: bool = True
+    """False once the operator deactivated the reviewer (``cebot reviewer deactivate``)."""
+
+    @property
+    def acts_as_reviewer(self) -> bool:
+        """A reviewer who may review now: not deactivated."""
+        return self.is_reviewer and self.reviewer_active
 
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now
@@ -95,6 +102,8 @@ class SessionEnd(StrEnum):
     REPLACED = "replaced"
     MEMBERSHIP_REMOVED = "membership_removed"
     LOCKED = "locked"
+    PASSWORD_RESET = "password_reset"
+    DEACTIVATED = "deactivated"
 
 
 @dataclass(kw_only=True)

@@ -8,6 +8,7 @@ Chinese is as welcome as one in English.
 
 from __future__ import annotations
 
+import secrets
 import unicodedata
 from importlib.resources import files
 from itertools import pairwise
@@ -103,3 +104,22 @@ def check_password_policy(
             raise Invalid(_FIELD, CONTAINS_NAME)
     if normal.strip().casefold() in COMMON_PASSWORDS or squeezed in COMMON_PASSWORDS:
         raise Invalid(_FIELD, COMMON)
+
+
+ONE_TIME_ALPHABET: Final = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+"""No 0/O, 1/l/I: read off a screen and typed on a phone without a second guess."""
+
+
+def one_time_password(
+    *, id_number: str | None = None, mobile: str | None = None, name: str | None = None
+) -> str:
+    """A fresh initial password after a reset, as ``xxxx-xxxx-xxxx`` (about 70 bits): shown once,
+    changed at the next login. Drawn again in the unlikely case the policy refuses it."""
+    while True:
+        groups = ("".join(secrets.choice(ONE_TIME_ALPHABET) for _ in range(4)) for _ in range(3))
+        password = "-".join(groups)
+        try:
+            check_password_policy(password, id_number=id_number, mobile=mobile, name=name)
+        except Invalid:
+            continue
+        return password

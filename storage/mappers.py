@@ -120,6 +120,7 @@ def user_to_domain(row: UserRow, cipher: FieldCipher) -> User:
         created_at=row.created_at,
         is_reviewer=row.is_reviewer,
         reviewer_regions=tuple(row.reviewer_regions),
+        reviewer_active=row.reviewer_active,
     )
 
 
@@ -145,6 +146,7 @@ def user_to_row(user: User, row: UserRow, cipher: FieldCipher) -> None:
     row.created_at = user.created_at
     row.is_reviewer = user.is_reviewer
     row.reviewer_regions = list(user.reviewer_regions)
+    row.reviewer_active = user.reviewer_active
 
 
 def role_to_domain(row: RoleRow) -> Role:

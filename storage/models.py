@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -104,6 +105,7 @@ class UserRow(Model):
     created_at: Mapped[datetime]
     is_reviewer: Mapped[bool] = mapped_column(Boolean)
     reviewer_regions: Mapped[list[str]] = mapped_column(JSON)
+    reviewer_active: Mapped[bool] = mapped_column(Boolean, server_default=true())
 
 
 class RoleRow(Model):

@@ -1,4 +1,9 @@
-"""权限管理: the admins of a base: add two ways, remove, change role, hand over the super admin."""
+"""权限管理: the admins of a base: add two ways, remove, change role, hand over the super admin,
+reset a forgotten password (the super admin from the chat, the operator from the command line).
+
+Whoever is changed is told by a notice naming the base (``notices``): a new role, a removal, the
+super admin handed to them, a reset password.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,11 @@ from domain import validators
 from domain.clock import Clock
 from domain.errors import Conflict, Invalid, NotFound, NotPermitted
 from domain.messages import N_
-from domain.model import Actor, Membership, Role, User
-from domain.passwords import check_password_policy
+from domain.model import Actor, Membership, Role, SessionEnd, User
+from domain.passwords import check_password_policy, one_time_password
 from domain.permissions import Permission
 from domain.ports import PasswordHasher, UnitOfWork
-from domain.services import audit
+from domain.services import audit, notices
 from domain.services.auth import confirm_password
 from domain.services.sessions import ensure_own_base, require, require_super
 
@@ -38,10 +43,27 @@ class PersonMatch:
     masked_id_number: str
 
 
+NO_ROLE = N_("未分配角色")
+RESET_NOTICE = N_(
+    "{base}：超级管理员 {by} 重置了您的登录密码，您的登录已全部退出。\n"
+    "请向其索取一次性初始密码，使用 /login 登录后须立即修改密码。"
+)
+OPERATOR_RESET_NOTICE = N_(
+    "运维人员重置了您的登录密码，您的登录已全部退出。\n"
+    "请使用运维人员提供的一次性初始密码，通过 /login 登录后须立即修改密码。"
+)
+ROLE_NOTICE = N_("{base}：{by} 将您的角色由“{old}”更换为“{new}”，权限已随之改变。")
+REMOVED_NOTICE = N_("{base}：{by} 已将您从该基地的管理员中删除，您在该基地的登录已结束。")
+SUPER_NOTICE = N_(
+    "{base}：{by} 已将超级管理员移交给您，您现在拥有该基地的全部功能权限。发送 /menu 查看。"
+)
+
+
 class AdminAction(StrEnum):
     """What an admin's card offers the actor."""
 
     CHANGE_ROLE = "change_role"
+    RESET_PASSWORD = "reset_password"
     HAND_OVER = "hand_over"
     REMOVE = "remove"
 
@@ -55,6 +77,8 @@ def admin_actions(actor: Actor, admin: AdminView) -> list[AdminAction]:
     if admin.is_super:
         return []
     actions = [AdminAction.CHANGE_ROLE]
+    if _reset_refusal(actor, is_super=admin.is_super, user_id=admin.user_id) is None:
+        actions.append(AdminAction.RESET_PASSWORD)
     if actor.is_super:
         actions.append(AdminAction.HAND_OVER)
     if _removal_refusal(actor, is_super=admin.is_super, user_id=admin.user_id) is None:
@@ -176,6 +200,15 @@ async def remove_admin(uow: UnitOfWork, clock: Clock, actor: Actor, membership_i
     user = await uow.users.get(membership.user_id)
     await uow.memberships.delete(membership_id)
     await audit.record_by(uow, clock, actor, "admin.remove", user.name if user else "")
+    await notices.tell(
+        uow,
+        clock,
+        membership.user_id,
+        "admin_removed",
+        REMOVED_NOTICE,
+        base=actor.base_name,
+        by=actor.user_name,
+    )
 
 
 async def change_role(
@@ -186,7 +219,8 @@ async def change_role(
     if membership.is_super:
         raise NotPermitted(N_("超级管理员拥有全部权限，无需分配角色。"))
     role = await _own_role_or_none(uow, actor, role_id)
-    old_role = await uow.roles.get(membership.role_id) if membership.role_id else None
+    old_role_id = membership.role_id
+    old_role = await uow.roles.get(old_role_id) if old_role_id else None
     membership.role_id = role_id
     await uow.memberships.update(membership)
     user = await uow.users.get(membership.user_id)
@@ -201,6 +235,18 @@ async def change_role(
         old_value=old_role.name if old_role else None,
         new_value=role.name if role else None,
     )
+    if role_id != old_role_id:
+        await notices.tell(
+            uow,
+            clock,
+            membership.user_id,
+            "role_changed",
+            ROLE_NOTICE,
+            base=actor.base_name,
+            by=actor.user_name,
+            old=old_role.name if old_role else NO_ROLE,
+            new=role.name if role else NO_ROLE,
+        )
     return _view(membership, user, role)
 
 
@@ -257,7 +303,157 @@ async def hand_over_super(
         old_value=user.name,
         new_value=new_super.name,
     )
+    await notices.tell(
+        uow,
+        clock,
+        target.user_id,
+        "super_handed_over",
+        SUPER_NOTICE,
+        base=actor.base_name,
+        by=user.name,
+    )
     return _view(target, new_super, None)
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    """A reset done: whose, and the one-time password to show once (never stored in clear)."""
+
+    admin: AdminView
+    password: str
+
+
+async def reset_preview(uow: UnitOfWork, actor: Actor, membership_id: int) -> AdminView:
+    """The admin whose password would be reset, refused already when the reset would be."""
+    require_super(actor)
+    view = await get_admin(uow, actor, membership_id)
+    _ensure_resettable(actor, is_super=view.is_super, user_id=view.user_id)
+    await _ensure_only_here(uow, actor, view.user_id, view.name)
+    return view
+
+
+async def reset_admin_password(
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    actor: Actor,
+    *,
+    membership_id: int,
+    password: str,
+) -> PasswordReset:
+    """重置密码: the super admin, after re-entering their own password, gives another admin of the
+    base a one-time password; every session of that person ends and they must change it at the
+    next login. Never oneself, never the super admin (the operator resets them: ``cebot user
+    reset-password``).
+
+    A wrong password counts towards the actor's lock-out, as at a hand-over. The base row is
+    locked first, as for a hand-over, so an actor who has just handed the title over is refused;
+    the person's row next, so two resets of one person (two bases' super admins at once) follow
+    one another: both are audited, the later one's password is the one that works.
+    """
+    require_super(actor)
+    me = await uow.users.get(actor.user_id)
+    if me is None:
+        raise NotFound()
+    await confirm_password(
+        uow, hasher, clock, me, password, field="password", wrong=N_("密码不正确，未重置密码。")
+    )
+    if await uow.bases.get_for_update(actor.base_id) is None:
+        raise NotFound()
+    current = await uow.memberships.get_super(actor.base_id)
+    if current is None or current.user_id != actor.user_id:
+        raise NotPermitted(N_("只有超级管理员可以执行此操作。"))
+    target = await _own_membership(uow, actor, membership_id)
+    _ensure_resettable(actor, is_super=target.is_super, user_id=target.user_id)
+    person = await uow.users.get_for_update(target.user_id)
+    if person is None:
+        raise NotFound()
+    await _ensure_only_here(uow, actor, target.user_id, person.name)
+    initial = await reset_credentials(uow, hasher, clock, person)
+    await audit.record_by(uow, clock, actor, "admin.reset_password", person.name)
+    await notices.tell(
+        uow,
+        clock,
+        target.user_id,
+        "password_reset",
+        RESET_NOTICE,
+        base=actor.base_name,
+        by=actor.user_name,
+    )
+    role = await uow.roles.get(target.role_id) if target.role_id else None
+    return PasswordReset(_view(target, person, role), initial)
+
+
+async def reset_credentials(
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    person: User,
+    password: str | None = None,
+) -> str:
+    """The person's new one-time password (``password``, or a generated one when None): it must
+    be changed at the next login; a lock-out ends; every session of the person ends.
+
+    ``person`` should come from ``users.get_for_update``. Returns the password, to show once.
+    """
+    if password is None:
+        password = one_time_password(
+            id_number=person.id_number, mobile=person.mobile, name=person.name
+        )
+    check_password_policy(
+        password, id_number=person.id_number, mobile=person.mobile, name=person.name
+    )
+    now = clock.now()
+    person.password_hash = await hasher.hash(password)
+    person.must_change_password = True
+    person.credentials_changed_at = now
+    person.failed_logins = 0
+    person.locked_until = None
+    await uow.users.update(person)
+    await uow.sessions.end_all_for_user(person.id or 0, now, SessionEnd.PASSWORD_RESET)
+    return password
+
+
+async def operator_reset_password(
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    *,
+    id_number: str,
+    password: str | None = None,
+) -> tuple[User, str]:
+    """``cebot user reset-password``: the operator resets anyone, a super admin included (the
+    one way back for a base whose only super admin forgot the password).
+
+    A deactivated reviewer who administers no base could not log in with it: refused, activate
+    first. Audited in every base the person administers (and once without a base), and the
+    person is told.
+    """
+    clean_id = validators.parse_id_number(id_number, clock.now().date())
+    found = await uow.users.get_by_id_number(clean_id)
+    if found is None or found.id is None:
+        raise NotFound(N_("系统中没有该身份证号码的用户。"))
+    person = await uow.users.get_for_update(found.id)
+    if person is None:
+        raise NotFound(N_("系统中没有该身份证号码的用户。"))
+    memberships = await uow.memberships.list_for_user(found.id)
+    if person.is_reviewer and not person.reviewer_active and not memberships:
+        raise Conflict(
+            N_("该审核员已停用，重置密码也无法登录。请先启用：cebot reviewer activate。")
+        )
+    initial = await reset_credentials(uow, hasher, clock, person, password)
+    where: list[int | None] = [m.base_id for m in memberships]
+    for base_id in where or [None]:
+        await audit.record(
+            uow,
+            clock,
+            action="user.reset_password_by_operator",
+            base_id=base_id,
+            actor_user_id=None,
+            subject=person.name,
+        )
+    await notices.tell(uow, clock, found.id, "password_reset", OPERATOR_RESET_NOTICE)
+    return person, initial
 
 
 def ensure_manager(actor: Actor) -> None:
@@ -323,6 +519,37 @@ async def hand_over_preview(uow: UnitOfWork, actor: Actor, membership_id: int) -
     if view.is_super:
         raise Invalid("membership", N_("您已是超级管理员。"))
     return view
+
+
+def _reset_refusal(actor: Actor, *, is_super: bool, user_id: int) -> str | None:
+    """Why ``actor`` may not reset this admin's password, or None when they may."""
+    if not actor.is_super:
+        return N_("只有超级管理员可以重置其他管理员的密码。")
+    if user_id == actor.user_id:
+        return N_("不能重置自己的密码，请使用 /password 修改密码。")
+    if is_super:
+        return N_("不能重置超级管理员的密码。")
+    return None
+
+
+def _ensure_resettable(actor: Actor, *, is_super: bool, user_id: int) -> None:
+    refusal = _reset_refusal(actor, is_super=is_super, user_id=user_id)
+    if refusal is not None:
+        raise NotPermitted(refusal)
+
+
+async def _ensure_only_here(uow: UnitOfWork, actor: Actor, user_id: int, name: str) -> None:
+    """One password opens every base a person administers (and the review, for a reviewer): a
+    one-time password shown to this base's super admin must open nothing else. Such a person is
+    reset by the operator."""
+    person = await uow.users.get(user_id)
+    elsewhere = [
+        m for m in await uow.memberships.list_for_user(user_id) if m.base_id != actor.base_id
+    ]
+    if elsewhere or (person is not None and person.is_reviewer):
+        raise NotPermitted(
+            N_("{name} 还有其他基地或审核员的身份，其密码只能由运维人员重置。"), name=name
+        )
 
 
 def _removal_refusal(actor: Actor, *, is_super: bool, user_id: int) -> str | None:

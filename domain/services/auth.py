@@ -15,6 +15,7 @@ from domain.errors import (
     Invalid,
     NotFound,
     NotLoggedIn,
+    NotPermitted,
     Throttled,
     recorded,
 )
@@ -24,7 +25,7 @@ from domain.passwords import check_password_policy
 from domain.ports import FailedLogin, PasswordHasher, UnitOfWork
 from domain.services import audit
 from domain.services.profile import parse_base_field
-from domain.services.sessions import SessionPolicy, current_session
+from domain.services.sessions import REVIEWER_DEACTIVATED, SessionPolicy, current_session
 
 
 @dataclass(frozen=True)
@@ -187,8 +188,10 @@ async def login(
     await uow.users.update(user)
     await uow.login_failures.clear(telegram_user_id)
     memberships = await uow.memberships.list_for_user(user.id or 0)
-    if not memberships and not user.is_reviewer:
+    if not memberships and not user.acts_as_reviewer:
         # The password was right: the reset counter and a rehash stand.
+        if user.is_reviewer:  # deactivated by the operator (cebot reviewer deactivate)
+            raise recorded(NotPermitted(REVIEWER_DEACTIVATED))
         raise recorded(NotFound(N_("该账号目前不是任何继续教育基地的管理员。")))
     bases = await uow.bases.get_many([m.base_id for m in memberships])
     base_id = bases[0].id if len(bases) == 1 else None

@@ -53,6 +53,9 @@ class BaseChoiceRequired(DomainError):
     default_key = N_("请先选择要管理的继续教育基地。")
 
 
+REVIEWER_DEACTIVATED = N_("您的审核员账号已被停用，无法登录。如有疑问，请联系运维人员。")
+
+
 class PasswordChangeRequired(DomainError):
     default_key = N_("首次登录请先修改初始密码：/password")
 
@@ -159,13 +162,22 @@ async def resolve_reviewer(
 ) -> ReviewerActor:
     """A logged-in reviewer; the regions are read afresh so the operator's changes apply at once."""
     session, user = await current_session(uow, clock, telegram_user_id, policy)
-    return _as_reviewer(session, user)
+    return await _as_reviewer(uow, clock, session, user)
 
 
-def _as_reviewer(session: LoginSession, user: User) -> ReviewerActor:
+async def _as_reviewer(
+    uow: UnitOfWork, clock: Clock, session: LoginSession, user: User
+) -> ReviewerActor:
+    if user.is_reviewer and not user.reviewer_active and session.base_id is None:
+        # Deactivated: their sessions ended then; one opened since ends here.
+        _writing(uow)
+        session.ended_at = clock.now()
+        session.end_reason = SessionEnd.DEACTIVATED
+        await uow.sessions.update(session)
+        raise recorded(NotLoggedIn(REVIEWER_DEACTIVATED))
     if user.must_change_password:
         raise PasswordChangeRequired()
-    if not user.is_reviewer:
+    if not user.acts_as_reviewer:
         raise NotPermitted(N_("只有主管部门审核员可以执行此操作。"))
     return ReviewerActor(
         session_id=session.id or 0,
@@ -184,7 +196,7 @@ async def resolve_home(
     """
     found, user = await _open_session(uow, clock, telegram_user_id, policy)
     if found.session.base_id is None and user.is_reviewer:
-        return _as_reviewer(found.session, user)
+        return await _as_reviewer(uow, clock, found.session, user)
     return await _as_admin(uow, clock, found, user)
 
 

@@ -90,6 +90,17 @@ class SqlUserRepository:
         rows = await self._session.scalars(statement)
         return [mappers.user_to_domain(row, self._cipher) for row in rows]
 
+    async def get_for_update(self, user_id: int) -> User | None:
+        # As bases.get_for_update: a row lock on PostgreSQL, the write lock already on SQLite.
+        statement = (
+            select(UserRow)
+            .where(UserRow.id == user_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        row = (await self._session.scalars(statement)).one_or_none()
+        return mappers.user_to_domain(row, self._cipher) if row is not None else None
+
     async def get_by_id_number(self, id_number: str) -> User | None:
         index = self._cipher.blind_index(id_number, purpose=mappers.ID_NUMBER_PURPOSE)
         statement = select(UserRow).where(UserRow.id_number_idx == index)

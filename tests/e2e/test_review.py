@@ -116,6 +116,7 @@ async def test_reviewer_approves_and_returns_and_the_base_hears_at_once(stack: S
     notice = [m for m in boss.user.messages[boss_before:] if m.from_bot]
     assert len(notice) == 1
     assert CLASS_ONE in notice[0].text and "已通过" in notice[0].text
+    assert "审核结果：武汉职业培训学院的培训班" in notice[0].text  # the notice names the base
     assert [b.text for b in notice[0].reply_markup.buttons] == ["查看培训班"]
     assert await class_status(stack, first) is Status.APPROVED
 

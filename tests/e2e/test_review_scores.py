@@ -133,7 +133,7 @@ async def test_overview_counts_both_kinds_and_approved_scores_reach_the_score_ma
         await person.settle()
     for person in (boss, scorer):  # the super admin and the score manager, not the class clerk
         (notice,) = score_notices(person, before[person])
-        assert f"您基地培训班“{CLASS_ONE}”的学员成绩已通过主管部门审核" in notice.text
+        assert f"武汉职业培训学院培训班“{CLASS_ONE}”的学员成绩已通过主管部门审核" in notice.text
         assert [b.text for b in notice.reply_markup.buttons] == ["查看成绩"]
         assert [b.callback_data for b in notice.reply_markup.buttons] == [f"sc:sheet:{class_id}"]
     assert score_notices(class_clerk, before[class_clerk]) == []
@@ -180,7 +180,7 @@ async def test_returned_scores_unlock_and_the_base_reads_the_reason_in_its_langu
 
     await boss.settle()
     (notice,) = score_notices(boss, before[boss])
-    assert f"您基地培训班“{CLASS_ONE}”的学员成绩已被主管部门退回" in notice.text
+    assert f"武汉职业培训学院培训班“{CLASS_ONE}”的学员成绩已被主管部门退回" in notice.text
     assert "退回原因：李四的成绩与考核记录不符\n请修改后重新报送。" in notice.text
     assert [b.text for b in notice.reply_markup.buttons] == ["查看成绩"]
     await scorer.settle()

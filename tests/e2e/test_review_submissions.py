@@ -235,7 +235,7 @@ async def test_approved_plan_reaches_the_plan_managers_with_a_button_to_the_year
         await person.settle()
     for person in (boss, planner):  # the super admin and the plan manager
         (notice,) = notices(person, before[person])
-        assert notice.text == "审核结果：您基地2026年的“年度培训计划”已通过主管部门审核。"
+        assert notice.text == "审核结果：武汉职业培训学院2026年的“年度培训计划”已通过主管部门审核。"
         assert [b.text for b in notice.reply_markup.buttons] == ["查看"]
         assert [b.callback_data for b in notice.reply_markup.buttons] == ["sb:ov:2026:plan"]
     assert notices(clerk, before[clerk]) == []  # materials are not their business
@@ -251,7 +251,7 @@ async def test_approved_plan_reaches_the_plan_managers_with_a_button_to_the_year
         await person.settle()
     for person in (boss, clerk):
         (notice,) = notices(person, before[person])
-        assert f"您基地2026年的年度工作材料“{GUIDE}”已通过主管部门审核" in notice.text
+        assert f"武汉职业培训学院2026年的年度工作材料“{GUIDE}”已通过主管部门审核" in notice.text
         assert [b.callback_data for b in notice.reply_markup.buttons] == [f"sb:mat:{material_id}"]
     assert notices(planner, before[planner]) == []
     assert (await stored(stack, material_id)).status is Status.APPROVED
@@ -310,7 +310,7 @@ async def test_a_returned_material_is_editable_again_and_the_reason_reaches_the_
     await boss.settle()
     (notice,) = notices(boss, before[boss])
     assert notice.text == (
-        f"审核结果：您基地2026年的年度工作材料“{GUIDE}”已被主管部门退回。\n"
+        f"审核结果：武汉职业培训学院2026年的年度工作材料“{GUIDE}”已被主管部门退回。\n"
         f"退回原因：{reason}\n请修改后重新提交。"
     )
     assert [b.text for b in notice.reply_markup.buttons] == ["查看"]
@@ -318,6 +318,7 @@ async def test_a_returned_material_is_editable_again_and_the_reason_reaches_the_
     await clerk.settle()
     (english,) = [m for m in clerk.user.messages[before[clerk] :] if m.from_bot]
     assert "returned" in english.text and reason in english.text and GUIDE in english.text
+    assert "武汉职业培训学院" in english.text  # every notice names the base
     assert "退回原因" not in english.text and "审核结果" not in english.text
     assert [b.text for b in english.reply_markup.buttons] == ["View"]
     assert [b.callback_data for b in english.reply_markup.buttons] == [f"sb:mat:{material_id}"]
@@ -349,7 +350,7 @@ async def test_a_returned_plan_notice_opens_the_year_and_old_drafts_still_return
     assert plan.status is Status.RETURNED and plan.is_editable
     await boss.settle()
     (notice,) = notices(boss, before)
-    assert "您基地2026年的“年度培训计划”已被主管部门退回" in notice.text
+    assert "武汉职业培训学院2026年的“年度培训计划”已被主管部门退回" in notice.text
     assert "退回原因：计划学时不足" in notice.text
     assert [b.callback_data for b in notice.reply_markup.buttons] == ["sb:ov:2026:plan"]
 

@@ -270,7 +270,11 @@ async def test_each_decision_queues_its_notice_in_its_own_transaction(uow_factor
         assert notice.subject == f"class:{klass.id}" and notice.link == f"class:{klass.id}"
         assert notice.button_key == review.SEE_CLASS and notice.state is OutboxState.PENDING
     assert returned.text_key == review.CLASS_RETURNED
-    assert returned.params == {"name": klass.name, "reason": "请补充培训地点。"}
+    assert returned.params == {
+        "name": klass.name,
+        "reason": "请补充培训地点。",
+        "base": "武汉职业培训学院",
+    }
     assert approved.text_key == review.CLASS_APPROVED
 
 

@@ -1,8 +1,10 @@
-"""/admins (权限管理): the base's admins, paged; a card each; add, change role, delete, hand over.
+"""/admins (权限管理): the base's admins, paged; a card each; add, change role, delete, hand over,
+reset a password.
 
 ``callbacks`` declares every button and step; ``listing`` is the list and the card, whose buttons
 the domain decides (``admins.admin_actions``); ``changes`` changes a role or deletes; ``adding``,
-``new_person`` and ``existing_person`` add an admin; ``hand_over`` hands over the super admin.
+``new_person`` and ``existing_person`` add an admin; ``hand_over`` hands over the super admin;
+``reset`` gives an admin a one-time password.
 Every button carries ids only and is re-authorised by the domain on arrival (session,
 admins.manage, the admin and the role belonging to the actor's base).
 """
@@ -18,7 +20,15 @@ from telegram.ext import (
 )
 
 from bot.handlers import conversation
-from bot.handlers.admins import adding, changes, existing_person, hand_over, listing, new_person
+from bot.handlers.admins import (
+    adding,
+    changes,
+    existing_person,
+    hand_over,
+    listing,
+    new_person,
+    reset,
+)
 from bot.handlers.admins.callbacks import (
     ABORT,
     ADD,
@@ -30,6 +40,7 @@ from bot.handlers.admins.callbacks import (
     LIST,
     PERSON_OK,
     PICK_ROLE,
+    RESET,
     ROLES,
     SET_ROLE,
     SUPER,
@@ -52,6 +63,7 @@ def build() -> ConversationHandler[Ctx]:
             CallbackQueryHandler(new_person.begin_new, pattern=ADD_NEW.pattern),
             CallbackQueryHandler(existing_person.begin_existing, pattern=ADD_EXISTING.pattern),
             CallbackQueryHandler(hand_over.begin_hand_over, pattern=SUPER.pattern),
+            CallbackQueryHandler(reset.begin_reset, pattern=RESET.pattern),
         ],
         states={
             State.NAME: [MessageHandler(text, new_person.typed_name)],
@@ -65,6 +77,7 @@ def build() -> ConversationHandler[Ctx]:
             ],
             State.ROLE: [CallbackQueryHandler(adding.picked_role, pattern=PICK_ROLE.pattern)],
             State.SUPER_PASSWORD: [MessageHandler(text, hand_over.typed_super_password)],
+            State.RESET_PASSWORD: [MessageHandler(text, reset.typed_own_password)],
             **conversation.timeout_handlers(),
         },
         fallbacks=[CallbackQueryHandler(abort, pattern=ABORT.pattern), *conversation.fallbacks()],

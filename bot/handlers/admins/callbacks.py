@@ -1,4 +1,5 @@
-"""The buttons of /admins and the steps of adding an admin or handing over the super admin."""
+"""The buttons of /admins and the steps of adding an admin, handing over the super admin or
+resetting an admin's password."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ SET_ROLE = CallbackAction("adm:role", ids=2)  # membership, role (0: no role)
 DELETE = CallbackAction("adm:del", ids=1)  # membership: asks for confirmation
 DELETE_OK = CallbackAction("adm:delok", ids=1)  # membership
 SUPER = CallbackAction("adm:super", ids=1)  # membership: asks for the password
+RESET = CallbackAction("adm:reset", ids=1)  # membership: asks for the actor's own password
 ADD = CallbackAction("adm:add")
 ADD_NEW = CallbackAction("adm:new")
 ADD_EXISTING = CallbackAction("adm:old")
@@ -37,3 +39,4 @@ class State(IntEnum):
     CONFIRM_PERSON = 6
     ROLE = 7
     SUPER_PASSWORD = 8
+    RESET_PASSWORD = 9

@@ -7,7 +7,7 @@ from typing import Final
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import CallbackAction
-from bot.handlers.admins.callbacks import ADD, CARD, DELETE, LIST, ROLES, SUPER
+from bot.handlers.admins.callbacks import ADD, CARD, DELETE, LIST, RESET, ROLES, SUPER
 from bot.handlers.menu import MENU_SHOW
 from bot.i18n import N_, Translator
 from bot.keyboards import button, column, page_turns
@@ -20,6 +20,7 @@ NO_ROLE: Final = N_("未分配角色")
 
 ACTION_BUTTONS: Final[dict[AdminAction, tuple[str, CallbackAction]]] = {
     AdminAction.CHANGE_ROLE: (N_("更换角色"), ROLES),
+    AdminAction.RESET_PASSWORD: (N_("重置密码"), RESET),
     AdminAction.HAND_OVER: (N_("设为超级管理员"), SUPER),
     AdminAction.REMOVE: (N_("删除"), DELETE),
 }

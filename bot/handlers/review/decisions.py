@@ -21,7 +21,7 @@ from bot.i18n import N_
 from bot.keyboards import button, column
 from bot.runtime import Ctx, application, reply, services, tr
 from bot.scheduling import dispatch_soon
-from domain.errors import InvalidTransition, NotFound, NotPermitted
+from domain.errors import InvalidTransition, NotFound, NotLoggedIn, NotPermitted
 from domain.services import review
 from domain.workflow import Action
 
@@ -29,6 +29,9 @@ DRAFT_KEY = "draft:review"
 """``{"kind": <ReviewKind.key>, "item_id": <the item's id>}`` while a reason is asked for. Drafts
 stored before kept the id as "class_id", and those from before there were kinds have no "kind"
 (a class): both are still read."""
+
+
+NOT_RETURNED = N_("退回未执行，输入的原因没有保存。")
 
 
 class State(IntEnum):
@@ -84,6 +87,13 @@ async def typed_reason(update: Update, context: Ctx) -> int:
         # step ends here, or the next message would become the reason of whatever comes back.
         context.user_data.pop(DRAFT_KEY, None)
         await reply(update, describe(gone, tr(update, context)), edit=False)
+        return ConversationHandler.END
+    except NotLoggedIn as ended:
+        # The session ended meanwhile (deactivated by the operator, a password reset, idle): the
+        # step ends too, politely, and the message is not kept as a reason.
+        context.user_data.pop(DRAFT_KEY, None)
+        t = tr(update, context)
+        await reply(update, t(NOT_RETURNED) + "\n" + describe(ended, t), edit=False)
         return ConversationHandler.END
     context.user_data.pop(DRAFT_KEY, None)
     await tell_decided(update, context, view, decision)

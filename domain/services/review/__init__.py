@@ -27,7 +27,16 @@ from domain.services.review.classes import (
     review_queue,
 )
 from domain.services.review.kind import About, Decided, Notice, ReviewKind, holders
-from domain.services.review.reviewers import ALL_REGIONS, create_reviewer, parse_regions
+from domain.services.review.reviewers import (
+    ALL_REGIONS,
+    activate_reviewer,
+    create_reviewer,
+    deactivate_reviewer,
+    find_reviewer,
+    parse_regions,
+    reset_reviewer_password,
+    set_regions,
+)
 from domain.services.review.scores import (
     SCORES,
     SCORES_APPROVED,
@@ -89,11 +98,14 @@ __all__ = [
     "ScoresItem",
     "SubmissionDecision",
     "SubmissionItem",
+    "activate_reviewer",
     "approve",
     "approve_scores",
     "approve_submission",
     "create_reviewer",
+    "deactivate_reviewer",
     "export_scores_for_review",
+    "find_reviewer",
     "get_for_review",
     "get_scores_for_review",
     "get_submission_for_review",
@@ -101,10 +113,12 @@ __all__ = [
     "open_plan",
     "open_submission_file",
     "parse_regions",
+    "reset_reviewer_password",
     "return_class",
     "return_scores",
     "return_submission",
     "review_queue",
     "scores_queue",
+    "set_regions",
     "submissions_queue",
 ]

@@ -17,9 +17,9 @@ from domain.services import audit
 from domain.services.review.kind import About, Decided, Notice, ReviewKind, told_of
 from domain.workflow import Reviewable, StatusChange
 
-CLASS_APPROVED = N_("审核结果：您基地的培训班“{name}”已通过主管部门审核。")
+CLASS_APPROVED = N_("审核结果：{base}的培训班“{name}”已通过主管部门审核。")
 CLASS_RETURNED = N_(
-    "审核结果：您基地的培训班“{name}”已被主管部门退回。\n退回原因：{reason}\n请修改后重新提交。"
+    "审核结果：{base}的培训班“{name}”已被主管部门退回。\n退回原因：{reason}\n请修改后重新提交。"
 )
 SEE_CLASS = N_("查看培训班")
 

@@ -182,7 +182,7 @@ class ReviewKind(Generic[Found, Item, Made]):
         now = clock.now()
         change = self.about(found).reviewed.apply(action, now, reviewer.user_id, reason)
         found = await self.store(uow, found, now)
-        recipients = await self._recorded(uow, clock, reviewer, found, change)
+        recipients = await self._recorded(uow, clock, reviewer, found, change, base.name)
         return self.decision(found, base.name, recipients)
 
     async def _recorded(
@@ -192,6 +192,7 @@ class ReviewKind(Generic[Found, Item, Made]):
         reviewer: ReviewerActor,
         found: Found,
         change: StatusChange,
+        base_name: str,
     ) -> tuple[int, ...]:
         """Every decision's tail: the base's audit entry and the notices in the outbox.
 
@@ -211,13 +212,19 @@ class ReviewKind(Generic[Found, Item, Made]):
             new_value=change.reason or about.reviewed.status.value,
         )
         recipients = await holders(uow, about.base_id, about.told)
-        await uow.outbox.add_many(self._told(found, change, recipients, clock.now()))
+        await uow.outbox.add_many(self._told(found, change, recipients, clock.now(), base_name))
         return recipients
 
     def _told(
-        self, found: Found, change: StatusChange, recipients: tuple[int, ...], now: datetime
+        self,
+        found: Found,
+        change: StatusChange,
+        recipients: tuple[int, ...],
+        now: datetime,
+        base_name: str,
     ) -> list[OutboxMessage]:
-        """The decision's notice, one for each recipient."""
+        """The decision's notice, one for each recipient, naming the base (``{base}``): a person
+        may administer several."""
         notice = self.notice(found, change)
         steps = len(self.about(found).reviewed.history)
         return [
@@ -227,7 +234,7 @@ class ReviewKind(Generic[Found, Item, Made]):
                 occasion=f"{change.action.value}:{steps}",
                 kind=f"decision:{self.what}",
                 text_key=notice.text_key,
-                params=notice.params,
+                params={**notice.params, "base": base_name},
                 button_key=notice.button_key,
                 link=notice.link,
                 not_before=now,

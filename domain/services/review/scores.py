@@ -18,9 +18,9 @@ from domain.services import audit, scores
 from domain.services.review.kind import About, Decided, Notice, Regions, ReviewKind, told_of
 from domain.workflow import Reviewable, StatusChange
 
-SCORES_APPROVED = N_("审核结果：您基地培训班“{name}”的学员成绩已通过主管部门审核。")
+SCORES_APPROVED = N_("审核结果：{base}培训班“{name}”的学员成绩已通过主管部门审核。")
 SCORES_RETURNED = N_(
-    "审核结果：您基地培训班“{name}”的学员成绩已被主管部门退回。\n"
+    "审核结果：{base}培训班“{name}”的学员成绩已被主管部门退回。\n"
     "退回原因：{reason}\n请修改后重新报送。"
 )
 SEE_SCORES = N_("查看成绩")

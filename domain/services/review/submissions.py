@@ -16,13 +16,13 @@ from domain.services import files, submissions
 from domain.services.review.kind import About, Decided, Notice, ReviewKind, told_of
 from domain.workflow import Reviewable, StatusChange
 
-ANNUAL_APPROVED = N_("审核结果：您基地{year}年的“{what}”已通过主管部门审核。")
+ANNUAL_APPROVED = N_("审核结果：{base}{year}年的“{what}”已通过主管部门审核。")
 ANNUAL_RETURNED = N_(
-    "审核结果：您基地{year}年的“{what}”已被主管部门退回。\n退回原因：{reason}\n请修改后重新提交。"
+    "审核结果：{base}{year}年的“{what}”已被主管部门退回。\n退回原因：{reason}\n请修改后重新提交。"
 )
-MATERIAL_APPROVED = N_("审核结果：您基地{year}年的年度工作材料“{title}”已通过主管部门审核。")
+MATERIAL_APPROVED = N_("审核结果：{base}{year}年的年度工作材料“{title}”已通过主管部门审核。")
 MATERIAL_RETURNED = N_(
-    "审核结果：您基地{year}年的年度工作材料“{title}”已被主管部门退回。\n"
+    "审核结果：{base}{year}年的年度工作材料“{title}”已被主管部门退回。\n"
     "退回原因：{reason}\n请修改后重新提交。"
 )
 SEE_SUBMISSION = N_("查看")
