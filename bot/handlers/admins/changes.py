@@ -9,7 +9,7 @@ from bot.handlers.admins.listing import show_list
 from bot.handlers.admins.views import card_keyboard, card_text, role_label, roles_keyboard
 from bot.i18n import N_
 from bot.keyboards import button, column
-from bot.runtime import Ctx, acting, reply, services, tr
+from bot.runtime import Ctx, acting, application, reply, services, tr
 from bot.scheduling import dispatch_soon
 from domain.services import admins
 
@@ -40,7 +40,7 @@ async def set_role(update: Update, context: Ctx) -> None:
     async with acting(update, context) as (uow, actor):
         view = await admins.change_role(uow, svc.clock, actor, membership_id, role_id or None)
     await update.callback_query.answer()
-    dispatch_soon(context.application)  # the admin is told of the new role
+    dispatch_soon(application(context))  # the admin is told of the new role
     t = tr(update, context)
     note = t(N_("已将 {name} 的角色更换为：{role}"), name=view.name, role=role_label(view, t))
     await reply(update, note + "\n\n" + card_text(view, t), card_keyboard(view, actor, t))
@@ -80,6 +80,6 @@ async def delete(update: Update, context: Ctx) -> None:
         view = await admins.removal_preview(uow, actor, membership_id)
         await admins.remove_admin(uow, svc.clock, actor, membership_id)
     await update.callback_query.answer()
-    dispatch_soon(context.application)  # the admin is told they were removed
+    dispatch_soon(application(context))  # the admin is told they were removed
     t = tr(update, context)
     await show_list(update, context, 0, t(N_("已删除管理员 {name}。"), name=view.name))

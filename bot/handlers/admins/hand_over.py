@@ -9,7 +9,7 @@ from bot.handlers.admins.drafts import draft_of, end
 from bot.handlers.menu import MENU_SHOW
 from bot.i18n import N_
 from bot.keyboards import button, column
-from bot.runtime import Ctx, acting, delete_user_message, reply, services, tr
+from bot.runtime import Ctx, acting, application, delete_user_message, reply, services, tr
 from bot.scheduling import dispatch_soon
 from domain.services import admins
 
@@ -54,7 +54,7 @@ async def typed_super_password(update: Update, context: Ctx) -> int:
             membership_id=draft["membership_id"],
             password=password,
         )
-    dispatch_soon(context.application)  # the new super admin is told
+    dispatch_soon(application(context))  # the new super admin is told
     t = tr(update, context)
     await reply(
         update,

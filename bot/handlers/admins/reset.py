@@ -13,7 +13,7 @@ from bot.handlers.admins.callbacks import DRAFT_KEY, LIST, RESET, State
 from bot.handlers.admins.drafts import draft_of, end
 from bot.i18n import N_
 from bot.keyboards import button, column
-from bot.runtime import Ctx, acting, delete_user_message, reply, services, tr
+from bot.runtime import Ctx, acting, application, delete_user_message, reply, services, tr
 from bot.scheduling import dispatch_soon
 from domain.services import admins
 
@@ -60,7 +60,7 @@ async def typed_own_password(update: Update, context: Ctx) -> int:
             membership_id=draft["membership_id"],
             password=password,
         )
-    dispatch_soon(context.application)
+    dispatch_soon(application(context))
     t = tr(update, context)
     await reply(
         update,
