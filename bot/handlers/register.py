@@ -274,16 +274,22 @@ async def _resume(update: Update, context: Ctx) -> State:
                 await auth.check_proof(uow, svc.clock, proof)
             elif "admin_id_number" in values and not draft.get("claims_account"):
                 await auth.ensure_registrable(uow, id_number=values["admin_id_number"])
+        except Invalid as stale:
+            if stale.field != "password":
+                raise
+            draft.pop("existing", None)  # the account is still there: prove it again
+            refusal = refusal or (PROVE_STEP, stale)
         except DomainError as changed:
             refusal = refusal or ("admin_id_number", changed)
     if refusal is not None:
         key, error = refusal
         values.pop(key, None)
         if key == "admin_id_number":
-            for stale in ("existing", "claims_account", "password_hash", "password_confirmed"):
-                draft.pop(stale, None)
-        draft["editing"] = all(k in values for k in BASE_KEYS)
-        return await _ask(update, context, key, describe(error, t) + "\n" + t(TRY_AGAIN))
+            for stale_key in ("existing", "claims_account", "password_hash", "password_confirmed"):
+                draft.pop(stale_key, None)
+        draft["editing"] = True  # on from where the draft was, once this is answered
+        note = describe(error, t) + ("" if key == PROVE_STEP else "\n" + t(TRY_AGAIN))
+        return await _ask(update, context, key, note)
     step = conversation.open_step(context, FORM)
     if step == SUMMARY_STEP or (not step and draft["editing"]):
         return await _summary(update, context)
