@@ -34,10 +34,11 @@ Ctx = ContextTypes.DEFAULT_TYPE
 Who = TypeVar("Who")
 SERVICES_KEY = "cebot.services"
 LANGUAGE_KEY = "language"
-SCREEN_KEY = "screen"
+SCREEN_KEY = "_screen"
 """``chat_data``: the buttons of the chat's current screen, ``{"message_id", "buttons": [[label,
 data], ...]}``, or none when the bot's last message had none; written by :func:`reply`, read by
-``bot.handlers.conversation.typed_label`` (typed text equal to a label works as the press)."""
+``bot.handlers.conversation.typed_label`` (typed text equal to a label works as the press).
+Memory only (a "_" key): a restart forgets it until the next screen with buttons."""
 _screens: ContextVar[dict[str, Any] | None] = ContextVar("cebot_screens", default=None)
 
 

@@ -13,7 +13,7 @@ import unicodedata
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -493,11 +493,45 @@ def _first_leaving_others(
         for other in others:
             _end_state(other, update)
         drop_other_drafts(context, name)
+        if context.user_data is not None:
+            context.user_data[SEEN_KEY] = _now(context).isoformat()
         return await callback(update, context)
 
     return entered
 
 
+def _end_idle_steps(
+    update: Update,
+    context: Ctx,
+    handlers: list[ConversationHandler],  # type: ignore[type-arg]
+    now: datetime,
+) -> list[str]:
+    """Ends the person's open step when their last update in it is older than ``TIMEOUT``.
+
+    ``SEEN_KEY`` is set when a conversation starts (every entry point, ``one_at_a_time``) and
+    refreshed at most every ``SEEN_EVERY`` while it is open, so a screen outside any
+    conversation writes nothing (a write would queue behind any writer of the database).
+    """
+    assert context.user_data is not None
+    open_now = [h for h in handlers if h._conversations.get(h._get_key(update)) is not None]
+    seen = context.user_data.get(SEEN_KEY)
+    if not open_now:
+        return []  # left as it is: an update outside any conversation writes nothing
+    last = datetime.fromisoformat(seen) if isinstance(seen, str) else None
+    if last is None or now - last >= SEEN_EVERY:
+        context.user_data[SEEN_KEY] = now.isoformat()
+    if last is None or now - last < TIMEOUT:
+        return []
+    for handler in open_now:
+        _end_state(handler, update)
+    context.user_data.pop(SEEN_KEY, None)
+    drop_drafts(context)
+    t = tr(update, context)
+    kept = [_kept_note(update, context, FORMS.get(h.name or "")) for h in open_now]
+    return ["\n".join(filter(None, [t(N_("上次的操作长时间未继续，已结束。")), *kept]))]
+
+
+SEEN_EVERY = timedelta(minutes=5)
 SWEEP_GROUP = -3
 LABEL_GROUP = -2
 
@@ -529,20 +563,8 @@ async def sweep(update: Update, context: Ctx) -> None:
                         title=t(found.title),
                     )
                 )
-    seen = context.user_data.get(SEEN_KEY)
-    if (
-        isinstance(seen, str)
-        and update.effective_chat is not None
-        and now - datetime.fromisoformat(seen) >= TIMEOUT
-    ):
-        ended = [h for h in handlers if _end_state(h, update)]
-        if ended:
-            drop_drafts(context)
-            kept = [_kept_note(update, context, FORMS.get(h.name or "")) for h in ended]
-            notes.append(
-                "\n".join(filter(None, [t(N_("上次的操作长时间未继续，已结束。")), *kept]))
-            )
-    context.user_data[SEEN_KEY] = now.isoformat()
+    if update.effective_chat is not None:
+        notes += _end_idle_steps(update, context, handlers, now)
     if notes and update.effective_chat is not None:
         await update.effective_chat.send_message("\n".join(notes))
 
