@@ -273,7 +273,7 @@ def _kept_note(update: Update, context: Ctx, form: Form | None) -> str:
         return ""
     t = tr(update, context)
     return t(
-        N_("“{title}”的草稿已保留至 {until}，{reopen}即可继续填写。"),
+        N_("“{title}”的草稿已保留至 {until}；需要时{reopen}，即可继续填写。"),
         title=t(form.title),
         until=drafts.expires_at(_touched(draft)),
         reopen=t(form.reopen),
