@@ -327,6 +327,9 @@ async def leave(update: Update, context: Ctx, form: Form | None = None) -> int:
 async def reask(update: Update, context: Ctx, form: Form) -> object:
     """重新显示此项: the open step asked again (its message may be far up the chat)."""
     assert update.callback_query is not None
+    if REASK.parse_word(update.callback_query.data) != form.name:
+        await unexpected(update, context, form)
+        return None
     await update.callback_query.answer()
     if draft_of(context, form) is None:
         return await _gone(update, context, form)
