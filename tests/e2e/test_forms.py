@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from bot.handlers import conversation
 from domain.services import auth, classes, review
 from domain.workflow import Status
 from tests.e2e.chat import Person
@@ -99,6 +102,19 @@ async def test_a_step_left_open_by_a_restart_ends_after_half_an_hour(stack: Stac
     assert "所在市州：武汉市" not in said  # not taken as the answer of a step left long ago
     assert "已填写 2 项" in texts(await person.say("/register"))
     assert "请选择所在市州" in texts(await person.press("继续填写"))
+
+
+async def test_a_silent_step_times_out_and_keeps_the_draft(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(conversation, "TIMEOUT", timedelta(seconds=2))
+    await stack.restart()  # the conversations are built again, with the shortened time-out
+    person = admin(stack)
+    await person.say("/register")
+    await answer(person, REGISTRATION_ANSWERS[:2])
+    notice = await person.user.wait_for_bot_message(contains="已暂停", timeout=15)
+    assert "草稿已保留至" in (notice.text or "")
+    assert "已填写 2 项" in texts(await person.say("/register"))
 
 
 async def test_cancel_drops_the_draft_for_good(stack: Stack) -> None:
