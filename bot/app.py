@@ -140,7 +140,7 @@ def install_handlers(app: App) -> None:
     menu.register(app)
     menu.register_fallbacks(app)
     app.add_error_handler(errors.on_error)
-    conversation.one_at_a_time(app)
+    conversation.install(app)  # one conversation at a time, the sweep, typed labels
     app.bot_data[conversation.DIRECT_COMMANDS_KEY] = {
         "start": menu.start,
         "help": menu.help_command,

@@ -1,9 +1,10 @@
 """python-telegram-bot's persistence on our database instead of pickle files.
 
-Values are JSON (readable, versionable) and encrypted at rest by the store. ``user_data`` keys
-that start with "_" are volatile by design: plaintext passwords held between two messages of
-/password never reach the disk. Written after every update by the update processor, so a kill
-in the middle of a conversation resumes where the user was.
+Values are JSON (readable, versionable) and encrypted at rest by the store. ``user_data`` and
+``chat_data`` keys that start with "_" are volatile by design: plaintext passwords held between
+two messages of /password never reach the disk, nor does the chat's current screen (written on
+every screen, it would make every screen a database write). Written after every update by the
+update processor, so a kill in the middle of a conversation resumes where the user was.
 """
 
 from __future__ import annotations
@@ -68,7 +69,10 @@ class SqlPersistence(BasePersistence[Data, Data, Data]):
         )
 
     async def update_chat_data(self, chat_id: int, data: Data) -> None:
-        await self._store.save("chat_data", "", str(chat_id), json.dumps(data, ensure_ascii=False))
+        durable = {k: v for k, v in data.items() if not str(k).startswith("_")}
+        await self._store.save(
+            "chat_data", "", str(chat_id), json.dumps(durable, ensure_ascii=False)
+        )
 
     async def update_bot_data(self, data: Data) -> None:
         return None

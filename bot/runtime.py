@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar, cast
 
@@ -39,6 +40,12 @@ whose rate limiter, when it has one, is ``bot.retrying.RetryingRateLimiter``."""
 Who = TypeVar("Who")
 SERVICES_KEY = "cebot.services"
 LANGUAGE_KEY = "language"
+SCREEN_KEY = "_screen"
+"""``chat_data``: the buttons of the chat's current screen, ``{"message_id", "buttons": [[label,
+data], ...]}``, or none when the bot's last message had none; written by :func:`reply`, read by
+``bot.handlers.conversation.typed_label`` (typed text equal to a label works as the press).
+Memory only (a "_" key): a restart forgets it until the next screen with buttons."""
+_screens: ContextVar[dict[str, Any] | None] = ContextVar("cebot_screens", default=None)
 
 
 @dataclass
@@ -161,6 +168,27 @@ async def resolved(context: Ctx, guard: Callable[[UnitOfWork], Awaitable[Who]]) 
         return who
 
 
+def show_screens_in(chat_data: dict[str, Any]) -> None:
+    """Where :func:`reply` records the current screen during this update (its own task)."""
+    _screens.set(chat_data)
+
+
+def _remember_screen(message: Message | None, keyboard: InlineKeyboardMarkup | None) -> None:
+    chat_data = _screens.get()
+    if chat_data is None:
+        return
+    if message is None or keyboard is None:
+        chat_data.pop(SCREEN_KEY, None)
+        return
+    buttons = [
+        [b.text, b.callback_data]
+        for row in keyboard.inline_keyboard
+        for b in row
+        if isinstance(b.callback_data, str)
+    ]
+    chat_data[SCREEN_KEY] = {"message_id": message.message_id, "buttons": buttons}
+
+
 async def reply(
     update: Update,
     text: str,
@@ -169,7 +197,8 @@ async def reply(
     edit: bool = True,
     **kwargs: Any,
 ) -> Message | None:
-    """Edits the message a pressed button belongs to, or sends a new message."""
+    """Edits the message a pressed button belongs to, or sends a new message; either becomes
+    the chat's current screen (``SCREEN_KEY``)."""
     query = update.callback_query
     if query is not None and edit and query.message is not None:
         try:
@@ -178,10 +207,14 @@ async def reply(
             if "not modified" not in str(exc).lower():
                 raise
             return None
-        return result if isinstance(result, Message) else None
+        edited = result if isinstance(result, Message) else None
+        _remember_screen(edited, keyboard)
+        return edited
     chat = update.effective_chat
     assert chat is not None
-    return await chat.send_message(text, reply_markup=keyboard, **kwargs)
+    sent = await chat.send_message(text, reply_markup=keyboard, **kwargs)
+    _remember_screen(sent, keyboard)
+    return sent
 
 
 async def delete_user_message(update: Update) -> bool:

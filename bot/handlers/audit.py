@@ -21,6 +21,7 @@ PICK_ADMIN = CallbackAction("aud:who")
 
 ACTION_LABELS: dict[str, str] = {
     "base.register": N_("注册基地"),
+    "base.register_existing": N_("以已有账号注册新基地"),
     "user.login": N_("登录"),
     "user.logout": N_("退出登录"),
     "user.locked": N_("账户被锁定"),

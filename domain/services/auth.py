@@ -73,6 +73,49 @@ class LoginOutcome:
         return self.user.must_change_password
 
 
+@dataclass(frozen=True, kw_only=True)
+class NewBase:
+    """The base's own fields of /register, for a person who already has an account."""
+
+    base_name: str
+    credit_code: str
+    region: str
+    address: str
+    contact_person: str
+    contact_phone: str
+
+
+@dataclass(frozen=True)
+class IdentityProof:
+    """A person registering another base proved, with their password, who they are.
+
+    It is kept in the registration's draft between messages, so it holds no secret: it names
+    the account and when the password was checked. It stops counting once the account's
+    credentials change (a new password, a reset) — see ``check_proof``.
+    """
+
+    user_id: int
+    id_number: str
+    proven_at: datetime
+
+
+@dataclass(frozen=True)
+class ProvenAccount:
+    proof: IdentityProof
+    name: str
+    mobile: str
+
+
+REVIEWER_CANNOT_REGISTER = N_(
+    "该身份证号码是主管部门审核员的账号，不能用于注册继续教育基地。请使用其他管理员的身份证号码。"
+)
+PROOF_STALE = N_("该账号的密码在确认身份后已变更，请重新输入该账号的登录密码确认身份。")
+WRONG_PROOF = N_(
+    "密码不正确，还可尝试 {remaining} 次。"
+    "请重新输入该账号的登录密码，或点击“◀ 上一项”改用其他身份证号码。"
+)
+
+
 async def register_base(
     uow: UnitOfWork,
     clock: Clock,
@@ -82,21 +125,11 @@ async def register_base(
 ) -> LoginOutcome:
     """The base, its first admin as super admin, and a session for the person who registered."""
     now = clock.now()
-    credit_code = validators.parse_credit_code(form.credit_code)
     id_number = validators.parse_id_number(form.admin_id_number, now.date())
     mobile = validators.parse_mobile(form.admin_mobile)
+    credit_code = validators.parse_credit_code(form.credit_code)
     await ensure_registrable(uow, credit_code=credit_code, id_number=id_number)
-    base = await uow.bases.add(
-        Base(
-            name=parse_base_field("name", form.base_name),
-            credit_code=credit_code,
-            region=parse_base_field("region", form.region),
-            address=parse_base_field("address", form.address),
-            contact_person=parse_base_field("contact_person", form.contact_person),
-            contact_phone=parse_base_field("contact_phone", form.contact_phone),
-            created_at=now,
-        )
-    )
+    base = await _add_base(uow, clock, form)
     user = await uow.users.add(
         User(
             name=validators.parse_name(form.admin_name),
@@ -121,6 +154,123 @@ async def register_base(
         subject=base.name,
     )
     return LoginOutcome(session, user, [base])
+
+
+async def _add_base(uow: UnitOfWork, clock: Clock, form: NewBase | Registration) -> Base:
+    credit_code = validators.parse_credit_code(form.credit_code)
+    await ensure_registrable(uow, credit_code=credit_code)
+    return await uow.bases.add(
+        Base(
+            name=parse_base_field("name", form.base_name),
+            credit_code=credit_code,
+            region=parse_base_field("region", form.region),
+            address=parse_base_field("address", form.address),
+            contact_person=parse_base_field("contact_person", form.contact_person),
+            contact_phone=parse_base_field("contact_phone", form.contact_phone),
+            created_at=clock.now(),
+        )
+    )
+
+
+async def claims_account(uow: UnitOfWork, id_number: str) -> bool:
+    """/register's ID-card number: False for a new person; True for an admin of another base,
+    who is then asked to prove it with their password (``prove_registrant``). A reviewer's
+    number is refused: a reviewer does not administer the bases they review."""
+    user = await uow.users.get_by_id_number(id_number)
+    if user is None:
+        return False
+    if user.is_reviewer:
+        raise Conflict(REVIEWER_CANNOT_REGISTER)
+    return True
+
+
+async def prove_registrant(
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    *,
+    telegram_user_id: int,
+    id_number: str,
+    password: str,
+    policy: LoginPolicy = LoginPolicy(),
+) -> ProvenAccount:
+    """The password of the account ``id_number`` names, checked as at login: a wrong one counts
+    towards the account's lock-out and the Telegram user's throttle."""
+    now = clock.now()
+    recent = await uow.login_failures.count_since(
+        telegram_user_id, now - policy.telegram_user_window
+    )
+    if recent >= policy.max_failures_per_telegram_user:
+        latest = await uow.login_failures.latest(telegram_user_id) or now
+        raise Throttled(latest + policy.telegram_user_window)
+    user = await uow.users.get_by_id_number(validators.parse_id_number(id_number, now.date()))
+    if user is None:
+        await hasher.verify_decoy(password)
+        raise Invalid("admin_id_number", N_("该身份证号码尚未注册，请重新输入。"))
+    if user.is_reviewer:
+        raise Conflict(REVIEWER_CANNOT_REGISTER)
+    if user.is_locked(now):
+        await hasher.verify_decoy(password)
+        assert user.locked_until is not None
+        raise AccountLocked(user.locked_until)
+    if not await hasher.verify(password, user.password_hash):
+        counted = await _count_wrong_password(uow, clock, user, policy)
+        await _fail(uow, telegram_user_id, now)
+        if counted.locked_until is not None:
+            raise recorded(AccountLocked(counted.locked_until))
+        remaining = policy.max_failures - counted.failures
+        raise recorded(Invalid("password", WRONG_PROOF, remaining=remaining))
+    user.failed_logins = 0
+    await uow.users.update(user)
+    await uow.login_failures.clear(telegram_user_id)
+    assert user.id is not None
+    return ProvenAccount(IdentityProof(user.id, user.id_number, now), user.name, user.mobile)
+
+
+async def check_proof(uow: UnitOfWork, clock: Clock, proof: IdentityProof) -> User:
+    """A proof still stands: same account, not a reviewer, not locked, no credential changed
+    since (a draft resumed days later is checked again, not trusted)."""
+    user = await uow.users.get(proof.user_id)
+    if user is None or user.id_number != proof.id_number:
+        raise Invalid("admin_id_number", N_("该账号已不存在，请重新输入管理员身份证号码。"))
+    if user.is_reviewer:
+        raise Conflict(REVIEWER_CANNOT_REGISTER)
+    if user.is_locked(clock.now()):
+        assert user.locked_until is not None
+        raise AccountLocked(user.locked_until)
+    if user.credentials_changed_at > proof.proven_at:
+        raise Invalid("password", PROOF_STALE)
+    return user
+
+
+async def register_another_base(
+    uow: UnitOfWork,
+    clock: Clock,
+    form: NewBase,
+    proof: IdentityProof,
+    *,
+    telegram_user_id: int,
+) -> LoginOutcome:
+    """A person who already administers a base registers another: they become its super admin
+    and are logged in to it; their other bases stay theirs (/base lists them all)."""
+    user = await check_proof(uow, clock, proof)
+    base = await _add_base(uow, clock, form)
+    assert base.id is not None and user.id is not None
+    await uow.memberships.add(
+        Membership(base_id=base.id, user_id=user.id, is_super=True, created_at=clock.now())
+    )
+    session = await _open_session(uow, clock, telegram_user_id, user, base.id)
+    await audit.record(
+        uow,
+        clock,
+        action="base.register_existing",
+        base_id=base.id,
+        actor_user_id=user.id,
+        subject=base.name,
+    )
+    memberships = await uow.memberships.list_for_user(user.id)
+    bases = await uow.bases.get_many([m.base_id for m in memberships])
+    return LoginOutcome(session, user, [base, *(b for b in bases if b.id != base.id)])
 
 
 async def ensure_registrable(

@@ -319,6 +319,18 @@ def next_class_field(after: str, current: Mapping[str, object], today: date) -> 
     return None
 
 
+def previous_class_field(before: str, current: Mapping[str, object], today: date) -> str | None:
+    """The field a declaration asked before ``before`` (◀ 上一项); None for the first one.
+
+    The same fields as ``next_class_field`` walks, backwards: no location for an online class.
+    """
+    for name in reversed(CLASS_FIELDS[: CLASS_FIELDS.index(before)]):
+        if name == "location" and _earlier(current, "mode", today) is TeachingMode.ONLINE:
+            continue
+        return name
+    return None
+
+
 def refused_after_change(field: str, current: Mapping[str, object], today: date) -> Invalid | None:
     """The refusal of a later field that correcting ``field`` has made wrong, to ask it at once.
 

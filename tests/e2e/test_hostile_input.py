@@ -45,3 +45,24 @@ async def test_a_refused_command_inside_a_conversation_still_ends_it(stack: Stac
     answer = texts(await person.say("武汉职业培训学院"))
     assert APOLOGY not in answer and "请输入机构名称" not in answer
     assert "开始注册" in texts(await person.say("/register"))  # and it can start afresh
+
+
+async def test_forged_form_buttons_change_nothing_and_name_the_open_step(stack: Stack) -> None:
+    """Forms' shared buttons (◀ 上一项, 继续填写, 放弃, 重新显示) carry the form and the step;
+    another form's, an unknown step's or a malformed one is an older button, never acted on."""
+    person = admin(stack)
+    await person.say("/register")
+    await person.say("武汉职业培训学院")
+    prompt = person.user.bot_messages()[-1]
+    for data in (
+        "form:back:classes:name",
+        "form:back:register:base_name",  # not the open step
+        "form:back:register:../../x",
+        "form:go:register",  # 继续填写 outside the offer
+        "form:drop:register",  # 放弃 outside the offer
+        "form:here:classes",
+    ):
+        said = texts(await person.press_data(prompt.message_id, data))
+        assert APOLOGY not in said
+        assert "当前这一步：统一社会信用代码" in said or "已失效" in said, (data, said)
+    assert "请选择所在市州" in texts(await person.say("91350100M000100Y43"))  # draft intact

@@ -64,9 +64,10 @@ def build() -> ConversationHandler[Ctx]:
                 CallbackQueryHandler(form.on_fix, pattern=FIX.pattern),
                 CallbackQueryHandler(form.on_save, pattern=SAVE.pattern),
             ],
-            **conversation.timeout_handlers(),
+            **conversation.resume_states(form.FORM),
+            **conversation.timeout_handlers(form.FORM),
         },
-        fallbacks=conversation.fallbacks(),
+        fallbacks=conversation.fallbacks(form.FORM),
         conversation_timeout=conversation.TIMEOUT,
         allow_reentry=True,
     )

@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot.handlers import conversation
 from bot.handlers.classes.callbacks import PLAN, State
-from bot.handlers.classes.form import draft_of, summary
+from bot.handlers.classes.form import FORM, draft_of, summary
 from bot.i18n import N_
 from bot.runtime import Ctx, acting, services, tr
 from domain.services import classes, files
@@ -18,7 +18,7 @@ async def on_document(update: Update, context: Ctx) -> int:
     assert update.message is not None and update.message.document is not None
     draft = draft_of(context)
     if draft["field"] != "plan_text":
-        await conversation.unexpected(update, context)
+        await conversation.unexpected(update, context, FORM)
         return State.ASK
     doc = update.message.document
     check_announced_size(doc.file_size)
