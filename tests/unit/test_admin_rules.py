@@ -9,7 +9,12 @@ from domain.permissions import ALL_PERMISSIONS, Permission
 from domain.services.admins import AdminAction, AdminView, admin_actions
 
 ME = 7
-ALL = [AdminAction.CHANGE_ROLE, AdminAction.HAND_OVER, AdminAction.REMOVE]
+ALL = [
+    AdminAction.CHANGE_ROLE,
+    AdminAction.RESET_PASSWORD,
+    AdminAction.HAND_OVER,
+    AdminAction.REMOVE,
+]
 
 
 def actor(*, is_super: bool) -> Actor:
