@@ -6,6 +6,7 @@ from domain.clock import FixedClock
 from domain.ports import PasswordHasher
 from domain.services import auth
 from domain.services.sessions import SessionPolicy, resolve_actor
+from storage.uow import UnitOfWorkFactory
 
 PASSWORD = "湖北继教 2026 春"
 # Valid ID-card numbers (checked by domain/validators.py) and credit codes.
@@ -41,7 +42,12 @@ def registration(
 
 
 async def register(
-    uow_factory, hasher: PasswordHasher, clock: FixedClock, *, telegram_user_id: int = 1001, **kw
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
+    *,
+    telegram_user_id: int = 1001,
+    **kw,
 ) -> auth.LoginOutcome:
     password_hash = await hasher.hash(PASSWORD)
     async with uow_factory() as uow:
@@ -53,6 +59,6 @@ async def register(
         )
 
 
-async def actor_of(uow_factory, clock: FixedClock, telegram_user_id: int):
+async def actor_of(uow_factory: UnitOfWorkFactory, clock: FixedClock, telegram_user_id: int):
     async with uow_factory() as uow:
         return await resolve_actor(uow, clock, telegram_user_id, POLICY)

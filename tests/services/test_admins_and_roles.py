@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from domain.clock import FixedClock
 from domain.errors import (
     AuthenticationFailed,
     Conflict,
@@ -14,7 +15,9 @@ from domain.errors import (
     NotPermitted,
 )
 from domain.permissions import Permission
+from domain.ports import PasswordHasher
 from domain.services import admins, auth, roles
+from storage.uow import UnitOfWorkFactory
 from tests.services.helpers import (
     CODE_TWO,
     ID_BOB,
@@ -28,7 +31,9 @@ BOB_PASSWORD = "初始密码 abc 123"
 BOB_NEW_PASSWORD = "春风十里不如你呀"
 
 
-async def setup_base_with_bob(uow_factory, hasher, clock, *, permissions=()):
+async def setup_base_with_bob(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, *, permissions=()
+):
     """Alice registers a base; Bob joins with a role holding ``permissions`` and logs in."""
     await register(uow_factory, hasher, clock)
     alice = await actor_of(uow_factory, clock, 1001)
@@ -66,7 +71,9 @@ async def setup_base_with_bob(uow_factory, hasher, clock, *, permissions=()):
     return alice, role, bob_view
 
 
-async def test_admin_list_masks_id_numbers(uow_factory, hasher, clock):
+async def test_admin_list_masks_id_numbers(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory(readonly=True) as uow:
         views, total = await admins.list_admins(uow, alice)
@@ -76,7 +83,9 @@ async def test_admin_list_masks_id_numbers(uow_factory, hasher, clock):
     assert {v.role_name for v in views if not v.is_super} == {"培训专员"}
 
 
-async def test_existing_person_cannot_be_registered_again(uow_factory, hasher, clock):
+async def test_existing_person_cannot_be_registered_again(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory() as uow:
         with pytest.raises(Conflict):
@@ -96,7 +105,9 @@ async def test_existing_person_cannot_be_registered_again(uow_factory, hasher, c
             await admins.find_person(uow, clock, alice, ID_CAROL)
 
 
-async def test_role_change_applies_on_the_next_action(uow_factory, hasher, clock):
+async def test_role_change_applies_on_the_next_action(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, role, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     bob = await actor_of(uow_factory, clock, 2002)
     assert not bob.can(Permission.CLASSES_MANAGE)
@@ -106,7 +117,9 @@ async def test_role_change_applies_on_the_next_action(uow_factory, hasher, clock
     assert bob.permissions == frozenset({Permission.CLASSES_MANAGE})
 
 
-async def test_restricted_admin_cannot_manage_admins_or_roles(uow_factory, hasher, clock):
+async def test_restricted_admin_cannot_manage_admins_or_roles(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, _ = await setup_base_with_bob(
         uow_factory, hasher, clock, permissions={Permission.CLASSES_MANAGE}
     )
@@ -120,7 +133,9 @@ async def test_restricted_admin_cannot_manage_admins_or_roles(uow_factory, hashe
             await admins.remove_admin(uow, clock, bob, alice.membership_id)
 
 
-async def test_super_admin_and_oneself_cannot_be_removed(uow_factory, hasher, clock):
+async def test_super_admin_and_oneself_cannot_be_removed(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, bob_view = await setup_base_with_bob(
         uow_factory, hasher, clock, permissions={Permission.ADMINS_MANAGE}
     )
@@ -137,8 +152,8 @@ async def test_super_admin_and_oneself_cannot_be_removed(uow_factory, hasher, cl
 
 
 async def test_a_session_whose_membership_is_gone_ends_at_the_next_action(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     """A membership deleted without its sessions (by hand, say): the guard ends the session, and
     the end is recorded though the action is refused."""
     _, _, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
@@ -153,8 +168,8 @@ async def test_a_session_whose_membership_is_gone_ends_at_the_next_action(
 
 
 async def test_a_removed_admin_is_refused_at_login_yet_the_right_password_resets_the_count(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     """Both refusals leave their unit of work recorded: the failure counts, the success too."""
     alice, _, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory() as uow:
@@ -181,7 +196,9 @@ async def test_a_removed_admin_is_refused_at_login_yet_the_right_password_resets
     assert await counted() == (0, 0)
 
 
-async def test_role_is_not_deleted_while_assigned(uow_factory, hasher, clock):
+async def test_role_is_not_deleted_while_assigned(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, role, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory() as uow:
         with pytest.raises(Conflict) as assigned:
@@ -195,7 +212,9 @@ async def test_role_is_not_deleted_while_assigned(uow_factory, hasher, clock):
         assert await roles.list_roles(uow, alice) == []
 
 
-async def test_role_names_are_unique_within_a_base(uow_factory, hasher, clock):
+async def test_role_names_are_unique_within_a_base(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory() as uow:
         with pytest.raises(Conflict):
@@ -207,7 +226,9 @@ async def test_role_names_are_unique_within_a_base(uow_factory, hasher, clock):
             await roles.rename_role(uow, clock, alice, other.id, "培训专员")
 
 
-async def test_objects_of_another_base_are_not_found(uow_factory, hasher, clock):
+async def test_objects_of_another_base_are_not_found(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, role, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
     await register(
         uow_factory,
@@ -238,7 +259,9 @@ async def test_objects_of_another_base_are_not_found(uow_factory, hasher, clock)
             await admins.change_role(uow, clock, alice, bob_view.membership_id, own_role.id)
 
 
-async def test_hand_over_needs_the_password_and_leaves_one_super_admin(uow_factory, hasher, clock):
+async def test_hand_over_needs_the_password_and_leaves_one_super_admin(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory() as uow:
         with pytest.raises(Invalid):
@@ -268,7 +291,9 @@ async def test_hand_over_needs_the_password_and_leaves_one_super_admin(uow_facto
             )
 
 
-async def test_simultaneous_hand_overs_leave_exactly_one_super_admin(uow_factory, hasher, clock):
+async def test_simultaneous_hand_overs_leave_exactly_one_super_admin(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     """Two hand-overs started from the same super admin session at the same moment."""
     alice, role, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
 
@@ -305,8 +330,8 @@ async def test_simultaneous_hand_overs_leave_exactly_one_super_admin(uow_factory
 
 
 async def test_an_admin_manager_without_roles_manage_may_pick_roles_within_their_own_rights(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, role, _ = await setup_base_with_bob(
         uow_factory, hasher, clock, permissions={Permission.ADMINS_MANAGE}
     )
@@ -324,7 +349,9 @@ async def test_an_admin_manager_without_roles_manage_may_pick_roles_within_their
     assert [r.id for r in everything] == [role.id, wider.id]
 
 
-async def test_an_admin_without_admins_manage_gets_no_roles_to_assign(uow_factory, hasher, clock):
+async def test_an_admin_without_admins_manage_gets_no_roles_to_assign(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await setup_base_with_bob(uow_factory, hasher, clock, permissions={Permission.ROLES_MANAGE})
     bob = await actor_of(uow_factory, clock, 2002)
     async with uow_factory(readonly=True) as uow:
@@ -334,7 +361,9 @@ async def test_an_admin_without_admins_manage_gets_no_roles_to_assign(uow_factor
             admins.ensure_manager(bob)
 
 
-async def test_typed_numbers_are_checked_against_the_way_chosen(uow_factory, hasher, clock):
+async def test_typed_numbers_are_checked_against_the_way_chosen(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory(readonly=True) as uow:
         full_width = ID_CAROL.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
@@ -350,7 +379,9 @@ async def test_typed_numbers_are_checked_against_the_way_chosen(uow_factory, has
     assert already.value.params["name"] == "赵磊"
 
 
-async def test_previews_refuse_what_the_action_would_refuse(uow_factory, hasher, clock):
+async def test_previews_refuse_what_the_action_would_refuse(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, bob_view = await setup_base_with_bob(
         uow_factory, hasher, clock, permissions={Permission.ADMINS_MANAGE}
     )
@@ -372,7 +403,9 @@ async def test_previews_refuse_what_the_action_would_refuse(uow_factory, hasher,
             await admins.hand_over_preview(uow, bob, bob.membership_id)
 
 
-async def test_an_admin_cannot_hand_out_a_role_stronger_than_their_own(uow_factory, hasher, clock):
+async def test_an_admin_cannot_hand_out_a_role_stronger_than_their_own(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, bob_view = await setup_base_with_bob(
         uow_factory, hasher, clock, permissions={Permission.ADMINS_MANAGE}
     )
@@ -385,7 +418,9 @@ async def test_an_admin_cannot_hand_out_a_role_stronger_than_their_own(uow_facto
     assert not (await actor_of(uow_factory, clock, 2002)).can(Permission.ROLES_MANAGE)
 
 
-async def test_wrong_passwords_at_hand_over_count_towards_the_lock_out(uow_factory, hasher, clock):
+async def test_wrong_passwords_at_hand_over_count_towards_the_lock_out(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     from domain.errors import AccountLocked
 
     alice, _, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)

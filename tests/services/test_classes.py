@@ -10,14 +10,17 @@ from pathlib import Path
 import pytest
 
 from domain import validators
+from domain.clock import FixedClock
 from domain.errors import Invalid, InvalidTransition, NotFound, NotPermitted
 from domain.model import Actor, ClassCategory, TeachingMode
 from domain.permissions import Permission
+from domain.ports import PasswordHasher
 from domain.services import admins, auth, classes, files, profile, roles
 from domain.uploads import FileKind
 from domain.workflow import Action, Status
 from storage.crypto import FieldCipher
 from storage.filestore import LocalFileStore
+from storage.uow import UnitOfWorkFactory
 from tests.conftest import NOW
 from tests.services.helpers import CODE_TWO, ID_CAROL, POLICY, actor_of, register
 from tests.services.test_files import PDF
@@ -58,13 +61,17 @@ def validated(**changes: object) -> classes.ValidatedClass:
 # --- people and bases --------------------------------------------------------------------------
 
 
-async def wuhan_admin(uow_factory, hasher, clock) -> Actor:
+async def wuhan_admin(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> Actor:
     """王芳, super admin of a base in 武汉市 (Telegram user 1001)."""
     await register(uow_factory, hasher, clock)
     return await actor_of(uow_factory, clock, 1001)
 
 
-async def yichang_admin(uow_factory, hasher, clock) -> Actor:
+async def yichang_admin(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> Actor:
     """马力, super admin of another base, in 宜昌市 (Telegram user 9009)."""
     await register(
         uow_factory,
@@ -84,9 +91,9 @@ async def yichang_admin(uow_factory, hasher, clock) -> Actor:
 
 
 async def add_admin(
-    uow_factory,
-    hasher,
-    clock,
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
     boss: Actor,
     *,
     name: str,
@@ -132,12 +139,14 @@ async def add_admin(
     return await actor_of(uow_factory, clock, telegram_user_id)
 
 
-async def declared(uow_factory, clock, actor: Actor, **changes: object):
+async def declared(
+    uow_factory: UnitOfWorkFactory, clock: FixedClock, actor: Actor, **changes: object
+):
     async with uow_factory() as uow:
         return await classes.declare(uow, clock, actor, validated(**changes))
 
 
-async def audit_actions(uow_factory, base_id: int) -> list[str]:
+async def audit_actions(uow_factory: UnitOfWorkFactory, base_id: int) -> list[str]:
     async with uow_factory(readonly=True) as uow:
         events = await uow.audit.list(base_id, action_prefix="class.", limit=100)
     return [e.action for e in reversed(events)]
@@ -161,11 +170,11 @@ async def audit_actions(uow_factory, base_id: int) -> list[str]:
         "2026-03-01 00:00:00",
     ],
 )
-def test_start_date_accepts_the_usual_chinese_forms(raw):
+def test_start_date_accepts_the_usual_chinese_forms(raw) -> None:
     assert validated(start_date=raw).start_date == date(2026, 3, 1)
 
 
-def test_form_normalises_every_field():
+def test_form_normalises_every_field() -> None:
     form = a_form(
         category="公需科目",
         mode="线上线下结合",
@@ -185,7 +194,7 @@ def test_form_normalises_every_field():
     assert str(validated(fee="0").fee) == "0.00"
 
 
-def test_end_before_start_is_refused_on_the_end_date():
+def test_end_before_start_is_refused_on_the_end_date() -> None:
     with pytest.raises(Invalid) as refused:
         validated(start_date="2026-03-05", end_date="2026-03-04")
     assert refused.value.field == "end_date"
@@ -194,7 +203,7 @@ def test_end_before_start_is_refused_on_the_end_date():
     assert validated(start_date="2026-03-05", end_date="2026-03-05").end_date == date(2026, 3, 5)
 
 
-def test_start_date_must_fall_in_the_class_year():
+def test_start_date_must_fall_in_the_class_year() -> None:
     with pytest.raises(Invalid) as refused:
         validated(year="2025", start_date="2026-03-01")
     assert (refused.value.field, refused.value.key) == ("start_date", classes.START_OUTSIDE_YEAR)
@@ -204,7 +213,7 @@ def test_start_date_must_fall_in_the_class_year():
 
 
 @pytest.mark.parametrize("mode", ["线下", "线上线下结合"])
-def test_location_is_required_unless_the_class_is_online(mode):
+def test_location_is_required_unless_the_class_is_online(mode) -> None:
     with pytest.raises(Invalid) as refused:
         validated(mode=mode, location="  ")
     assert (refused.value.field, refused.value.key) == ("location", classes.LOCATION_REQUIRED)
@@ -221,14 +230,14 @@ def test_location_is_required_unless_the_class_is_online(mode):
         ("两天", validators.HOURS_NOT_A_NUMBER),
     ],
 )
-def test_hours_come_in_half_hour_steps(raw, reason):
+def test_hours_come_in_half_hour_steps(raw, reason) -> None:
     with pytest.raises(Invalid) as refused:
         validated(hours=raw)
     assert (refused.value.field, refused.value.key) == ("hours", reason)
     assert validated(hours="2.5").hours == Decimal("2.5")
 
 
-def test_plan_is_text_or_a_file_but_not_nothing():
+def test_plan_is_text_or_a_file_but_not_nothing() -> None:
     with pytest.raises(Invalid) as refused:
         validated(plan_text="   ", plan_file_id=None)
     assert (refused.value.field, refused.value.key) == ("plan", classes.PLAN_MISSING)
@@ -256,13 +265,13 @@ def test_plan_is_text_or_a_file_but_not_nothing():
         ("fee", "1.005", validators.MONEY_TOO_PRECISE),
     ],
 )
-def test_each_refusal_names_its_field(field, raw, reason):
+def test_each_refusal_names_its_field(field, raw, reason) -> None:
     with pytest.raises(Invalid) as refused:
         validated(**{field: raw})
     assert (refused.value.field, refused.value.key) == (field, reason)
 
 
-def test_fields_are_checked_as_typed_against_earlier_ones():
+def test_fields_are_checked_as_typed_against_earlier_ones() -> None:
     current = {"year": "2026", "mode": "线上", "start_date": "2026年3月5日"}
     field = classes.parse_class_field
     assert field("start_date", "2026-03-05", today=TODAY, current=current) == date(2026, 3, 5)
@@ -290,7 +299,7 @@ def test_fields_are_checked_as_typed_against_earlier_ones():
     assert unknown.value.field == "field"
 
 
-def test_a_stored_class_turns_back_into_the_same_form():
+def test_a_stored_class_turns_back_into_the_same_form() -> None:
     from domain.model import TrainingClass
 
     clean = validated(mode="线上", location="", fee="0", hours="1.5", plan_file_id=3)
@@ -302,8 +311,8 @@ def test_a_stored_class_turns_back_into_the_same_form():
 
 
 async def test_declared_class_is_a_draft_that_can_be_submitted_and_withdrawn(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     assert klass.id is not None and klass.base_id == alice.base_id
@@ -338,8 +347,13 @@ async def test_declared_class_is_a_draft_that_can_be_submitted_and_withdrawn(
     ],
 )
 async def test_impossible_transitions_are_refused_with_the_reason(
-    uow_factory, hasher, clock, steps, refused, current
-):
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
+    steps,
+    refused,
+    current,
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     for step in steps:
@@ -358,7 +372,9 @@ async def test_impossible_transitions_are_refused_with_the_reason(
     assert await audit_actions(uow_factory, alice.base_id) == before
 
 
-async def test_a_submitted_class_can_be_neither_edited_nor_deleted(uow_factory, hasher, clock):
+async def test_a_submitted_class_can_be_neither_edited_nor_deleted(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     async with uow_factory() as uow:
@@ -376,7 +392,9 @@ async def test_a_submitted_class_can_be_neither_edited_nor_deleted(uow_factory, 
     assert after.name == klass.name and after.status is Status.SUBMITTED
 
 
-async def test_a_draft_is_edited_and_the_change_audited(uow_factory, hasher, clock):
+async def test_a_draft_is_edited_and_the_change_audited(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     async with uow_factory() as uow:
@@ -397,7 +415,9 @@ async def test_a_draft_is_edited_and_the_change_audited(uow_factory, hasher, clo
     assert events[0].new_value == "mode=online; location=; hours=30"
 
 
-async def test_only_drafts_are_deleted_history_and_all(uow_factory, hasher, clock):
+async def test_only_drafts_are_deleted_history_and_all(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     async with uow_factory() as uow:
@@ -414,7 +434,9 @@ async def test_only_drafts_are_deleted_history_and_all(uow_factory, hasher, cloc
     assert (await audit_actions(uow_factory, alice.base_id))[-1] == "class.delete"
 
 
-async def test_copy_moves_the_dates_to_another_year(uow_factory, hasher, clock):
+async def test_copy_moves_the_dates_to_another_year(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     source = await declared(
         uow_factory, clock, alice, year="2024", start_date="2024-02-29", end_date="2024-03-02"
@@ -448,7 +470,9 @@ async def test_copy_moves_the_dates_to_another_year(uow_factory, hasher, clock):
     assert (await audit_actions(uow_factory, alice.base_id)).count("class.copy") == 2
 
 
-async def test_classes_are_listed_newest_first_by_year_and_state(uow_factory, hasher, clock):
+async def test_classes_are_listed_newest_first_by_year_and_state(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     ids = []
     for n in range(5):
@@ -479,7 +503,9 @@ async def test_classes_are_listed_newest_first_by_year_and_state(uow_factory, ha
     assert years == [2026, 2025]
 
 
-async def test_another_base_admin_finds_nothing_and_changes_nothing(uow_factory, hasher, clock):
+async def test_another_base_admin_finds_nothing_and_changes_nothing(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     mallory = await yichang_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
@@ -507,7 +533,9 @@ async def test_another_base_admin_finds_nothing_and_changes_nothing(uow_factory,
     assert await audit_actions(uow_factory, mallory.base_id) == []
 
 
-async def test_an_admin_without_classes_manage_is_not_permitted(uow_factory, hasher, clock, blobs):
+async def test_an_admin_without_classes_manage_is_not_permitted(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     bob = await add_admin(
@@ -547,7 +575,9 @@ def blobs(tmp_path: Path, cipher: FieldCipher) -> LocalFileStore:
     return LocalFileStore(tmp_path / "files", cipher)
 
 
-async def test_previews_refuse_what_the_action_would_refuse(uow_factory, hasher, clock):
+async def test_previews_refuse_what_the_action_would_refuse(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     async with uow_factory(readonly=True) as uow:
@@ -564,8 +594,8 @@ async def test_previews_refuse_what_the_action_would_refuse(uow_factory, hasher,
 
 
 async def test_a_plan_file_is_named_on_the_card_and_must_be_the_base_own(
-    uow_factory, hasher, clock, blobs
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     mallory = await yichang_admin(uow_factory, hasher, clock)
     stored = {}
@@ -591,7 +621,9 @@ async def test_a_plan_file_is_named_on_the_card_and_must_be_the_base_own(
     assert await audit_actions(uow_factory, alice.base_id) == ["class.declare"]
 
 
-async def test_a_plan_file_is_a_document_or_a_workbook(uow_factory, hasher, clock, blobs):
+async def test_a_plan_file_is_a_document_or_a_workbook(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
     async with uow_factory() as uow:

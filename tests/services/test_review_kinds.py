@@ -15,13 +15,16 @@ from typing import Any
 
 import pytest
 
+from domain.clock import FixedClock
 from domain.errors import Invalid, InvalidTransition, NotFound
 from domain.model import Actor, OutboxState, ReviewerActor
+from domain.ports import PasswordHasher
 from domain.services import classes, review, scores
 from domain.services import submissions as s
 from domain.workflow import Action, Status
 from storage.crypto import FieldCipher
 from storage.filestore import LocalFileStore
+from storage.uow import UnitOfWorkFactory
 from tests.services.test_classes import declared, wuhan_admin
 from tests.services.test_review import ID_PROVINCE, reviewer
 from tests.services.test_scores import learner
@@ -102,7 +105,13 @@ DRAFTS: dict[str, Callable[[Scene], Awaitable[Draft]]] = {
 
 
 @pytest.fixture
-async def scene(uow_factory, hasher, clock, tmp_path: Path, cipher: FieldCipher) -> Scene:
+async def scene(
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
+    tmp_path: Path,
+    cipher: FieldCipher,
+) -> Scene:
     admin = await wuhan_admin(uow_factory, hasher, clock)
     judge = await reviewer(uow_factory, hasher, clock, regions=["武汉市"])
     outsider = await reviewer(

@@ -2,14 +2,17 @@
 
 import pytest
 
+from domain.clock import FixedClock
 from domain.errors import Conflict, Invalid, NotFound, NotPermitted
 from domain.permissions import Permission
+from domain.ports import PasswordHasher
 from domain.services import roles
+from storage.uow import UnitOfWorkFactory
 from tests.services.helpers import CODE_TWO, ID_CAROL, actor_of, register
 from tests.services.test_admins_and_roles import setup_base_with_bob
 
 
-async def second_base(uow_factory, hasher, clock):
+async def second_base(uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock):
     """Carol registers another base and creates a role there."""
     await register(
         uow_factory,
@@ -28,7 +31,9 @@ async def second_base(uow_factory, hasher, clock):
     return carol, role
 
 
-async def test_role_card_names_its_holders(uow_factory, hasher, clock):
+async def test_role_card_names_its_holders(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, role, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory() as uow:
         empty = await roles.create_role(uow, clock, alice, "空角色", ())
@@ -40,7 +45,9 @@ async def test_role_card_names_its_holders(uow_factory, hasher, clock):
     assert nobody.holder_names == ()
 
 
-async def test_another_bases_role_is_not_found_anywhere(uow_factory, hasher, clock):
+async def test_another_bases_role_is_not_found_anywhere(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     carol, foreign = await second_base(uow_factory, hasher, clock)
     async with uow_factory() as uow:
@@ -58,7 +65,9 @@ async def test_another_bases_role_is_not_found_anywhere(uow_factory, hasher, clo
     assert still.permissions == frozenset({Permission.SCORES_MANAGE})
 
 
-async def test_name_is_checked_as_typed(uow_factory, hasher, clock):
+async def test_name_is_checked_as_typed(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, role, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     await second_base(uow_factory, hasher, clock)
     async with uow_factory(readonly=True) as uow:
@@ -74,7 +83,9 @@ async def test_name_is_checked_as_typed(uow_factory, hasher, clock):
         assert await roles.check_role_name(uow, alice, "宜昌专员") == "宜昌专员"
 
 
-async def test_roles_manager_cannot_grant_what_they_do_not_hold(uow_factory, hasher, clock):
+async def test_roles_manager_cannot_grant_what_they_do_not_hold(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     """Bob holds roles.manage and classes.manage only; his own role must not become everything."""
     alice, role, _ = await setup_base_with_bob(
         uow_factory,

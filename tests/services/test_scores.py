@@ -8,9 +8,11 @@ from decimal import Decimal
 import pytest
 
 from domain import validators
+from domain.clock import FixedClock
 from domain.errors import Invalid, InvalidTransition, NotFound, NotPermitted
 from domain.model import Actor, ReviewerActor
 from domain.permissions import Permission
+from domain.ports import PasswordHasher
 from domain.scores import (
     CERTIFICATE_TAKEN,
     LEARNER_EXISTS,
@@ -22,6 +24,7 @@ from domain.scoresheet import Column, RawCell, SheetRow
 from domain.services import classes as c
 from domain.services import review, scores
 from domain.workflow import Status
+from storage.uow import UnitOfWorkFactory
 from tests.services.test_classes import add_admin, declared, make_id, wuhan_admin, yichang_admin
 from tests.services.test_review import reviewer
 
@@ -38,7 +41,9 @@ def learner(serial: int, score: str = "80", certificate: str | None = None) -> d
     return values
 
 
-async def approved(uow_factory, hasher, clock, actor: Actor) -> int:
+async def approved(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, actor: Actor
+) -> int:
     training_class = await declared(uow_factory, clock, actor)
     async with uow_factory() as uow:
         await c.submit_class(uow, clock, actor, training_class.id)
@@ -48,12 +53,18 @@ async def approved(uow_factory, hasher, clock, actor: Actor) -> int:
     return training_class.id
 
 
-async def add(uow_factory, clock, actor: Actor, class_id: int, values: dict[Column, str]):
+async def add(
+    uow_factory: UnitOfWorkFactory,
+    clock: FixedClock,
+    actor: Actor,
+    class_id: int,
+    values: dict[Column, str],
+):
     async with uow_factory() as uow:
         return await scores.add_learner(uow, clock, actor, class_id, values)
 
 
-async def stored(uow_factory, class_id: int):
+async def stored(uow_factory: UnitOfWorkFactory, class_id: int):
     async with uow_factory(readonly=True) as uow:
         return await uow.scores.list_for_class(class_id)
 
@@ -65,7 +76,9 @@ def preview_of(existing, *rows: dict[Column, str], hours: Decimal = Decimal(24))
     return checking.finish()
 
 
-async def test_only_an_approved_class_of_ones_own_base_takes_scores(uow_factory, hasher, clock):
+async def test_only_an_approved_class_of_ones_own_base_takes_scores(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     draft = await declared(uow_factory, clock, alice)
     async with uow_factory() as uow:
@@ -97,7 +110,9 @@ async def test_only_an_approved_class_of_ones_own_base_takes_scores(uow_factory,
     assert len(await stored(uow_factory, class_id)) == 1
 
 
-async def test_import_replaces_learners_in_one_transaction_and_counts(uow_factory, hasher, clock):
+async def test_import_replaces_learners_in_one_transaction_and_counts(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     class_id = await approved(uow_factory, hasher, clock, alice)
     await add(uow_factory, clock, alice, class_id, learner(1, "70", "ZS-1"))
@@ -117,7 +132,9 @@ async def test_import_replaces_learners_in_one_transaction_and_counts(uow_factor
     assert (counts.learners, counts.passed, counts.failed, counts.hours) == (3, 2, 1, 48)
 
 
-async def test_a_failure_while_storing_leaves_nothing_half_written(uow_factory, hasher, clock):
+async def test_a_failure_while_storing_leaves_nothing_half_written(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     """2,500 learners, the last one's certificate taken meanwhile: the third batch fails."""
     alice = await wuhan_admin(uow_factory, hasher, clock)
     class_id = await approved(uow_factory, hasher, clock, alice)
@@ -133,7 +150,9 @@ async def test_a_failure_while_storing_leaves_nothing_half_written(uow_factory, 
     assert [r.id_number for r in await stored(uow_factory, class_id)] == [an_id(2600)]
 
 
-async def test_submission_locks_every_change_until_returned(uow_factory, hasher, clock):
+async def test_submission_locks_every_change_until_returned(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     class_id = await approved(uow_factory, hasher, clock, alice)
     async with uow_factory() as uow:
@@ -192,7 +211,9 @@ async def test_submission_locks_every_change_until_returned(uow_factory, hasher,
         assert (await scores.sheet_of(uow, class_id)).status is Status.APPROVED
 
 
-async def test_one_learner_clashes_are_found_by_index(uow_factory, hasher, clock):
+async def test_one_learner_clashes_are_found_by_index(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     class_id = await approved(uow_factory, hasher, clock, alice)
     first = await add(uow_factory, clock, alice, class_id, learner(1, "80", "ZS-1"))
@@ -209,7 +230,9 @@ async def test_one_learner_clashes_are_found_by_index(uow_factory, hasher, clock
     assert edited.certificate_no == "ZS-1" and edited.score == 95
 
 
-async def test_an_edit_never_changes_the_id_number(uow_factory, hasher, clock):
+async def test_an_edit_never_changes_the_id_number(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     class_id = await approved(uow_factory, hasher, clock, alice)
     record = await add(uow_factory, clock, alice, class_id, learner(1))

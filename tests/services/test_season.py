@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
+from domain.clock import FixedClock
 from domain.model import SubmissionKind
+from domain.ports import PasswordHasher
 from domain.services import submissions as s
+from storage.uow import UnitOfWorkFactory
 from tests.services.test_gather import (
     RULES,
     YEAR,
@@ -36,11 +39,11 @@ SCORES_OCCASIONS = ["before:14", "before:7", "before:3", "before:1", "day"] + [
 
 
 async def test_a_season_reminds_the_right_people_once_at_each_occasion_and_never_at_night(
-    uow_factory,
-    hasher,
-    clock,
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
     blobs,  # noqa: F811 (the fixture)
-):
+) -> None:
     people, wuhan_class, _ = await season(uow_factory, hasher, clock, blobs)
     names = {actor.user_id: name for name, actor in people.items()}
     moment, added, filed = START, 0, False

@@ -3,9 +3,12 @@ which base, and the person stays logged in to the others (on real storage)."""
 
 import pytest
 
+from domain.clock import FixedClock
 from domain.errors import NotFound, NotLoggedIn
+from domain.ports import PasswordHasher
 from domain.services import admins, auth
 from domain.services.sessions import BaseChoiceRequired, resolve_actor, resolve_home
+from storage.uow import UnitOfWorkFactory
 from tests.services.helpers import (
     CODE_TWO,
     ID_ALICE,
@@ -20,7 +23,9 @@ BASE_ONE = "武汉职业培训学院"
 BASE_TWO = "荆州继续教育中心"
 
 
-async def two_bases_for_alice(uow_factory, hasher, clock):
+async def two_bases_for_alice(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+):
     """Alice (Telegram 1001) registers base one; Carol (3003) registers base two and adds Alice;
     Alice logs in again from 1001 and chooses base two. Returns Carol and Alice's base ids."""
     first = await register(uow_factory, hasher, clock)
@@ -51,7 +56,9 @@ async def two_bases_for_alice(uow_factory, hasher, clock):
     return carol, view, first.bases[0].id
 
 
-async def test_removed_from_one_base_stays_logged_in_to_the_other(uow_factory, hasher, clock):
+async def test_removed_from_one_base_stays_logged_in_to_the_other(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     carol, alice_there, base_one = await two_bases_for_alice(uow_factory, hasher, clock)
     assert (await actor_of(uow_factory, clock, 1001)).base_id == carol.base_id
     async with uow_factory() as uow:
@@ -77,7 +84,9 @@ async def test_removed_from_one_base_stays_logged_in_to_the_other(uow_factory, h
     assert alice.base_id == base_one and alice.is_super
 
 
-async def test_removed_from_the_only_base_is_logged_out_saying_which(uow_factory, hasher, clock):
+async def test_removed_from_the_only_base_is_logged_out_saying_which(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     carol, alice_there, base_one = await two_bases_for_alice(uow_factory, hasher, clock)
     # Alice's own base one goes too (by hand here: a super admin is never removed in the chat).
     async with uow_factory() as uow:
