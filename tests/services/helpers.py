@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from domain.clock import FixedClock
+from domain.model import Actor
 from domain.ports import PasswordHasher
 from domain.services import auth
 from domain.services.sessions import SessionPolicy, resolve_actor
@@ -16,6 +19,17 @@ ID_CAROL = "420106198507150023"
 CODE_ONE = "91350100M000100Y43"
 CODE_TWO = "91420100MA4K2B3C4H"
 POLICY = SessionPolicy()
+
+
+class Stored(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(entity: Stored) -> int:
+    """A stored entity's id; the model leaves it None only before the first save."""
+    assert entity.id is not None, f"{entity!r} was never saved"
+    return entity.id
 
 
 def registration(
@@ -47,7 +61,7 @@ async def register(
     clock: FixedClock,
     *,
     telegram_user_id: int = 1001,
-    **kw,
+    **kw: str,
 ) -> auth.LoginOutcome:
     password_hash = await hasher.hash(PASSWORD)
     async with uow_factory() as uow:
@@ -59,6 +73,8 @@ async def register(
         )
 
 
-async def actor_of(uow_factory: UnitOfWorkFactory, clock: FixedClock, telegram_user_id: int):
+async def actor_of(
+    uow_factory: UnitOfWorkFactory, clock: FixedClock, telegram_user_id: int
+) -> Actor:
     async with uow_factory() as uow:
         return await resolve_actor(uow, clock, telegram_user_id, POLICY)

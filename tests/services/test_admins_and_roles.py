@@ -1,6 +1,7 @@
 """Administrators, roles and the hand-over of the super admin — on real storage."""
 
 import asyncio
+from collections.abc import Iterable
 from datetime import timedelta
 
 import pytest
@@ -14,9 +15,11 @@ from domain.errors import (
     NotLoggedIn,
     NotPermitted,
 )
+from domain.model import Actor, Role
 from domain.permissions import Permission
 from domain.ports import PasswordHasher
 from domain.services import admins, auth, roles
+from domain.services.admins import AdminView
 from storage.uow import UnitOfWorkFactory
 from tests.services.helpers import (
     CODE_TWO,
@@ -24,6 +27,7 @@ from tests.services.helpers import (
     ID_CAROL,
     PASSWORD,
     actor_of,
+    id_of,
     register,
 )
 
@@ -32,8 +36,12 @@ BOB_NEW_PASSWORD = "春风十里不如你呀"
 
 
 async def setup_base_with_bob(
-    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, *, permissions=()
-):
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
+    *,
+    permissions: Iterable[Permission] = (),
+) -> tuple[Actor, Role, AdminView]:
     """Alice registers a base; Bob joins with a role holding ``permissions`` and logs in."""
     await register(uow_factory, hasher, clock)
     alice = await actor_of(uow_factory, clock, 1001)
@@ -112,7 +120,7 @@ async def test_role_change_applies_on_the_next_action(
     bob = await actor_of(uow_factory, clock, 2002)
     assert not bob.can(Permission.CLASSES_MANAGE)
     async with uow_factory() as uow:
-        await roles.set_permissions(uow, clock, alice, role.id, {Permission.CLASSES_MANAGE})
+        await roles.set_permissions(uow, clock, alice, id_of(role), {Permission.CLASSES_MANAGE})
     bob = await actor_of(uow_factory, clock, 2002)
     assert bob.permissions == frozenset({Permission.CLASSES_MANAGE})
 
@@ -202,12 +210,12 @@ async def test_role_is_not_deleted_while_assigned(
     alice, role, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory() as uow:
         with pytest.raises(Conflict) as assigned:
-            await roles.delete_role(uow, clock, alice, role.id)
+            await roles.delete_role(uow, clock, alice, id_of(role))
     assert "赵磊" in assigned.value.params["names"]
     async with uow_factory() as uow:
         await admins.change_role(uow, clock, alice, bob_view.membership_id, None)
     async with uow_factory() as uow:
-        await roles.delete_role(uow, clock, alice, role.id)
+        await roles.delete_role(uow, clock, alice, id_of(role))
     async with uow_factory(readonly=True) as uow:
         assert await roles.list_roles(uow, alice) == []
 
@@ -223,7 +231,7 @@ async def test_role_names_are_unique_within_a_base(
         other = await roles.create_role(uow, clock, alice, "成绩专员", ())
     async with uow_factory() as uow:
         with pytest.raises(Conflict):
-            await roles.rename_role(uow, clock, alice, other.id, "培训专员")
+            await roles.rename_role(uow, clock, alice, id_of(other), "培训专员")
 
 
 async def test_objects_of_another_base_are_not_found(
@@ -243,9 +251,9 @@ async def test_objects_of_another_base_are_not_found(
     mallory = await actor_of(uow_factory, clock, 9009)
     async with uow_factory() as uow:
         with pytest.raises(NotFound):
-            await roles.set_permissions(uow, clock, mallory, role.id, set(Permission))
+            await roles.set_permissions(uow, clock, mallory, id_of(role), set(Permission))
         with pytest.raises(NotFound):
-            await roles.delete_role(uow, clock, mallory, role.id)
+            await roles.delete_role(uow, clock, mallory, id_of(role))
         with pytest.raises(NotFound):
             await admins.remove_admin(uow, clock, mallory, bob_view.membership_id)
         with pytest.raises(NotFound):

@@ -17,6 +17,7 @@ from domain.errors import (
     SessionExpired,
     Throttled,
 )
+from domain.model import Actor
 from domain.permissions import ALL_PERMISSIONS
 from domain.ports import PasswordHasher
 from domain.services import auth
@@ -36,6 +37,7 @@ from tests.services.helpers import (
     PASSWORD,
     POLICY,
     actor_of,
+    id_of,
     register,
 )
 
@@ -45,10 +47,10 @@ async def login(
     hasher: PasswordHasher,
     clock: FixedClock,
     *,
-    tg=1001,
-    id_number=ID_ALICE,
-    password=PASSWORD,
-):
+    tg: int = 1001,
+    id_number: str = ID_ALICE,
+    password: str = PASSWORD,
+) -> auth.LoginOutcome:
     async with uow_factory() as uow:
         return await auth.login(
             uow, hasher, clock, telegram_user_id=tg, id_number=id_number, password=password
@@ -167,7 +169,7 @@ async def test_a_read_only_guard_asks_for_a_writing_one_only_to_touch_or_end(
 ) -> None:
     await register(uow_factory, hasher, clock)
 
-    async def read_only_actor():
+    async def read_only_actor() -> Actor:
         async with uow_factory(readonly=True) as uow:
             return await resolve_actor(uow, clock, 1001, POLICY)
 
@@ -296,7 +298,7 @@ async def test_person_with_two_bases_chooses_one(
     with pytest.raises(BaseChoiceRequired):
         await actor_of(uow_factory, clock, 1001)
     async with uow_factory() as uow:
-        chosen = await auth.choose_base(uow, clock, 1001, first.bases[0].id, POLICY)
+        chosen = await auth.choose_base(uow, clock, 1001, id_of(first.bases[0]), POLICY)
     assert chosen.name == "武汉职业培训学院"
     assert (await actor_of(uow_factory, clock, 1001)).is_super
 
@@ -394,13 +396,16 @@ async def test_wrong_passwords_sent_at_once_from_several_chats_all_count(
         raise AssertionError("a wrong password was accepted")
 
     answers = await asyncio.gather(*(wrong(7000 + n) for n in range(7)))
-    remaining = sorted(a.remaining for a in answers if isinstance(a, AuthenticationFailed))
+    failures = [a for a in answers if isinstance(a, AuthenticationFailed)]
+    remaining = sorted(a.remaining for a in failures if a.remaining is not None)
+    assert len(remaining) == len(failures)
     assert remaining == [1, 2, 3, 4]
     locks = [a for a in answers if isinstance(a, AccountLocked)]
     assert len(locks) == 3
     assert {a.until for a in locks} == {clock.now() + timedelta(minutes=15)}
     async with uow_factory(readonly=True) as uow:
         user = await uow.users.get_by_id_number(ID_ALICE)
+    assert user is not None
     assert user.locked_until == clock.now() + timedelta(minutes=15)
     assert user.failed_logins == 0
     async with engine.connect() as conn:
@@ -424,7 +429,8 @@ async def test_wrong_passwords_at_once_below_the_limit_count_each(
 
     await asyncio.gather(*(wrong(7200 + n) for n in range(4)))
     async with uow_factory(readonly=True) as uow:
-        assert (await uow.users.get_by_id_number(ID_ALICE)).failed_logins == 4
+        user = await uow.users.get_by_id_number(ID_ALICE)
+    assert user is not None and user.failed_logins == 4
     with pytest.raises(AccountLocked):
         await login(uow_factory, hasher, clock, tg=7300, password="not it at all")
 

@@ -27,7 +27,7 @@ def blobs(tmp_path: Path, cipher: FieldCipher) -> LocalFileStore:
 
 
 async def test_store_then_open_gives_the_same_bytes_and_records_the_upload(
-    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs: LocalFileStore
 ) -> None:
     await register(uow_factory, hasher, clock)
     alice = await actor_of(uow_factory, clock, 1001)
@@ -50,7 +50,11 @@ async def test_store_then_open_gives_the_same_bytes_and_records_the_upload(
 
 
 async def test_a_refused_file_leaves_nothing_behind(
-    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs, tmp_path: Path
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
+    blobs: LocalFileStore,
+    tmp_path: Path,
 ) -> None:
     await register(uow_factory, hasher, clock)
     alice = await actor_of(uow_factory, clock, 1001)
@@ -69,7 +73,7 @@ async def test_a_refused_file_leaves_nothing_behind(
 
 
 async def test_another_base_cannot_open_the_file(
-    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs: LocalFileStore
 ) -> None:
     await register(uow_factory, hasher, clock)
     await register(

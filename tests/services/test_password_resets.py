@@ -22,7 +22,7 @@ from domain.services import admins, auth
 from domain.services.notices import KIND_PREFIX
 from domain.services.sessions import PasswordChangeRequired, resolve_actor
 from storage.uow import UnitOfWorkFactory
-from tests.services.helpers import ID_ALICE, ID_BOB, PASSWORD, POLICY, actor_of, register
+from tests.services.helpers import ID_ALICE, ID_BOB, PASSWORD, POLICY, actor_of, id_of, register
 from tests.services.test_admins_and_roles import setup_base_with_bob
 
 
@@ -69,7 +69,7 @@ async def test_the_operator_opens_a_base_whose_only_super_admin_is_locked_out(
     uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
 ) -> None:
     outcome = await register(uow_factory, hasher, clock)
-    base_id = outcome.bases[0].id
+    base_id = id_of(outcome.bases[0])
     for _ in range(5):
         try:
             async with uow_factory() as uow:

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from domain.clock import FixedClock
 from domain.model import SubmissionKind
 from domain.ports import PasswordHasher
-from domain.services import submissions as s
+from domain.services import submissions
+from storage.filestore import LocalFileStore
 from storage.uow import UnitOfWorkFactory
 from tests.services.test_gather import (
     RULES,
@@ -42,7 +43,7 @@ async def test_a_season_reminds_the_right_people_once_at_each_occasion_and_never
     uow_factory: UnitOfWorkFactory,
     hasher: PasswordHasher,
     clock: FixedClock,
-    blobs,  # noqa: F811 (the fixture)
+    blobs: LocalFileStore,  # noqa: F811 (the fixture)
 ) -> None:
     people, wuhan_class, _ = await season(uow_factory, hasher, clock, blobs)
     names = {actor.user_id: name for name, actor in people.items()}
@@ -51,7 +52,7 @@ async def test_a_season_reminds_the_right_people_once_at_each_occasion_and_never
         if not filed and moment >= PLAN_FILED:
             clock.set(moment)
             async with uow_factory() as uow:
-                await s.upload(
+                await submissions.upload(
                     uow,
                     blobs,
                     clock,
@@ -62,7 +63,7 @@ async def test_a_season_reminds_the_right_people_once_at_each_occasion_and_never
                     "计划.pdf",
                 )
             async with uow_factory() as uow:
-                await s.submit(uow, clock, people["carol"], SubmissionKind.PLAN, YEAR)
+                await submissions.submit(uow, clock, people["carol"], SubmissionKind.PLAN, YEAR)
             filed = True
         clock.set(moment)
         added += await enqueue(uow_factory, clock)
