@@ -216,7 +216,6 @@ async def _notices_delivered(stack: Stack) -> None:
         now = svc.clock.now()
         for message in await uow.outbox.claim(now, limit=1000, lease=timedelta(minutes=5)):
             await uow.outbox.mark_sent(message.id or 0, now)
-        await uow.commit()
 
 
 async def _reviewer(
