@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta, timezone
 from typing import Final
 
-from domain import validators as v
+from domain import validators
 from domain.clock import Clock
 from domain.errors import Conflict, DomainError, Invalid, InvalidTransition, NotFound
 from domain.messages import N_
@@ -185,7 +185,7 @@ class SubmissionView:
 
 def parse_title(raw: str) -> str:
     """A material's title: required, one line, at most 100 characters."""
-    title = v.parse_text(raw, field="title", max_length=TITLE_MAX, required=False)
+    title = validators.parse_text(raw, field="title", max_length=TITLE_MAX, required=False)
     if not title:
         raise Invalid("title", TITLE_EMPTY)
     return title
@@ -195,7 +195,7 @@ def parse_material_kind(raw: str | MaterialKind) -> MaterialKind:
     """The kind as a button's value or as typed (学习指南 / 工作通知 / 其他)."""
     if isinstance(raw, MaterialKind):
         return raw
-    kind = _MATERIAL_WORDS.get("".join(v.normalise_input(raw[:32]).split()).lower())
+    kind = _MATERIAL_WORDS.get("".join(validators.normalise_input(raw[:32]).split()).lower())
     if kind is None:
         raise Invalid("material_kind", KIND_UNKNOWN)
     return kind
@@ -207,7 +207,7 @@ def this_year(clock: Clock) -> int:
 
 def parse_year(raw: int | str, clock: Clock) -> int:
     """From 2000 to next year (a plan is often filed for the coming year)."""
-    return v.parse_year(str(raw), today=clock.now().astimezone(CHINA_TIME).date())
+    return validators.parse_year(str(raw), today=clock.now().astimezone(CHINA_TIME).date())
 
 
 def year_choices(current: int, years: Iterable[int]) -> list[int]:

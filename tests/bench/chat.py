@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeAlias
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -36,6 +36,7 @@ from bot.bootstrap import Overrides
 from bot.config import Settings as BotSettings
 from bot.emulator import BotSilent, ChatMessage, Emulator, SimUser
 from bot.lifecycle import start_polling, stop
+from bot.runtime import App
 from domain.clock import FixedClock
 from storage.crypto import Keyring
 from tests.bench.arrange import cheap_hasher
@@ -44,8 +45,9 @@ from tests.bench.arrange_reminders import NOW
 ANSWER_TIMEOUT_S = 30.0
 POLL_TIMEOUT_S = 10
 """getUpdates' long-poll timeout, as ``cebot run`` polls."""
-
-App = Application  # type: ignore[type-arg]
+BareApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+"""python-telegram-bot's defaults without a rate limiter, unlike ``App``: ``bot.lifecycle.stop``
+touches only what every Application has, so the reference is stopped the same way."""
 
 
 async def start_ours(
@@ -103,7 +105,7 @@ async def echo_press(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> Non
     await query.edit_message_text(f"按下了 {query.data}", reply_markup=ECHO_BUTTONS)
 
 
-async def start_bare_echo(emu: Emulator) -> App:
+async def start_bare_echo(emu: Emulator) -> BareApp:
     """The reference: python-telegram-bot echoing and nothing else (no database, no persistence,
     no rate limiter), updates handled concurrently so none waits for another. A text is sent
     back with two buttons; a press is answered and its message edited: the Bot API calls our
@@ -127,7 +129,7 @@ async def start_bare_echo(emu: Emulator) -> App:
     return app
 
 
-async def stop_app(app: App) -> None:
+async def stop_app(app: App | BareApp) -> None:
     await stop(app)
 
 

@@ -67,7 +67,6 @@ async def import_file(arranged: Arranged, data: bytes) -> Imported:
     start = time.perf_counter()
     async with uow_factory() as uow:
         target = await scores.prepare_import(uow, actor, class_id)
-        await uow.commit()
     prepared = time.perf_counter()
     preview = await scores.check_file(target, workbooks, TODAY, data, FILENAME)
     checked = time.perf_counter()
@@ -241,7 +240,6 @@ def store_statements(settings: Settings) -> Result:
             workbooks = OpenpyxlScoreWorkbooks()
             async with arranged.uow_factory() as uow:
                 target = await scores.prepare_import(uow, arranged.actor, arranged.class_id)
-                await uow.commit()
             preview = await scores.check_file(target, workbooks, TODAY, data, FILENAME)
             verbs: Counter[str] = Counter()
             many = 0

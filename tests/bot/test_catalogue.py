@@ -156,11 +156,7 @@ def test_an_unknown_string_falls_back_to_itself() -> None:
 
 
 def test_a_parameter_is_translated_when_it_is_a_msgid_and_an_empty_one_stays_empty() -> None:
-    from datetime import UTC
-
-    from bot.i18n import Translator
-
-    t = Translator("en", UTC)
+    t = Translator("en", ZoneInfo("UTC"))
     assert t.label("待审核") == "Awaiting review"
     assert t.label("王芳") == "王芳"
     assert t.label("") == ""  # gettext("") would be the catalogue's header

@@ -19,9 +19,12 @@ from tests.bot.test_processor import update
 ID_NUMBER = "11010519491231002X"
 ID_DIGITS = "420106199001011231"
 
+# The logger under test, the stream its handlers write to, and the handlers to remove after.
+Captured = tuple[logging.Logger, io.StringIO, list[logging.Handler]]
+
 
 @pytest.fixture
-def captured() -> Iterator[tuple[logging.Logger, io.StringIO, list[logging.Handler]]]:
+def captured() -> Iterator[Captured]:
     stream = io.StringIO()
     logger = logging.getLogger("cebot.test_logs")
     logger.setLevel(logging.DEBUG)
@@ -32,9 +35,7 @@ def captured() -> Iterator[tuple[logging.Logger, io.StringIO, list[logging.Handl
         logger.removeHandler(handler)
 
 
-def attach(
-    fixture: tuple[logging.Logger, io.StringIO, list[logging.Handler]], fmt: str
-) -> tuple[logging.Logger, io.StringIO]:
+def attach(fixture: Captured, fmt: str) -> tuple[logging.Logger, io.StringIO]:
     logger, stream, handlers = fixture
     handler = make_handler(fmt, stream)
     logger.addHandler(handler)
@@ -51,7 +52,7 @@ def test_id_numbers_are_masked_wherever_they_hide() -> None:
     assert mask_id_numbers("1234567890123456789") == "1234567890123456789"
 
 
-def test_the_filter_masks_the_format_the_arguments_and_the_traceback(captured) -> None:
+def test_the_filter_masks_the_format_the_arguments_and_the_traceback(captured: Captured) -> None:
     logger, stream = attach(captured, "text")
     logger.info(f"typed {ID_NUMBER}")
     logger.info("looked up %s and %d", ID_DIGITS, int(ID_DIGITS))
@@ -67,7 +68,7 @@ def test_the_filter_masks_the_format_the_arguments_and_the_traceback(captured) -
     assert "ValueError: no user 110***********002X" in output
 
 
-def test_json_lines_carry_the_update_and_the_user(captured) -> None:
+def test_json_lines_carry_the_update_and_the_user(captured: Captured) -> None:
     logger, stream = attach(captured, "json")
     logger.warning("outside any update")
     processor = PerChatUpdateProcessor()
@@ -96,7 +97,7 @@ def test_json_lines_carry_the_update_and_the_user(captured) -> None:
     assert all(line["time"].endswith("+00:00") for line in lines)
 
 
-def test_text_lines_name_the_update_only_while_one_is_handled(captured) -> None:
+def test_text_lines_name_the_update_only_while_one_is_handled(captured: Captured) -> None:
     logger, stream = attach(captured, "text")
     processor = PerChatUpdateProcessor()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,7 +16,7 @@ from storage.kv import PersistenceStore
 def test_a_copy_of_volatile_data_is_empty_and_the_original_keeps_everything() -> None:
     rows = list(range(100_000))
     held = MemoryOnly(class_id=7, preview=rows)
-    user_data = {"language": "zh", "_scores_import": held}
+    user_data: dict[str, Any] = {"language": "zh", "_scores_import": held}
     copied = copy.deepcopy(user_data)  # what python-telegram-bot does after every update
     assert copied == {"language": "zh", "_scores_import": {}}
     assert isinstance(copied["_scores_import"], MemoryOnly)

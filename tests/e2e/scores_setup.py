@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain import validators
-from domain.model import ReviewerActor
+from domain.model import ReviewerActor, ScoreRecord
 from domain.scoresheet import Column
 from domain.services import classes, review, scores
 from domain.services.sessions import resolve_actor
@@ -59,7 +59,7 @@ async def recorded(stack: Stack, class_id: int, *learners: dict[Column, str]) ->
             await scores.add_learner(uow, svc.clock, actor, class_id, values)
 
 
-async def stored_learners(stack: Stack, class_id: int) -> list[object]:
+async def stored_learners(stack: Stack, class_id: int) -> list[ScoreRecord]:
     svc = services_of(stack)
     async with svc.uow() as uow:
         return list(await uow.scores.list_for_class(class_id))

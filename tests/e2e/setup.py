@@ -8,12 +8,20 @@ from bot.runtime import SERVICES_KEY, Services
 from domain.permissions import Permission
 from domain.services import admins, auth, roles
 from domain.services.sessions import resolve_actor
+from storage.uow import UnitOfWorkFactory
 from tests.e2e.conftest import Stack
 
 
 def services_of(stack: Stack) -> Services:
     found = stack.app.bot_data[SERVICES_KEY]
     assert isinstance(found, Services)
+    return found
+
+
+def sql_units(stack: Stack) -> UnitOfWorkFactory:
+    """The storage's units of work, for a test that reaches past the repositories to SQL."""
+    found = services_of(stack).uow
+    assert isinstance(found, UnitOfWorkFactory)
     return found
 
 

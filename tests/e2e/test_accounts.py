@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,18 +32,23 @@ REGISTRATION_ANSWERS = [
 ]
 
 
-async def register(person: Person) -> list:
+async def register(person: Person) -> list[Any]:
     await person.say("/register")
-    answer: list = []
+    answer: list[Any] = []
     for value in REGISTRATION_ANSWERS:
         answer = await (person.press("武汉市") if value is None else person.say(value))
     return answer
 
 
-async def login(person: Person, password: str = PASSWORD, id_number: str = ID_NUMBER) -> list:
+async def login(person: Person, password: str = PASSWORD, id_number: str = ID_NUMBER) -> list[Any]:
     await person.say("/login")
     await person.say(id_number)
     return await person.say(password)
+
+
+def sqlite_files(directory: Path) -> bytes:
+    """The database file with its journal and WAL, where a plaintext could hide."""
+    return b"".join(path.read_bytes() for path in directory.glob("cebot.db*"))
 
 
 def admin(stack: Stack, user_id: int = 1001, language: str = "zh-hans") -> Person:
@@ -255,7 +262,7 @@ async def test_a_command_in_a_conversation_ends_it_and_runs(stack: Stack) -> Non
 
 
 async def test_a_draft_in_the_database_holds_no_plaintext_id_number(
-    stack: Stack, database_url: str, tmp_path
+    stack: Stack, database_url: str, tmp_path: Path
 ) -> None:
     if not database_url.startswith("sqlite"):
         return  # the raw file is SQLite's; PostgreSQL stores the same encrypted values
@@ -264,7 +271,7 @@ async def test_a_draft_in_the_database_holds_no_plaintext_id_number(
     for value in REGISTRATION_ANSWERS[:8]:  # up to and including the ID-card number
         await (person.press("武汉市") if value is None else person.say(value))
     await stack.restart()  # flushes the persistence and closes the connections
-    raw = b"".join(p.read_bytes() for p in tmp_path.glob("cebot.db*"))
+    raw = sqlite_files(tmp_path)
     assert raw, "the SQLite files were not found"
     for secret in (ID_NUMBER, "110105194912310", "武汉职业培训学院"):
         assert secret.encode() not in raw and secret.encode("utf-16-le") not in raw

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from domain import validators as v
+from domain import validators
 from domain.model import Actor
 from domain.permissions import Permission
 from domain.services import admins, auth, roles
@@ -38,7 +38,7 @@ MODULE_LABELS = (
 def id_number(serial: int) -> str:
     """A valid ID-card number born 1990-01-01 in 武汉市江岸区, one per serial."""
     first17 = f"42010219900101{serial:03d}"
-    return first17 + v.id_number_check_char(first17)
+    return first17 + validators.id_number_check_char(first17)
 
 
 async def registered(stack: Stack) -> Person:
@@ -56,7 +56,6 @@ async def actor(stack: Stack, telegram_id: int) -> Actor:
     svc = services_of(stack)
     async with svc.uow() as uow:
         found = await resolve_actor(uow, svc.clock, telegram_id, svc.session_policy)
-        await uow.commit()
     return found
 
 
@@ -251,7 +250,7 @@ async def test_an_admin_of_another_base_is_added_by_id_number(stack: Stack) -> N
     await carol.say(ID_CAROL)
     assert "多个继续教育基地" in texts(await carol.say(PASSWORD))
     assert {"武汉职业培训学院", "黄石技师学院"} <= set(carol.buttons())
-    assert [v.name for v in await admin_list(stack)] == ["王芳", "赵磊", "钱红"]
+    assert [admin.name for admin in await admin_list(stack)] == ["王芳", "赵磊", "钱红"]
 
 
 async def test_role_is_changed_from_the_card_and_applies_at_once(stack: Stack) -> None:

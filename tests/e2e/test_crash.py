@@ -83,6 +83,7 @@ async def test_a_killed_import_stores_all_or_nothing_and_the_restart_completes_i
                 and m.reply_markup
                 and any(label in b.text for b in m.reply_markup.buttons)
             )
+            assert message.reply_markup is not None
             button = next(b.text for b in message.reply_markup.buttons if label in b.text)
             await boss.press(message, button)
             await boss.wait_for_bot_message(contains=expect, timeout=timeout)
@@ -100,6 +101,7 @@ async def test_a_killed_import_stores_all_or_nothing_and_the_restart_completes_i
             await boss.send_document(data, "成绩.xlsx")
             await boss.wait_for_bot_message(contains=f"新增 {ROWS} 名", timeout=120)
             message = boss.messages[-1]
+            assert message.reply_markup is not None, "the preview offers its buttons"
             button = next(b.text for b in message.reply_markup.buttons if "确认导入" in b.text)
             await boss.press(message, button)
             await asyncio.sleep(0.5)

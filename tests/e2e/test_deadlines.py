@@ -40,8 +40,9 @@ async def set_deadlines(stack: Stack) -> None:
 async def muted_kinds(stack: Stack, telegram_id: int) -> set[DeadlineKind]:
     svc = services_of(stack)
     async with svc.uow(readonly=True) as uow:
-        user_id = (await uow.sessions.get_open_for_telegram_user(telegram_id)).user_id
-        return await uow.mutes.for_user(user_id)
+        session = await uow.sessions.get_open_for_telegram_user(telegram_id)
+        assert session is not None, "the admin is logged in"
+        return await uow.mutes.for_user(session.user_id)
 
 
 async def test_the_admin_sees_each_deadline_opens_it_and_mutes_a_kind(stack: Stack) -> None:

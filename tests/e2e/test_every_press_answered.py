@@ -66,6 +66,7 @@ def samples(pattern: object) -> list[str]:
         lambda d: 0 < len(d.encode()) <= 64 and d.isprintable(),
         settings=settings(database=None, suppress_health_check=list(HealthCheck)),
     )
+    assert isinstance(example, str), example  # callback data are text patterns
     return [example]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from tests.e2e.conftest import Stack
-from tests.e2e.setup import services_of
+from tests.e2e.setup import sql_units
 from tests.e2e.test_admins import registered
 from tests.e2e.test_review import CLASS_ONE, registered_boss, reviewer, submitted_class
 
@@ -20,7 +20,7 @@ ANSWER_WITHIN_S = 5.0
 
 async def test_menu_and_lists_answer_while_a_writer_holds_the_lock(stack: Stack) -> None:
     boss = await registered(stack)
-    async with services_of(stack).uow() as writer:
+    async with sql_units(stack)() as writer:
         await writer.session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE on SQLite: the lock
         await boss.user.send_text("/menu")
         menu = await boss.user.wait_for_bot_message(timeout=ANSWER_WITHIN_S)
@@ -36,7 +36,7 @@ async def test_the_reviewers_screens_answer_while_a_writer_holds_the_lock(stack:
     await registered_boss(stack)
     await submitted_class(stack, CLASS_ONE)
     checker = await reviewer(stack)
-    async with services_of(stack).uow() as writer:
+    async with sql_units(stack)() as writer:
         await writer.session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE on SQLite: the lock
         await checker.user.send_text("/review")
         overview = await checker.user.wait_for_bot_message(timeout=ANSWER_WITHIN_S)

@@ -50,7 +50,6 @@ async def _boss(stack: Stack) -> Any:
     svc = services_of(stack)
     async with svc.uow() as uow:
         found = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
-        await uow.commit()
     return found
 
 
@@ -131,7 +130,6 @@ async def reviewer_user_id(stack: Stack, telegram_id: int = REVIEWER) -> int:
     svc = services_of(stack)
     async with svc.uow() as uow:
         found = await resolve_reviewer(uow, svc.clock, telegram_id, svc.session_policy)
-        await uow.commit()
     return found.user_id
 
 

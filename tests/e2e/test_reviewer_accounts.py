@@ -12,7 +12,7 @@ from domain.services import admins, review
 from domain.workflow import Status
 from storage.models import AuditEventRow
 from tests.e2e.conftest import Stack, texts
-from tests.e2e.setup import services_of
+from tests.e2e.setup import services_of, sql_units
 from tests.e2e.test_review import (
     CHANGED,
     CLASS_ONE,
@@ -90,7 +90,7 @@ async def test_a_deactivated_reviewer_mid_return_is_ended_politely_and_cannot_lo
     await checker.say("/login")
     await checker.say(ID_WUHAN_REVIEWER)
     assert "初始密码" in texts(await checker.say(one_time))
-    async with svc.uow(readonly=True) as uow:
+    async with sql_units(stack)(readonly=True) as uow:
         statement = select(AuditEventRow.action).where(
             AuditEventRow.base_id.is_(None), AuditEventRow.action.startswith("reviewer.")
         )

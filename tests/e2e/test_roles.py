@@ -28,7 +28,6 @@ async def actor(stack: Stack, telegram_user_id: int) -> Actor:
     svc = services(stack)
     async with svc.uow() as uow:
         found = await resolve_actor(uow, svc.clock, telegram_user_id, svc.session_policy)
-        await uow.commit()
     return found
 
 

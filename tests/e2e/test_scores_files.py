@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import openpyxl
+from openpyxl.worksheet.worksheet import Worksheet
 
 from tests.e2e.chat import Person
 from tests.e2e.conftest import Stack, texts
@@ -38,10 +39,12 @@ def documents(person: Person) -> list[Any]:
     return [m for m in person.user.messages if m.from_bot and m.document is not None]
 
 
-def header_row(sheet: Any) -> int:
+def header_row(sheet: Worksheet) -> int:
     for row in sheet.iter_rows(min_row=1, max_row=10):
         if any(cell.value == "姓名" for cell in row):
-            return row[0].row
+            number = row[0].row
+            assert number is not None, "a cell read from the file knows its row"
+            return number
     raise AssertionError("the template has no header")
 
 

@@ -27,8 +27,7 @@ from domain.clock import FixedClock
 from domain.model import MaterialKind, ReviewerActor, SubmissionKind, User
 from domain.permissions import Permission
 from domain.scoresheet import Column
-from domain.services import auth, review, scores, submissions
-from domain.services import classes as c
+from domain.services import auth, classes, review, scores, submissions
 from domain.services.sessions import resolve_actor
 from storage.crypto import Keyring
 from storage.passwords import Argon2PasswordHasher
@@ -216,7 +215,6 @@ async def _notices_delivered(stack: Stack) -> None:
         now = svc.clock.now()
         for message in await uow.outbox.claim(now, limit=1000, lease=timedelta(minutes=5)):
             await uow.outbox.mark_sent(message.id or 0, now)
-        await uow.commit()
 
 
 async def _reviewer(
@@ -288,13 +286,13 @@ async def _submit(stack: Stack, class_id: int) -> None:
     svc = services_of(stack)
     async with svc.uow() as uow:
         actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
-        await c.submit_class(uow, svc.clock, actor, class_id)
+        await classes.submit_class(uow, svc.clock, actor, class_id)
 
 
 async def _declare(stack: Stack, name: str) -> int:
     svc = services_of(stack)
     async with svc.uow() as uow:
         actor = await resolve_actor(uow, svc.clock, BOSS, svc.session_policy)
-        form = c.parse_class_form(a_form(name=name), svc.clock.now().date())
-        declared = await c.declare(uow, svc.clock, actor, form)
+        form = classes.parse_class_form(a_form(name=name), svc.clock.now().date())
+        declared = await classes.declare(uow, svc.clock, actor, form)
     return declared.id or 0

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from domain.clock import FixedClock
+from domain.model import Actor
 from domain.ports import PasswordHasher
 from domain.services import auth
 from domain.services.sessions import SessionPolicy, resolve_actor
+from storage.uow import UnitOfWorkFactory
 
 PASSWORD = "湖北继教 2026 春"
 # Valid ID-card numbers (checked by domain/validators.py) and credit codes.
@@ -15,6 +19,17 @@ ID_CAROL = "420106198507150023"
 CODE_ONE = "91350100M000100Y43"
 CODE_TWO = "91420100MA4K2B3C4H"
 POLICY = SessionPolicy()
+
+
+class Stored(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(entity: Stored) -> int:
+    """A stored entity's id; the model leaves it None only before the first save."""
+    assert entity.id is not None, f"{entity!r} was never saved"
+    return entity.id
 
 
 def registration(
@@ -41,7 +56,12 @@ def registration(
 
 
 async def register(
-    uow_factory, hasher: PasswordHasher, clock: FixedClock, *, telegram_user_id: int = 1001, **kw
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
+    *,
+    telegram_user_id: int = 1001,
+    **kw: str,
 ) -> auth.LoginOutcome:
     password_hash = await hasher.hash(PASSWORD)
     async with uow_factory() as uow:
@@ -53,6 +73,8 @@ async def register(
         )
 
 
-async def actor_of(uow_factory, clock: FixedClock, telegram_user_id: int):
+async def actor_of(
+    uow_factory: UnitOfWorkFactory, clock: FixedClock, telegram_user_id: int
+) -> Actor:
     async with uow_factory() as uow:
         return await resolve_actor(uow, clock, telegram_user_id, POLICY)

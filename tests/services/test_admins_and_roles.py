@@ -1,10 +1,12 @@
 """Administrators, roles and the hand-over of the super admin — on real storage."""
 
 import asyncio
+from collections.abc import Iterable
 from datetime import timedelta
 
 import pytest
 
+from domain.clock import FixedClock
 from domain.errors import (
     AuthenticationFailed,
     Conflict,
@@ -13,14 +15,19 @@ from domain.errors import (
     NotLoggedIn,
     NotPermitted,
 )
+from domain.model import Actor, Role
 from domain.permissions import Permission
+from domain.ports import PasswordHasher
 from domain.services import admins, auth, roles
+from domain.services.admins import AdminView
+from storage.uow import UnitOfWorkFactory
 from tests.services.helpers import (
     CODE_TWO,
     ID_BOB,
     ID_CAROL,
     PASSWORD,
     actor_of,
+    id_of,
     register,
 )
 
@@ -28,7 +35,13 @@ BOB_PASSWORD = "初始密码 abc 123"
 BOB_NEW_PASSWORD = "春风十里不如你呀"
 
 
-async def setup_base_with_bob(uow_factory, hasher, clock, *, permissions=()):
+async def setup_base_with_bob(
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
+    *,
+    permissions: Iterable[Permission] = (),
+) -> tuple[Actor, Role, AdminView]:
     """Alice registers a base; Bob joins with a role holding ``permissions`` and logs in."""
     await register(uow_factory, hasher, clock)
     alice = await actor_of(uow_factory, clock, 1001)
@@ -66,7 +79,9 @@ async def setup_base_with_bob(uow_factory, hasher, clock, *, permissions=()):
     return alice, role, bob_view
 
 
-async def test_admin_list_masks_id_numbers(uow_factory, hasher, clock):
+async def test_admin_list_masks_id_numbers(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory(readonly=True) as uow:
         views, total = await admins.list_admins(uow, alice)
@@ -76,7 +91,9 @@ async def test_admin_list_masks_id_numbers(uow_factory, hasher, clock):
     assert {v.role_name for v in views if not v.is_super} == {"培训专员"}
 
 
-async def test_existing_person_cannot_be_registered_again(uow_factory, hasher, clock):
+async def test_existing_person_cannot_be_registered_again(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory() as uow:
         with pytest.raises(Conflict):
@@ -96,17 +113,21 @@ async def test_existing_person_cannot_be_registered_again(uow_factory, hasher, c
             await admins.find_person(uow, clock, alice, ID_CAROL)
 
 
-async def test_role_change_applies_on_the_next_action(uow_factory, hasher, clock):
+async def test_role_change_applies_on_the_next_action(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, role, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     bob = await actor_of(uow_factory, clock, 2002)
     assert not bob.can(Permission.CLASSES_MANAGE)
     async with uow_factory() as uow:
-        await roles.set_permissions(uow, clock, alice, role.id, {Permission.CLASSES_MANAGE})
+        await roles.set_permissions(uow, clock, alice, id_of(role), {Permission.CLASSES_MANAGE})
     bob = await actor_of(uow_factory, clock, 2002)
     assert bob.permissions == frozenset({Permission.CLASSES_MANAGE})
 
 
-async def test_restricted_admin_cannot_manage_admins_or_roles(uow_factory, hasher, clock):
+async def test_restricted_admin_cannot_manage_admins_or_roles(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, _ = await setup_base_with_bob(
         uow_factory, hasher, clock, permissions={Permission.CLASSES_MANAGE}
     )
@@ -120,7 +141,9 @@ async def test_restricted_admin_cannot_manage_admins_or_roles(uow_factory, hashe
             await admins.remove_admin(uow, clock, bob, alice.membership_id)
 
 
-async def test_super_admin_and_oneself_cannot_be_removed(uow_factory, hasher, clock):
+async def test_super_admin_and_oneself_cannot_be_removed(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, bob_view = await setup_base_with_bob(
         uow_factory, hasher, clock, permissions={Permission.ADMINS_MANAGE}
     )
@@ -137,8 +160,8 @@ async def test_super_admin_and_oneself_cannot_be_removed(uow_factory, hasher, cl
 
 
 async def test_a_session_whose_membership_is_gone_ends_at_the_next_action(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     """A membership deleted without its sessions (by hand, say): the guard ends the session, and
     the end is recorded though the action is refused."""
     _, _, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
@@ -153,8 +176,8 @@ async def test_a_session_whose_membership_is_gone_ends_at_the_next_action(
 
 
 async def test_a_removed_admin_is_refused_at_login_yet_the_right_password_resets_the_count(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     """Both refusals leave their unit of work recorded: the failure counts, the success too."""
     alice, _, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory() as uow:
@@ -181,21 +204,25 @@ async def test_a_removed_admin_is_refused_at_login_yet_the_right_password_resets
     assert await counted() == (0, 0)
 
 
-async def test_role_is_not_deleted_while_assigned(uow_factory, hasher, clock):
+async def test_role_is_not_deleted_while_assigned(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, role, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory() as uow:
         with pytest.raises(Conflict) as assigned:
-            await roles.delete_role(uow, clock, alice, role.id)
+            await roles.delete_role(uow, clock, alice, id_of(role))
     assert "赵磊" in assigned.value.params["names"]
     async with uow_factory() as uow:
         await admins.change_role(uow, clock, alice, bob_view.membership_id, None)
     async with uow_factory() as uow:
-        await roles.delete_role(uow, clock, alice, role.id)
+        await roles.delete_role(uow, clock, alice, id_of(role))
     async with uow_factory(readonly=True) as uow:
         assert await roles.list_roles(uow, alice) == []
 
 
-async def test_role_names_are_unique_within_a_base(uow_factory, hasher, clock):
+async def test_role_names_are_unique_within_a_base(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory() as uow:
         with pytest.raises(Conflict):
@@ -204,10 +231,12 @@ async def test_role_names_are_unique_within_a_base(uow_factory, hasher, clock):
         other = await roles.create_role(uow, clock, alice, "成绩专员", ())
     async with uow_factory() as uow:
         with pytest.raises(Conflict):
-            await roles.rename_role(uow, clock, alice, other.id, "培训专员")
+            await roles.rename_role(uow, clock, alice, id_of(other), "培训专员")
 
 
-async def test_objects_of_another_base_are_not_found(uow_factory, hasher, clock):
+async def test_objects_of_another_base_are_not_found(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, role, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
     await register(
         uow_factory,
@@ -222,9 +251,9 @@ async def test_objects_of_another_base_are_not_found(uow_factory, hasher, clock)
     mallory = await actor_of(uow_factory, clock, 9009)
     async with uow_factory() as uow:
         with pytest.raises(NotFound):
-            await roles.set_permissions(uow, clock, mallory, role.id, set(Permission))
+            await roles.set_permissions(uow, clock, mallory, id_of(role), set(Permission))
         with pytest.raises(NotFound):
-            await roles.delete_role(uow, clock, mallory, role.id)
+            await roles.delete_role(uow, clock, mallory, id_of(role))
         with pytest.raises(NotFound):
             await admins.remove_admin(uow, clock, mallory, bob_view.membership_id)
         with pytest.raises(NotFound):
@@ -238,7 +267,9 @@ async def test_objects_of_another_base_are_not_found(uow_factory, hasher, clock)
             await admins.change_role(uow, clock, alice, bob_view.membership_id, own_role.id)
 
 
-async def test_hand_over_needs_the_password_and_leaves_one_super_admin(uow_factory, hasher, clock):
+async def test_hand_over_needs_the_password_and_leaves_one_super_admin(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory() as uow:
         with pytest.raises(Invalid):
@@ -268,7 +299,9 @@ async def test_hand_over_needs_the_password_and_leaves_one_super_admin(uow_facto
             )
 
 
-async def test_simultaneous_hand_overs_leave_exactly_one_super_admin(uow_factory, hasher, clock):
+async def test_simultaneous_hand_overs_leave_exactly_one_super_admin(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     """Two hand-overs started from the same super admin session at the same moment."""
     alice, role, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)
 
@@ -305,8 +338,8 @@ async def test_simultaneous_hand_overs_leave_exactly_one_super_admin(uow_factory
 
 
 async def test_an_admin_manager_without_roles_manage_may_pick_roles_within_their_own_rights(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, role, _ = await setup_base_with_bob(
         uow_factory, hasher, clock, permissions={Permission.ADMINS_MANAGE}
     )
@@ -324,7 +357,9 @@ async def test_an_admin_manager_without_roles_manage_may_pick_roles_within_their
     assert [r.id for r in everything] == [role.id, wider.id]
 
 
-async def test_an_admin_without_admins_manage_gets_no_roles_to_assign(uow_factory, hasher, clock):
+async def test_an_admin_without_admins_manage_gets_no_roles_to_assign(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await setup_base_with_bob(uow_factory, hasher, clock, permissions={Permission.ROLES_MANAGE})
     bob = await actor_of(uow_factory, clock, 2002)
     async with uow_factory(readonly=True) as uow:
@@ -334,7 +369,9 @@ async def test_an_admin_without_admins_manage_gets_no_roles_to_assign(uow_factor
             admins.ensure_manager(bob)
 
 
-async def test_typed_numbers_are_checked_against_the_way_chosen(uow_factory, hasher, clock):
+async def test_typed_numbers_are_checked_against_the_way_chosen(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory(readonly=True) as uow:
         full_width = ID_CAROL.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
@@ -350,7 +387,9 @@ async def test_typed_numbers_are_checked_against_the_way_chosen(uow_factory, has
     assert already.value.params["name"] == "赵磊"
 
 
-async def test_previews_refuse_what_the_action_would_refuse(uow_factory, hasher, clock):
+async def test_previews_refuse_what_the_action_would_refuse(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, bob_view = await setup_base_with_bob(
         uow_factory, hasher, clock, permissions={Permission.ADMINS_MANAGE}
     )
@@ -372,7 +411,9 @@ async def test_previews_refuse_what_the_action_would_refuse(uow_factory, hasher,
             await admins.hand_over_preview(uow, bob, bob.membership_id)
 
 
-async def test_an_admin_cannot_hand_out_a_role_stronger_than_their_own(uow_factory, hasher, clock):
+async def test_an_admin_cannot_hand_out_a_role_stronger_than_their_own(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, bob_view = await setup_base_with_bob(
         uow_factory, hasher, clock, permissions={Permission.ADMINS_MANAGE}
     )
@@ -385,7 +426,9 @@ async def test_an_admin_cannot_hand_out_a_role_stronger_than_their_own(uow_facto
     assert not (await actor_of(uow_factory, clock, 2002)).can(Permission.ROLES_MANAGE)
 
 
-async def test_wrong_passwords_at_hand_over_count_towards_the_lock_out(uow_factory, hasher, clock):
+async def test_wrong_passwords_at_hand_over_count_towards_the_lock_out(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     from domain.errors import AccountLocked
 
     alice, _, bob_view = await setup_base_with_bob(uow_factory, hasher, clock)

@@ -5,7 +5,9 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.clock import FixedClock
 from domain.errors import (
     AccountLocked,
     AuthenticationFailed,
@@ -15,7 +17,9 @@ from domain.errors import (
     SessionExpired,
     Throttled,
 )
+from domain.model import Actor
 from domain.permissions import ALL_PERMISSIONS
+from domain.ports import PasswordHasher
 from domain.services import auth
 from domain.services.sessions import (
     TOUCH_INTERVAL,
@@ -24,6 +28,7 @@ from domain.services.sessions import (
     SessionWriteNeeded,
     resolve_actor,
 )
+from storage.uow import UnitOfWorkFactory
 from tests.services.helpers import (
     CODE_ONE,
     CODE_TWO,
@@ -32,11 +37,20 @@ from tests.services.helpers import (
     PASSWORD,
     POLICY,
     actor_of,
+    id_of,
     register,
 )
 
 
-async def login(uow_factory, hasher, clock, *, tg=1001, id_number=ID_ALICE, password=PASSWORD):
+async def login(
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
+    *,
+    tg: int = 1001,
+    id_number: str = ID_ALICE,
+    password: str = PASSWORD,
+) -> auth.LoginOutcome:
     async with uow_factory() as uow:
         return await auth.login(
             uow, hasher, clock, telegram_user_id=tg, id_number=id_number, password=password
@@ -44,8 +58,8 @@ async def login(uow_factory, hasher, clock, *, tg=1001, id_number=ID_ALICE, pass
 
 
 async def test_registration_makes_the_registrant_super_admin_and_logs_in(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     outcome = await register(uow_factory, hasher, clock)
     actor = await actor_of(uow_factory, clock, 1001)
     assert actor.is_super
@@ -56,7 +70,9 @@ async def test_registration_makes_the_registrant_super_admin_and_logs_in(
     assert [e.action for e in events] == ["base.register"]
 
 
-async def test_registered_credit_code_and_id_number_are_refused(uow_factory, hasher, clock):
+async def test_registered_credit_code_and_id_number_are_refused(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
     with pytest.raises(Conflict):
         await register(uow_factory, hasher, clock, id_number=ID_BOB)
@@ -64,13 +80,17 @@ async def test_registered_credit_code_and_id_number_are_refused(uow_factory, has
         await register(uow_factory, hasher, clock, credit_code=CODE_TWO)
 
 
-async def test_registration_validates_every_field_again(uow_factory, hasher, clock):
+async def test_registration_validates_every_field_again(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     with pytest.raises(Invalid) as caught:
         await register(uow_factory, hasher, clock, credit_code="91350100M000100Y44")
     assert caught.value.field == "credit_code"
 
 
-async def test_login_with_full_width_lower_case_id_number(uow_factory, hasher, clock):
+async def test_login_with_full_width_lower_case_id_number(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
     full_width = "１１０１０５１９４９１２３１００２ｘ"
     outcome = await login(uow_factory, hasher, clock, tg=2002, id_number=full_width)
@@ -78,7 +98,9 @@ async def test_login_with_full_width_lower_case_id_number(uow_factory, hasher, c
     assert not outcome.needs_base_choice
 
 
-async def test_unknown_person_and_wrong_password_get_the_same_error(uow_factory, hasher, clock):
+async def test_unknown_person_and_wrong_password_get_the_same_error(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
     with pytest.raises(AuthenticationFailed) as unknown:
         await login(uow_factory, hasher, clock, tg=2002, id_number=ID_BOB)
@@ -88,8 +110,8 @@ async def test_unknown_person_and_wrong_password_get_the_same_error(uow_factory,
 
 
 async def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
     for left in (4, 3, 2, 1):
         with pytest.raises(AuthenticationFailed) as refused:
@@ -106,7 +128,9 @@ async def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(
     assert outcome.user.failed_logins == 0
 
 
-async def test_one_telegram_user_guessing_across_accounts_is_throttled(uow_factory, hasher, clock):
+async def test_one_telegram_user_guessing_across_accounts_is_throttled(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
     for _ in range(10):
         # An unknown number answers as an account would: four tries, then a (decoy) lock.
@@ -120,7 +144,9 @@ async def test_one_telegram_user_guessing_across_accounts_is_throttled(uow_facto
     assert (await login(uow_factory, hasher, clock, tg=4000)).session.telegram_user_id == 4000
 
 
-async def test_session_ends_after_idle_time_and_lifetime(uow_factory, hasher, clock):
+async def test_session_ends_after_idle_time_and_lifetime(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
     clock.advance(POLICY.idle_timeout + timedelta(seconds=1))
     with pytest.raises(SessionExpired):
@@ -139,11 +165,11 @@ async def test_session_ends_after_idle_time_and_lifetime(uow_factory, hasher, cl
 
 
 async def test_a_read_only_guard_asks_for_a_writing_one_only_to_touch_or_end(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
 
-    async def read_only_actor():
+    async def read_only_actor() -> Actor:
         async with uow_factory(readonly=True) as uow:
             return await resolve_actor(uow, clock, 1001, POLICY)
 
@@ -164,8 +190,8 @@ async def test_a_read_only_guard_asks_for_a_writing_one_only_to_touch_or_end(
 
 
 async def test_password_change_needs_old_password_and_ends_other_sessions(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock, telegram_user_id=1001)
     await login(uow_factory, hasher, clock, tg=5005)  # the same person on another phone
     async with uow_factory() as uow:
@@ -213,7 +239,9 @@ async def test_password_change_needs_old_password_and_ends_other_sessions(
     assert (await login(uow_factory, hasher, clock, tg=6006, password="新的密码很长很长")).user
 
 
-async def test_weak_new_password_is_refused(uow_factory, hasher, clock):
+async def test_weak_new_password_is_refused(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
     async with uow_factory() as uow:
         with pytest.raises(Invalid) as weak:
@@ -230,7 +258,9 @@ async def test_weak_new_password_is_refused(uow_factory, hasher, clock):
     assert weak.value.field == "password"
 
 
-async def test_logout_ends_the_session(uow_factory, hasher, clock):
+async def test_logout_ends_the_session(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
     async with uow_factory() as uow:
         await auth.logout(uow, clock, 1001)
@@ -241,7 +271,9 @@ async def test_logout_ends_the_session(uow_factory, hasher, clock):
             await auth.logout(uow, clock, 1001)
 
 
-async def test_person_with_two_bases_chooses_one(uow_factory, hasher, clock):
+async def test_person_with_two_bases_chooses_one(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     first = await register(uow_factory, hasher, clock)
     # The super admin of a second base adds the same person as an admin there.
     from domain.services import admins
@@ -266,12 +298,14 @@ async def test_person_with_two_bases_chooses_one(uow_factory, hasher, clock):
     with pytest.raises(BaseChoiceRequired):
         await actor_of(uow_factory, clock, 1001)
     async with uow_factory() as uow:
-        chosen = await auth.choose_base(uow, clock, 1001, first.bases[0].id, POLICY)
+        chosen = await auth.choose_base(uow, clock, 1001, id_of(first.bases[0]), POLICY)
     assert chosen.name == "武汉职业培训学院"
     assert (await actor_of(uow_factory, clock, 1001)).is_super
 
 
-async def test_initial_password_forces_a_change_first(uow_factory, hasher, clock):
+async def test_initial_password_forces_a_change_first(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
     boss = await actor_of(uow_factory, clock, 1001)
     from domain.services import admins
@@ -309,7 +343,9 @@ async def test_initial_password_forces_a_change_first(uow_factory, hasher, clock
     assert not (await actor_of(uow_factory, clock, 8008)).is_super
 
 
-async def test_credit_code_lookup_is_exact(uow_factory, hasher, clock):
+async def test_credit_code_lookup_is_exact(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
     async with uow_factory(readonly=True) as uow:
         assert await uow.bases.get_by_credit_code(CODE_ONE) is not None
@@ -317,8 +353,8 @@ async def test_credit_code_lookup_is_exact(uow_factory, hasher, clock):
 
 
 async def test_guessing_the_old_password_locks_the_account_and_ends_sessions(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
     # Each refusal leaves its unit of work, as it leaves the guard's: it is recorded, so it counts.
     for _ in range(4):
@@ -344,8 +380,8 @@ async def test_guessing_the_old_password_locks_the_account_and_ends_sessions(
 
 
 async def test_wrong_passwords_sent_at_once_from_several_chats_all_count(
-    uow_factory, hasher, clock, engine
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, engine: AsyncEngine
+) -> None:
     """Seven wrong passwords for one account at once, each from its own Telegram user and unit
     of work: four are told how many tries remain (4, 3, 2, 1), the fifth locks, and the rest
     find it locked; the lock is audited once. A counter read and written back by each attempt
@@ -360,13 +396,16 @@ async def test_wrong_passwords_sent_at_once_from_several_chats_all_count(
         raise AssertionError("a wrong password was accepted")
 
     answers = await asyncio.gather(*(wrong(7000 + n) for n in range(7)))
-    remaining = sorted(a.remaining for a in answers if isinstance(a, AuthenticationFailed))
+    failures = [a for a in answers if isinstance(a, AuthenticationFailed)]
+    remaining = sorted(a.remaining for a in failures if a.remaining is not None)
+    assert len(remaining) == len(failures)
     assert remaining == [1, 2, 3, 4]
     locks = [a for a in answers if isinstance(a, AccountLocked)]
     assert len(locks) == 3
     assert {a.until for a in locks} == {clock.now() + timedelta(minutes=15)}
     async with uow_factory(readonly=True) as uow:
         user = await uow.users.get_by_id_number(ID_ALICE)
+    assert user is not None
     assert user.locked_until == clock.now() + timedelta(minutes=15)
     assert user.failed_logins == 0
     async with engine.connect() as conn:
@@ -378,7 +417,9 @@ async def test_wrong_passwords_sent_at_once_from_several_chats_all_count(
         await login(uow_factory, hasher, clock, tg=7100)
 
 
-async def test_wrong_passwords_at_once_below_the_limit_count_each(uow_factory, hasher, clock):
+async def test_wrong_passwords_at_once_below_the_limit_count_each(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     """Four at once leave four on the count: the next wrong one is the fifth and locks."""
     await register(uow_factory, hasher, clock)
 
@@ -388,12 +429,15 @@ async def test_wrong_passwords_at_once_below_the_limit_count_each(uow_factory, h
 
     await asyncio.gather(*(wrong(7200 + n) for n in range(4)))
     async with uow_factory(readonly=True) as uow:
-        assert (await uow.users.get_by_id_number(ID_ALICE)).failed_logins == 4
+        user = await uow.users.get_by_id_number(ID_ALICE)
+    assert user is not None and user.failed_logins == 4
     with pytest.raises(AccountLocked):
         await login(uow_factory, hasher, clock, tg=7300, password="not it at all")
 
 
-async def test_the_old_password_refusal_says_how_many_tries_remain(uow_factory, hasher, clock):
+async def test_the_old_password_refusal_says_how_many_tries_remain(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
     with pytest.raises(AuthenticationFailed):  # one wrong at the login counts too
         await login(uow_factory, hasher, clock, tg=7400, password="one wrong at login")
@@ -412,7 +456,9 @@ async def test_the_old_password_refusal_says_how_many_tries_remain(uow_factory, 
             )
 
 
-async def test_an_unknown_number_counts_down_like_an_account(uow_factory, hasher, clock):
+async def test_an_unknown_number_counts_down_like_an_account(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     """The same person guessing one unknown number sees what a real account would show."""
     await register(uow_factory, hasher, clock)
     for left in (4, 3, 2, 1):

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from domain.clock import FixedClock
+from domain.ports import PasswordHasher
 from domain.services import auth, blocked_chats
+from storage.uow import UnitOfWorkFactory
 from tests.services.helpers import ID_ALICE, PASSWORD
 from tests.services.test_classes import wuhan_admin
 
 
-async def blocked(uow_factory, chat_id: int) -> bool:
+async def blocked(uow_factory: UnitOfWorkFactory, chat_id: int) -> bool:
     async with uow_factory(readonly=True) as uow:
         return chat_id in await uow.blocked_chats.blocked_among([chat_id, 424242])
 
 
-async def test_blocking_twice_and_unblocking_twice_are_harmless(uow_factory, clock):
+async def test_blocking_twice_and_unblocking_twice_are_harmless(
+    uow_factory: UnitOfWorkFactory, clock: FixedClock
+) -> None:
     async with uow_factory() as uow:
         await blocked_chats.chat_blocked(uow, clock, 1001)
     clock.advance(timedelta(hours=1))
@@ -30,7 +35,9 @@ async def test_blocking_twice_and_unblocking_twice_are_harmless(uow_factory, clo
     assert not await blocked(uow_factory, 1001)
 
 
-async def test_logging_in_from_a_blocked_chat_makes_it_reachable(uow_factory, hasher, clock):
+async def test_logging_in_from_a_blocked_chat_makes_it_reachable(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await wuhan_admin(uow_factory, hasher, clock)
     async with uow_factory() as uow:
         await blocked_chats.chat_blocked(uow, clock, 1001)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -10,21 +11,27 @@ from pathlib import Path
 import pytest
 
 from domain import validators
+from domain.clock import Clock, FixedClock
 from domain.errors import Invalid, InvalidTransition, NotFound, NotPermitted
-from domain.model import Actor, ClassCategory, TeachingMode
+from domain.model import Actor, ClassCategory, TeachingMode, TrainingClass
 from domain.permissions import Permission
+from domain.ports import PasswordHasher, UnitOfWork
 from domain.services import admins, auth, classes, files, profile, roles
 from domain.uploads import FileKind
 from domain.workflow import Action, Status
 from storage.crypto import FieldCipher
 from storage.filestore import LocalFileStore
+from storage.uow import UnitOfWorkFactory
 from tests.conftest import NOW
-from tests.services.helpers import CODE_TWO, ID_CAROL, POLICY, actor_of, register
+from tests.services.helpers import CODE_TWO, ID_CAROL, POLICY, actor_of, id_of, register
 from tests.services.test_files import PDF
 
 TODAY = NOW.date()
 NEW_PASSWORD = "春风十里不如你呀"
 INITIAL_PASSWORD = "初始密码 abc 123"
+# A service call on a unit of work, tried and refused; and a step of the class's workflow.
+Attempt = Callable[[UnitOfWork], Awaitable[object]]
+ClassTransition = Callable[[UnitOfWork, Clock, Actor, int], Awaitable[TrainingClass]]
 
 
 def make_id(first17: str) -> str:
@@ -58,13 +65,17 @@ def validated(**changes: object) -> classes.ValidatedClass:
 # --- people and bases --------------------------------------------------------------------------
 
 
-async def wuhan_admin(uow_factory, hasher, clock) -> Actor:
+async def wuhan_admin(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> Actor:
     """王芳, super admin of a base in 武汉市 (Telegram user 1001)."""
     await register(uow_factory, hasher, clock)
     return await actor_of(uow_factory, clock, 1001)
 
 
-async def yichang_admin(uow_factory, hasher, clock) -> Actor:
+async def yichang_admin(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> Actor:
     """马力, super admin of another base, in 宜昌市 (Telegram user 9009)."""
     await register(
         uow_factory,
@@ -84,9 +95,9 @@ async def yichang_admin(uow_factory, hasher, clock) -> Actor:
 
 
 async def add_admin(
-    uow_factory,
-    hasher,
-    clock,
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
     boss: Actor,
     *,
     name: str,
@@ -132,12 +143,14 @@ async def add_admin(
     return await actor_of(uow_factory, clock, telegram_user_id)
 
 
-async def declared(uow_factory, clock, actor: Actor, **changes: object):
+async def declared(
+    uow_factory: UnitOfWorkFactory, clock: FixedClock, actor: Actor, **changes: object
+) -> TrainingClass:
     async with uow_factory() as uow:
         return await classes.declare(uow, clock, actor, validated(**changes))
 
 
-async def audit_actions(uow_factory, base_id: int) -> list[str]:
+async def audit_actions(uow_factory: UnitOfWorkFactory, base_id: int) -> list[str]:
     async with uow_factory(readonly=True) as uow:
         events = await uow.audit.list(base_id, action_prefix="class.", limit=100)
     return [e.action for e in reversed(events)]
@@ -161,11 +174,11 @@ async def audit_actions(uow_factory, base_id: int) -> list[str]:
         "2026-03-01 00:00:00",
     ],
 )
-def test_start_date_accepts_the_usual_chinese_forms(raw):
+def test_start_date_accepts_the_usual_chinese_forms(raw: str) -> None:
     assert validated(start_date=raw).start_date == date(2026, 3, 1)
 
 
-def test_form_normalises_every_field():
+def test_form_normalises_every_field() -> None:
     form = a_form(
         category="公需科目",
         mode="线上线下结合",
@@ -185,7 +198,7 @@ def test_form_normalises_every_field():
     assert str(validated(fee="0").fee) == "0.00"
 
 
-def test_end_before_start_is_refused_on_the_end_date():
+def test_end_before_start_is_refused_on_the_end_date() -> None:
     with pytest.raises(Invalid) as refused:
         validated(start_date="2026-03-05", end_date="2026-03-04")
     assert refused.value.field == "end_date"
@@ -194,7 +207,7 @@ def test_end_before_start_is_refused_on_the_end_date():
     assert validated(start_date="2026-03-05", end_date="2026-03-05").end_date == date(2026, 3, 5)
 
 
-def test_start_date_must_fall_in_the_class_year():
+def test_start_date_must_fall_in_the_class_year() -> None:
     with pytest.raises(Invalid) as refused:
         validated(year="2025", start_date="2026-03-01")
     assert (refused.value.field, refused.value.key) == ("start_date", classes.START_OUTSIDE_YEAR)
@@ -204,7 +217,7 @@ def test_start_date_must_fall_in_the_class_year():
 
 
 @pytest.mark.parametrize("mode", ["线下", "线上线下结合"])
-def test_location_is_required_unless_the_class_is_online(mode):
+def test_location_is_required_unless_the_class_is_online(mode: str) -> None:
     with pytest.raises(Invalid) as refused:
         validated(mode=mode, location="  ")
     assert (refused.value.field, refused.value.key) == ("location", classes.LOCATION_REQUIRED)
@@ -221,14 +234,14 @@ def test_location_is_required_unless_the_class_is_online(mode):
         ("两天", validators.HOURS_NOT_A_NUMBER),
     ],
 )
-def test_hours_come_in_half_hour_steps(raw, reason):
+def test_hours_come_in_half_hour_steps(raw: str, reason: str) -> None:
     with pytest.raises(Invalid) as refused:
         validated(hours=raw)
     assert (refused.value.field, refused.value.key) == ("hours", reason)
     assert validated(hours="2.5").hours == Decimal("2.5")
 
 
-def test_plan_is_text_or_a_file_but_not_nothing():
+def test_plan_is_text_or_a_file_but_not_nothing() -> None:
     with pytest.raises(Invalid) as refused:
         validated(plan_text="   ", plan_file_id=None)
     assert (refused.value.field, refused.value.key) == ("plan", classes.PLAN_MISSING)
@@ -256,13 +269,13 @@ def test_plan_is_text_or_a_file_but_not_nothing():
         ("fee", "1.005", validators.MONEY_TOO_PRECISE),
     ],
 )
-def test_each_refusal_names_its_field(field, raw, reason):
+def test_each_refusal_names_its_field(field: str, raw: str, reason: str) -> None:
     with pytest.raises(Invalid) as refused:
         validated(**{field: raw})
     assert (refused.value.field, refused.value.key) == (field, reason)
 
 
-def test_fields_are_checked_as_typed_against_earlier_ones():
+def test_fields_are_checked_as_typed_against_earlier_ones() -> None:
     current = {"year": "2026", "mode": "线上", "start_date": "2026年3月5日"}
     field = classes.parse_class_field
     assert field("start_date", "2026-03-05", today=TODAY, current=current) == date(2026, 3, 5)
@@ -290,7 +303,7 @@ def test_fields_are_checked_as_typed_against_earlier_ones():
     assert unknown.value.field == "field"
 
 
-def test_a_stored_class_turns_back_into_the_same_form():
+def test_a_stored_class_turns_back_into_the_same_form() -> None:
     from domain.model import TrainingClass
 
     clean = validated(mode="线上", location="", fee="0", hours="1.5", plan_file_id=3)
@@ -302,8 +315,8 @@ def test_a_stored_class_turns_back_into_the_same_form():
 
 
 async def test_declared_class_is_a_draft_that_can_be_submitted_and_withdrawn(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     assert klass.id is not None and klass.base_id == alice.base_id
@@ -338,58 +351,69 @@ async def test_declared_class_is_a_draft_that_can_be_submitted_and_withdrawn(
     ],
 )
 async def test_impossible_transitions_are_refused_with_the_reason(
-    uow_factory, hasher, clock, steps, refused, current
-):
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
+    steps: tuple[ClassTransition, ...],
+    refused: ClassTransition,
+    current: str,
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     for step in steps:
         async with uow_factory() as uow:
-            await step(uow, clock, alice, klass.id)
+            await step(uow, clock, alice, id_of(klass))
     before = await audit_actions(uow_factory, alice.base_id)
     async with uow_factory() as uow:
         with pytest.raises(InvalidTransition) as error:
-            await refused(uow, clock, alice, klass.id)
+            await refused(uow, clock, alice, id_of(klass))
     assert error.value.key == InvalidTransition.default_key
     action = "withdraw" if refused is classes.withdraw_class else "submit"
     assert error.value.params == {"current": current, "action": action}
     async with uow_factory(readonly=True) as uow:
-        after = await classes.get_class(uow, alice, klass.id)
+        after = await classes.get_class(uow, alice, id_of(klass))
     assert after.status.value == current and len(after.history) == len(steps)
     assert await audit_actions(uow_factory, alice.base_id) == before
 
 
-async def test_a_submitted_class_can_be_neither_edited_nor_deleted(uow_factory, hasher, clock):
+async def test_a_submitted_class_can_be_neither_edited_nor_deleted(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     async with uow_factory() as uow:
-        await classes.submit_class(uow, clock, alice, klass.id)
+        await classes.submit_class(uow, clock, alice, id_of(klass))
     async with uow_factory() as uow:
         with pytest.raises(classes.ClassNotEditable) as not_editable:
-            await classes.update_class(uow, clock, alice, klass.id, validated(name="改过的名称"))
+            await classes.update_class(
+                uow, clock, alice, id_of(klass), validated(name="改过的名称")
+            )
         with pytest.raises(classes.ClassNotDeletable) as not_deletable:
-            await classes.delete_class(uow, clock, alice, klass.id)
+            await classes.delete_class(uow, clock, alice, id_of(klass))
     assert not_editable.value.params == {"current": "submitted", "action": "edit"}
     assert not_deletable.value.params == {"current": "submitted", "action": "delete"}
     assert isinstance(not_editable.value, InvalidTransition)
     async with uow_factory(readonly=True) as uow:
-        after = await classes.get_class(uow, alice, klass.id)
+        after = await classes.get_class(uow, alice, id_of(klass))
     assert after.name == klass.name and after.status is Status.SUBMITTED
 
 
-async def test_a_draft_is_edited_and_the_change_audited(uow_factory, hasher, clock):
+async def test_a_draft_is_edited_and_the_change_audited(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     async with uow_factory() as uow:
-        unchanged = await classes.update_class(uow, clock, alice, klass.id, validated())
+        unchanged = await classes.update_class(uow, clock, alice, id_of(klass), validated())
     assert unchanged == klass
     assert await audit_actions(uow_factory, alice.base_id) == ["class.declare"]
     edited_form = replace(classes.class_form(klass), hours="30", mode="线上", location="")
     async with uow_factory() as uow:
         await classes.update_class(
-            uow, clock, alice, klass.id, classes.parse_class_form(edited_form, TODAY)
+            uow, clock, alice, id_of(klass), classes.parse_class_form(edited_form, TODAY)
         )
     async with uow_factory(readonly=True) as uow:
-        after = await classes.get_class(uow, alice, klass.id)
+        after = await classes.get_class(uow, alice, id_of(klass))
         events = await uow.audit.list(alice.base_id, action_prefix="class.update")
     assert (after.hours, after.mode, after.location) == (Decimal(30), TeachingMode.ONLINE, None)
     assert after.name == klass.name and after.status is Status.DRAFT
@@ -397,32 +421,36 @@ async def test_a_draft_is_edited_and_the_change_audited(uow_factory, hasher, clo
     assert events[0].new_value == "mode=online; location=; hours=30"
 
 
-async def test_only_drafts_are_deleted_history_and_all(uow_factory, hasher, clock):
+async def test_only_drafts_are_deleted_history_and_all(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     async with uow_factory() as uow:
-        await classes.submit_class(uow, clock, alice, klass.id)
+        await classes.submit_class(uow, clock, alice, id_of(klass))
     async with uow_factory() as uow:
-        await classes.withdraw_class(uow, clock, alice, klass.id)
+        await classes.withdraw_class(uow, clock, alice, id_of(klass))
     async with uow_factory() as uow:
-        gone = await classes.delete_class(uow, clock, alice, klass.id)
+        gone = await classes.delete_class(uow, clock, alice, id_of(klass))
     assert gone.id == klass.id
     async with uow_factory(readonly=True) as uow:
         with pytest.raises(NotFound):
-            await classes.get_class(uow, alice, klass.id)
+            await classes.get_class(uow, alice, id_of(klass))
         assert await classes.list_classes(uow, alice) == ([], 0)
     assert (await audit_actions(uow_factory, alice.base_id))[-1] == "class.delete"
 
 
-async def test_copy_moves_the_dates_to_another_year(uow_factory, hasher, clock):
+async def test_copy_moves_the_dates_to_another_year(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     source = await declared(
         uow_factory, clock, alice, year="2024", start_date="2024-02-29", end_date="2024-03-02"
     )
     async with uow_factory() as uow:
-        await classes.submit_class(uow, clock, alice, source.id)
+        await classes.submit_class(uow, clock, alice, id_of(source))
     async with uow_factory() as uow:
-        copy = await classes.copy_class(uow, clock, alice, source.id, year=2027)
+        copy = await classes.copy_class(uow, clock, alice, id_of(source), year=2027)
     assert copy.id != source.id and copy.status is Status.DRAFT and copy.history == []
     assert (copy.year, copy.start_date, copy.end_date) == (
         2027,
@@ -436,19 +464,21 @@ async def test_copy_moves_the_dates_to_another_year(uow_factory, hasher, clock):
         source.plan_text,
     )
     async with uow_factory() as uow:
-        back_to_leap = await classes.copy_class(uow, clock, alice, copy.id, year=2024)
+        back_to_leap = await classes.copy_class(uow, clock, alice, id_of(copy), year=2024)
     assert back_to_leap.start_date == date(2024, 2, 28)
     async with uow_factory() as uow:
         with pytest.raises(Invalid) as too_late:
-            await classes.copy_class(uow, clock, alice, source.id, year=2030)
+            await classes.copy_class(uow, clock, alice, id_of(source), year=2030)
     assert too_late.value.field == "year"
     async with uow_factory(readonly=True) as uow:
-        original = await classes.get_class(uow, alice, source.id)
+        original = await classes.get_class(uow, alice, id_of(source))
     assert original.status is Status.SUBMITTED and original.start_date == date(2024, 2, 29)
     assert (await audit_actions(uow_factory, alice.base_id)).count("class.copy") == 2
 
 
-async def test_classes_are_listed_newest_first_by_year_and_state(uow_factory, hasher, clock):
+async def test_classes_are_listed_newest_first_by_year_and_state(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     ids = []
     for n in range(5):
@@ -462,7 +492,7 @@ async def test_classes_are_listed_newest_first_by_year_and_state(uow_factory, ha
             start_date=f"{year}-05-01",
             end_date=f"{year}-05-02",
         )
-        ids.append(klass.id)
+        ids.append(id_of(klass))
     async with uow_factory() as uow:
         await classes.submit_class(uow, clock, alice, ids[3])
     async with uow_factory(readonly=True) as uow:
@@ -479,19 +509,23 @@ async def test_classes_are_listed_newest_first_by_year_and_state(uow_factory, ha
     assert years == [2026, 2025]
 
 
-async def test_another_base_admin_finds_nothing_and_changes_nothing(uow_factory, hasher, clock):
+async def test_another_base_admin_finds_nothing_and_changes_nothing(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     mallory = await yichang_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     before = await audit_actions(uow_factory, alice.base_id)
-    attempts = [
-        lambda uow: classes.get_class(uow, mallory, klass.id),
-        lambda uow: classes.class_card(uow, mallory, klass.id),
-        lambda uow: classes.update_class(uow, clock, mallory, klass.id, validated(name="被改了")),
-        lambda uow: classes.delete_class(uow, clock, mallory, klass.id),
-        lambda uow: classes.submit_class(uow, clock, mallory, klass.id),
-        lambda uow: classes.withdraw_class(uow, clock, mallory, klass.id),
-        lambda uow: classes.copy_class(uow, clock, mallory, klass.id, year=2026),
+    attempts: list[Attempt] = [
+        lambda uow: classes.get_class(uow, mallory, id_of(klass)),
+        lambda uow: classes.class_card(uow, mallory, id_of(klass)),
+        lambda uow: classes.update_class(
+            uow, clock, mallory, id_of(klass), validated(name="被改了")
+        ),
+        lambda uow: classes.delete_class(uow, clock, mallory, id_of(klass)),
+        lambda uow: classes.submit_class(uow, clock, mallory, id_of(klass)),
+        lambda uow: classes.withdraw_class(uow, clock, mallory, id_of(klass)),
+        lambda uow: classes.copy_class(uow, clock, mallory, id_of(klass), year=2026),
         lambda uow: classes.get_class(uow, mallory, 10_000),
     ]
     for attempt in attempts:
@@ -501,13 +535,15 @@ async def test_another_base_admin_finds_nothing_and_changes_nothing(uow_factory,
     async with uow_factory(readonly=True) as uow:
         assert await classes.list_classes(uow, mallory) == ([], 0)
         assert await classes.class_years(uow, mallory) == []
-        after = await classes.get_class(uow, alice, klass.id)
+        after = await classes.get_class(uow, alice, id_of(klass))
     assert after == klass
     assert await audit_actions(uow_factory, alice.base_id) == before
     assert await audit_actions(uow_factory, mallory.base_id) == []
 
 
-async def test_an_admin_without_classes_manage_is_not_permitted(uow_factory, hasher, clock, blobs):
+async def test_an_admin_without_classes_manage_is_not_permitted(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs: LocalFileStore
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     bob = await add_admin(
@@ -522,15 +558,15 @@ async def test_an_admin_without_classes_manage_is_not_permitted(uow_factory, has
     )
     with pytest.raises(NotPermitted):
         classes.ensure_manager(bob)
-    attempts = [
+    attempts: list[Attempt] = [
         lambda uow: classes.declare(uow, clock, bob, validated()),
         lambda uow: classes.list_classes(uow, bob),
         lambda uow: classes.class_years(uow, bob),
-        lambda uow: classes.get_class(uow, bob, klass.id),
-        lambda uow: classes.update_class(uow, clock, bob, klass.id, validated(name="被改了")),
-        lambda uow: classes.delete_class(uow, clock, bob, klass.id),
-        lambda uow: classes.submit_class(uow, clock, bob, klass.id),
-        lambda uow: classes.copy_class(uow, clock, bob, klass.id, year=2026),
+        lambda uow: classes.get_class(uow, bob, id_of(klass)),
+        lambda uow: classes.update_class(uow, clock, bob, id_of(klass), validated(name="被改了")),
+        lambda uow: classes.delete_class(uow, clock, bob, id_of(klass)),
+        lambda uow: classes.submit_class(uow, clock, bob, id_of(klass)),
+        lambda uow: classes.copy_class(uow, clock, bob, id_of(klass), year=2026),
         lambda uow: classes.store_plan_file(uow, blobs, clock, bob, PDF, "方案.pdf"),
     ]
     for attempt in attempts:
@@ -538,7 +574,7 @@ async def test_an_admin_without_classes_manage_is_not_permitted(uow_factory, has
             with pytest.raises(NotPermitted):
                 await attempt(uow)
     async with uow_factory(readonly=True) as uow:
-        assert await classes.get_class(uow, alice, klass.id) == klass
+        assert await classes.get_class(uow, alice, id_of(klass)) == klass
         assert await classes.list_classes(uow, alice) == ([klass], 1)
 
 
@@ -547,25 +583,27 @@ def blobs(tmp_path: Path, cipher: FieldCipher) -> LocalFileStore:
     return LocalFileStore(tmp_path / "files", cipher)
 
 
-async def test_previews_refuse_what_the_action_would_refuse(uow_factory, hasher, clock):
+async def test_previews_refuse_what_the_action_would_refuse(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     klass = await declared(uow_factory, clock, alice)
     async with uow_factory(readonly=True) as uow:
-        assert await classes.deletion_preview(uow, alice, klass.id) == klass
-        editing = await classes.class_to_edit(uow, alice, klass.id)
+        assert await classes.deletion_preview(uow, alice, id_of(klass)) == klass
+        editing = await classes.class_to_edit(uow, alice, id_of(klass))
     assert editing == classes.ClassToEdit(classes.class_form(klass), "")
     async with uow_factory() as uow:
-        await classes.submit_class(uow, clock, alice, klass.id)
+        await classes.submit_class(uow, clock, alice, id_of(klass))
     async with uow_factory(readonly=True) as uow:
         with pytest.raises(classes.ClassNotDeletable):
-            await classes.deletion_preview(uow, alice, klass.id)
+            await classes.deletion_preview(uow, alice, id_of(klass))
         with pytest.raises(classes.ClassNotEditable):
-            await classes.class_to_edit(uow, alice, klass.id)
+            await classes.class_to_edit(uow, alice, id_of(klass))
 
 
 async def test_a_plan_file_is_named_on_the_card_and_must_be_the_base_own(
-    uow_factory, hasher, clock, blobs
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs: LocalFileStore
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     mallory = await yichang_admin(uow_factory, hasher, clock)
     stored = {}
@@ -578,8 +616,8 @@ async def test_a_plan_file_is_named_on_the_card_and_must_be_the_base_own(
     async with uow_factory() as uow:
         klass = await classes.save_class(uow, clock, alice, None, own)
     async with uow_factory(readonly=True) as uow:
-        card = await classes.class_card(uow, alice, klass.id)
-        editing = await classes.class_to_edit(uow, alice, klass.id)
+        card = await classes.class_card(uow, alice, id_of(klass))
+        editing = await classes.class_to_edit(uow, alice, id_of(klass))
     assert card.plan_file_name == editing.plan_file_name == "培训方案.pdf"
     foreign = validated(plan_text="", plan_file_id=stored[mallory.base_id].id)
     for class_id in (None, klass.id):
@@ -591,7 +629,9 @@ async def test_a_plan_file_is_named_on_the_card_and_must_be_the_base_own(
     assert await audit_actions(uow_factory, alice.base_id) == ["class.declare"]
 
 
-async def test_a_plan_file_is_a_document_or_a_workbook(uow_factory, hasher, clock, blobs):
+async def test_a_plan_file_is_a_document_or_a_workbook(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs: LocalFileStore
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
     async with uow_factory() as uow:

@@ -7,9 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain.clock import FixedClock
 from domain.errors import Invalid
 from domain.model import DeadlineKind
 from domain.services import deadlines
+from storage.uow import UnitOfWorkFactory
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -22,7 +24,7 @@ def test_due_is_read_in_the_platform_time_zone() -> None:
     assert refused.value.key == deadlines.DUE_UNREADABLE
 
 
-async def test_set_replace_and_list(uow_factory, clock) -> None:
+async def test_set_replace_and_list(uow_factory: UnitOfWorkFactory, clock: FixedClock) -> None:
     due = datetime(2026, 12, 31, 17, tzinfo=ZONE)
     async with uow_factory() as uow:
         await deadlines.set_deadline(
@@ -44,7 +46,9 @@ async def test_set_replace_and_list(uow_factory, clock) -> None:
     assert len(found) == 2
 
 
-async def test_each_kind_needs_its_own_kind_of_due(uow_factory, clock) -> None:
+async def test_each_kind_needs_its_own_kind_of_due(
+    uow_factory: UnitOfWorkFactory, clock: FixedClock
+) -> None:
     async with uow_factory() as uow:
         for kwargs, key in (
             ({"kind": DeadlineKind.ANNUAL_SUMMARY}, deadlines.DUE_REQUIRED),

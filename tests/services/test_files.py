@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from domain.clock import FixedClock
 from domain.errors import Invalid, NotFound
+from domain.ports import PasswordHasher
 from domain.services import files
 from domain.uploads import FileKind
 from storage.crypto import FieldCipher
 from storage.filestore import LocalFileStore
+from storage.uow import UnitOfWorkFactory
 from tests.services.helpers import CODE_TWO, ID_CAROL, actor_of, register
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -24,7 +27,7 @@ def blobs(tmp_path: Path, cipher: FieldCipher) -> LocalFileStore:
 
 
 async def test_store_then_open_gives_the_same_bytes_and_records_the_upload(
-    uow_factory, hasher, clock, blobs
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs: LocalFileStore
 ) -> None:
     await register(uow_factory, hasher, clock)
     alice = await actor_of(uow_factory, clock, 1001)
@@ -47,7 +50,11 @@ async def test_store_then_open_gives_the_same_bytes_and_records_the_upload(
 
 
 async def test_a_refused_file_leaves_nothing_behind(
-    uow_factory, hasher, clock, blobs, tmp_path
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
+    blobs: LocalFileStore,
+    tmp_path: Path,
 ) -> None:
     await register(uow_factory, hasher, clock)
     alice = await actor_of(uow_factory, clock, 1001)
@@ -65,7 +72,9 @@ async def test_a_refused_file_leaves_nothing_behind(
         assert await uow.audit.list(alice.base_id, action_prefix="file.") == []
 
 
-async def test_another_base_cannot_open_the_file(uow_factory, hasher, clock, blobs) -> None:
+async def test_another_base_cannot_open_the_file(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs: LocalFileStore
+) -> None:
     await register(uow_factory, hasher, clock)
     await register(
         uow_factory,

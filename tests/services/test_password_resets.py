@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from domain.clock import FixedClock
 from domain.errors import (
     AccountLocked,
     AuthenticationFailed,
@@ -16,10 +17,12 @@ from domain.errors import (
     NotPermitted,
 )
 from domain.passwords import ONE_TIME_ALPHABET, check_password_policy, one_time_password
+from domain.ports import PasswordHasher
 from domain.services import admins, auth
 from domain.services.notices import KIND_PREFIX
 from domain.services.sessions import PasswordChangeRequired, resolve_actor
-from tests.services.helpers import ID_ALICE, ID_BOB, PASSWORD, POLICY, actor_of, register
+from storage.uow import UnitOfWorkFactory
+from tests.services.helpers import ID_ALICE, ID_BOB, PASSWORD, POLICY, actor_of, id_of, register
 from tests.services.test_admins_and_roles import setup_base_with_bob
 
 
@@ -36,8 +39,8 @@ def test_a_one_time_password_is_readable_and_meets_the_policy() -> None:
 
 
 async def test_wrong_passwords_at_a_reset_count_towards_the_actors_lock_out(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     _alice, _role, bob = await setup_base_with_bob(uow_factory, hasher, clock)
     alice = await actor_of(uow_factory, clock, 1001)
     for _ in range(4):
@@ -63,10 +66,10 @@ async def test_wrong_passwords_at_a_reset_count_towards_the_actors_lock_out(
 
 
 async def test_the_operator_opens_a_base_whose_only_super_admin_is_locked_out(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     outcome = await register(uow_factory, hasher, clock)
-    base_id = outcome.bases[0].id
+    base_id = id_of(outcome.bases[0])
     for _ in range(5):
         try:
             async with uow_factory() as uow:
@@ -97,7 +100,9 @@ async def test_the_operator_opens_a_base_whose_only_super_admin_is_locked_out(
     assert sum(counts.values()) == 1
 
 
-async def test_the_operator_is_refused_an_unknown_person(uow_factory, hasher, clock):
+async def test_the_operator_is_refused_an_unknown_person(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     async with uow_factory() as uow:
         with pytest.raises(NotFound):
             await admins.operator_reset_password(uow, hasher, clock, id_number=ID_BOB)
@@ -106,8 +111,8 @@ async def test_the_operator_is_refused_an_unknown_person(uow_factory, hasher, cl
 
 
 async def test_a_reset_ends_every_session_and_is_told_once_naming_the_base(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     _alice, _role, bob = await setup_base_with_bob(uow_factory, hasher, clock)
     alice = await actor_of(uow_factory, clock, 1001)
     async with uow_factory() as uow:
@@ -127,8 +132,8 @@ async def test_a_reset_ends_every_session_and_is_told_once_naming_the_base(
 
 
 async def test_a_non_super_admin_is_refused_before_any_password_is_checked(
-    uow_factory, hasher, clock
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     from domain.permissions import Permission
 
     await setup_base_with_bob(uow_factory, hasher, clock, permissions={Permission.ADMINS_MANAGE})

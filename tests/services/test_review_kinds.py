@@ -15,13 +15,16 @@ from typing import Any
 
 import pytest
 
+from domain.clock import FixedClock
 from domain.errors import Invalid, InvalidTransition, NotFound
-from domain.model import Actor, OutboxState, ReviewerActor
-from domain.services import classes, review, scores
-from domain.services import submissions as s
+from domain.model import Actor, OutboxState, ReviewerActor, SubmissionKind
+from domain.ports import PasswordHasher
+from domain.services import classes, review, scores, submissions
 from domain.workflow import Action, Status
 from storage.crypto import FieldCipher
 from storage.filestore import LocalFileStore
+from storage.uow import UnitOfWorkFactory
+from tests.services.helpers import id_of
 from tests.services.test_classes import declared, wuhan_admin
 from tests.services.test_review import ID_PROVINCE, reviewer
 from tests.services.test_scores import learner
@@ -59,9 +62,9 @@ async def _in(scene: Scene, step: Callable[[Any], Awaitable[object]]) -> Any:
 async def class_draft(scene: Scene) -> Draft:
     klass = await declared(scene.uow_factory, scene.clock, scene.admin)
     return Draft(
-        klass.id,
+        id_of(klass),
         lambda: _in(
-            scene, lambda uow: classes.submit_class(uow, scene.clock, scene.admin, klass.id)
+            scene, lambda uow: classes.submit_class(uow, scene.clock, scene.admin, id_of(klass))
         ),
     )
 
@@ -81,16 +84,18 @@ async def scores_draft(scene: Scene) -> Draft:
 
 
 async def submission_draft(scene: Scene) -> Draft:
-    plan = s.SubmissionKind.PLAN
+    plan = SubmissionKind.PLAN
     view = await _in(
         scene,
-        lambda uow: s.upload(
+        lambda uow: submissions.upload(
             uow, scene.blobs, scene.clock, scene.admin, plan, YEAR, samples.pdf(), "计划.pdf"
         ),
     )
     return Draft(
         view.submission.id,
-        lambda: _in(scene, lambda uow: s.submit(uow, scene.clock, scene.admin, plan, YEAR)),
+        lambda: _in(
+            scene, lambda uow: submissions.submit(uow, scene.clock, scene.admin, plan, YEAR)
+        ),
     )
 
 
@@ -102,7 +107,13 @@ DRAFTS: dict[str, Callable[[Scene], Awaitable[Draft]]] = {
 
 
 @pytest.fixture
-async def scene(uow_factory, hasher, clock, tmp_path: Path, cipher: FieldCipher) -> Scene:
+async def scene(
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
+    tmp_path: Path,
+    cipher: FieldCipher,
+) -> Scene:
     admin = await wuhan_admin(uow_factory, hasher, clock)
     judge = await reviewer(uow_factory, hasher, clock, regions=["武汉市"])
     outsider = await reviewer(

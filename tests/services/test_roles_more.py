@@ -2,14 +2,20 @@
 
 import pytest
 
+from domain.clock import FixedClock
 from domain.errors import Conflict, Invalid, NotFound, NotPermitted
+from domain.model import Actor, Role
 from domain.permissions import Permission
+from domain.ports import PasswordHasher
 from domain.services import roles
-from tests.services.helpers import CODE_TWO, ID_CAROL, actor_of, register
+from storage.uow import UnitOfWorkFactory
+from tests.services.helpers import CODE_TWO, ID_CAROL, actor_of, id_of, register
 from tests.services.test_admins_and_roles import setup_base_with_bob
 
 
-async def second_base(uow_factory, hasher, clock):
+async def second_base(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> tuple[Actor, Role]:
     """Carol registers another base and creates a role there."""
     await register(
         uow_factory,
@@ -28,37 +34,43 @@ async def second_base(uow_factory, hasher, clock):
     return carol, role
 
 
-async def test_role_card_names_its_holders(uow_factory, hasher, clock):
+async def test_role_card_names_its_holders(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, role, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     async with uow_factory() as uow:
         empty = await roles.create_role(uow, clock, alice, "空角色", ())
     async with uow_factory(readonly=True) as uow:
-        card = await roles.role_card(uow, alice, role.id)
-        nobody = await roles.role_card(uow, alice, empty.id)
+        card = await roles.role_card(uow, alice, id_of(role))
+        nobody = await roles.role_card(uow, alice, id_of(empty))
     assert card.role.name == "培训专员"
     assert card.holder_names == ("赵磊",)
     assert nobody.holder_names == ()
 
 
-async def test_another_bases_role_is_not_found_anywhere(uow_factory, hasher, clock):
+async def test_another_bases_role_is_not_found_anywhere(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, _, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     carol, foreign = await second_base(uow_factory, hasher, clock)
     async with uow_factory() as uow:
         with pytest.raises(NotFound):
-            await roles.role_card(uow, alice, foreign.id)
+            await roles.role_card(uow, alice, id_of(foreign))
         with pytest.raises(NotFound):
             await roles.check_role_name(uow, alice, "新名字", role_id=foreign.id)
         with pytest.raises(NotFound):
-            await roles.set_permissions(uow, clock, alice, foreign.id, set(Permission))
+            await roles.set_permissions(uow, clock, alice, id_of(foreign), set(Permission))
         with pytest.raises(NotFound):
-            await roles.delete_role(uow, clock, alice, foreign.id)
+            await roles.delete_role(uow, clock, alice, id_of(foreign))
     async with uow_factory(readonly=True) as uow:
         (still,) = await roles.list_roles(uow, carol)
     assert still.name == "宜昌专员"
     assert still.permissions == frozenset({Permission.SCORES_MANAGE})
 
 
-async def test_name_is_checked_as_typed(uow_factory, hasher, clock):
+async def test_name_is_checked_as_typed(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice, role, _ = await setup_base_with_bob(uow_factory, hasher, clock)
     await second_base(uow_factory, hasher, clock)
     async with uow_factory(readonly=True) as uow:
@@ -74,7 +86,9 @@ async def test_name_is_checked_as_typed(uow_factory, hasher, clock):
         assert await roles.check_role_name(uow, alice, "宜昌专员") == "宜昌专员"
 
 
-async def test_roles_manager_cannot_grant_what_they_do_not_hold(uow_factory, hasher, clock):
+async def test_roles_manager_cannot_grant_what_they_do_not_hold(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     """Bob holds roles.manage and classes.manage only; his own role must not become everything."""
     alice, role, _ = await setup_base_with_bob(
         uow_factory,
@@ -85,7 +99,7 @@ async def test_roles_manager_cannot_grant_what_they_do_not_hold(uow_factory, has
     bob = await actor_of(uow_factory, clock, 2002)
     async with uow_factory() as uow:
         with pytest.raises(NotPermitted):
-            await roles.set_permissions(uow, clock, bob, role.id, set(Permission))
+            await roles.set_permissions(uow, clock, bob, id_of(role), set(Permission))
         with pytest.raises(NotPermitted):
             await roles.create_role(uow, clock, bob, "万能角色", {Permission.ADMINS_MANAGE})
     bob = await actor_of(uow_factory, clock, 2002)
@@ -96,12 +110,12 @@ async def test_roles_manager_cannot_grant_what_they_do_not_hold(uow_factory, has
     async with uow_factory() as uow:
         helper = await roles.create_role(uow, clock, bob, "班务助理", {Permission.CLASSES_MANAGE})
     async with uow_factory() as uow:
-        await roles.set_permissions(uow, clock, alice, helper.id, {Permission.PLANS_MANAGE})
+        await roles.set_permissions(uow, clock, alice, id_of(helper), {Permission.PLANS_MANAGE})
     async with uow_factory() as uow:
         with pytest.raises(NotPermitted):  # taking away what he does not hold is refused too
-            await roles.set_permissions(uow, clock, bob, helper.id, ())
+            await roles.set_permissions(uow, clock, bob, id_of(helper), ())
     async with uow_factory() as uow:  # adding one he holds, leaving the other as it is, is fine
         changed = await roles.set_permissions(
-            uow, clock, bob, helper.id, {Permission.PLANS_MANAGE, Permission.CLASSES_MANAGE}
+            uow, clock, bob, id_of(helper), {Permission.PLANS_MANAGE, Permission.CLASSES_MANAGE}
         )
     assert changed.permissions == {Permission.PLANS_MANAGE, Permission.CLASSES_MANAGE}

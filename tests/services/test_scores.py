@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from domain import validators
+from domain.clock import FixedClock
 from domain.errors import Invalid, InvalidTransition, NotFound, NotPermitted
-from domain.model import Actor, ReviewerActor
+from domain.model import Actor, ReviewerActor, ScoreRecord
 from domain.permissions import Permission
+from domain.ports import PasswordHasher
 from domain.scores import (
     CERTIFICATE_TAKEN,
     LEARNER_EXISTS,
@@ -19,9 +22,10 @@ from domain.scores import (
     ImportPreview,
 )
 from domain.scoresheet import Column, RawCell, SheetRow
-from domain.services import classes as c
-from domain.services import review, scores
+from domain.services import classes, review, scores
 from domain.workflow import Status
+from storage.uow import UnitOfWorkFactory
+from tests.services.helpers import id_of
 from tests.services.test_classes import add_admin, declared, make_id, wuhan_admin, yichang_admin
 from tests.services.test_review import reviewer
 
@@ -38,39 +42,51 @@ def learner(serial: int, score: str = "80", certificate: str | None = None) -> d
     return values
 
 
-async def approved(uow_factory, hasher, clock, actor: Actor) -> int:
+async def approved(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, actor: Actor
+) -> int:
     training_class = await declared(uow_factory, clock, actor)
     async with uow_factory() as uow:
-        await c.submit_class(uow, clock, actor, training_class.id)
+        await classes.submit_class(uow, clock, actor, id_of(training_class))
     checker = await reviewer(uow_factory, hasher, clock, regions=())
     async with uow_factory() as uow:
-        await review.approve(uow, clock, checker, training_class.id)
-    return training_class.id
+        await review.approve(uow, clock, checker, id_of(training_class))
+    return id_of(training_class)
 
 
-async def add(uow_factory, clock, actor: Actor, class_id: int, values: dict[Column, str]):
+async def add(
+    uow_factory: UnitOfWorkFactory,
+    clock: FixedClock,
+    actor: Actor,
+    class_id: int,
+    values: dict[Column, str],
+) -> ScoreRecord:
     async with uow_factory() as uow:
         return await scores.add_learner(uow, clock, actor, class_id, values)
 
 
-async def stored(uow_factory, class_id: int):
+async def stored(uow_factory: UnitOfWorkFactory, class_id: int) -> list[ScoreRecord]:
     async with uow_factory(readonly=True) as uow:
         return await uow.scores.list_for_class(class_id)
 
 
-def preview_of(existing, *rows: dict[Column, str], hours: Decimal = Decimal(24)) -> ImportPreview:
+def preview_of(
+    existing: Iterable[ScoreRecord], *rows: dict[Column, str], hours: Decimal = Decimal(24)
+) -> ImportPreview:
     checking = ImportCheck(existing, hours, date(2026, 11, 29))
     for number, values in enumerate(rows, start=5):
         checking.add(SheetRow(number, {k: RawCell(t) for k, t in values.items()}))
     return checking.finish()
 
 
-async def test_only_an_approved_class_of_ones_own_base_takes_scores(uow_factory, hasher, clock):
+async def test_only_an_approved_class_of_ones_own_base_takes_scores(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     draft = await declared(uow_factory, clock, alice)
     async with uow_factory() as uow:
         with pytest.raises(Invalid) as refused:
-            await scores.add_learner(uow, clock, alice, draft.id, learner(1))
+            await scores.add_learner(uow, clock, alice, id_of(draft), learner(1))
     assert refused.value.key == scores.NOT_APPROVED
     class_id = await approved(uow_factory, hasher, clock, alice)
     await add(uow_factory, clock, alice, class_id, learner(1))
@@ -97,7 +113,9 @@ async def test_only_an_approved_class_of_ones_own_base_takes_scores(uow_factory,
     assert len(await stored(uow_factory, class_id)) == 1
 
 
-async def test_import_replaces_learners_in_one_transaction_and_counts(uow_factory, hasher, clock):
+async def test_import_replaces_learners_in_one_transaction_and_counts(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     class_id = await approved(uow_factory, hasher, clock, alice)
     await add(uow_factory, clock, alice, class_id, learner(1, "70", "ZS-1"))
@@ -114,10 +132,12 @@ async def test_import_replaces_learners_in_one_transaction_and_counts(uow_factor
     assert records[an_id(3)].passed is False and records[an_id(3)].hours == 0
     async with uow_factory(readonly=True) as uow:
         counts = (await scores.open_sheet(uow, alice, class_id)).counts
-    assert (counts.learners, counts.passed, counts.failed, counts.hours) == (3, 2, 1, 48)
+    assert (counts.learners, counts.passed, counts.failed, counts.hours) == (3, 2, 1, Decimal(48))
 
 
-async def test_a_failure_while_storing_leaves_nothing_half_written(uow_factory, hasher, clock):
+async def test_a_failure_while_storing_leaves_nothing_half_written(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     """2,500 learners, the last one's certificate taken meanwhile: the third batch fails."""
     alice = await wuhan_admin(uow_factory, hasher, clock)
     class_id = await approved(uow_factory, hasher, clock, alice)
@@ -133,7 +153,9 @@ async def test_a_failure_while_storing_leaves_nothing_half_written(uow_factory, 
     assert [r.id_number for r in await stored(uow_factory, class_id)] == [an_id(2600)]
 
 
-async def test_submission_locks_every_change_until_returned(uow_factory, hasher, clock):
+async def test_submission_locks_every_change_until_returned(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     class_id = await approved(uow_factory, hasher, clock, alice)
     async with uow_factory() as uow:
@@ -148,8 +170,8 @@ async def test_submission_locks_every_change_until_returned(uow_factory, hasher,
     async with uow_factory() as uow:
         for attempt in (
             scores.add_learner(uow, clock, alice, class_id, learner(3)),
-            scores.edit_learner(uow, clock, alice, class_id, record.id, {Column.SCORE: "99"}),
-            scores.delete_learner(uow, clock, alice, class_id, record.id),
+            scores.edit_learner(uow, clock, alice, class_id, id_of(record), {Column.SCORE: "99"}),
+            scores.delete_learner(uow, clock, alice, class_id, id_of(record)),
             scores.confirm_import(uow, clock, alice, class_id, preview),
             scores.prepare_import(uow, alice, class_id),
         ):
@@ -192,7 +214,9 @@ async def test_submission_locks_every_change_until_returned(uow_factory, hasher,
         assert (await scores.sheet_of(uow, class_id)).status is Status.APPROVED
 
 
-async def test_one_learner_clashes_are_found_by_index(uow_factory, hasher, clock):
+async def test_one_learner_clashes_are_found_by_index(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     class_id = await approved(uow_factory, hasher, clock, alice)
     first = await add(uow_factory, clock, alice, class_id, learner(1, "80", "ZS-1"))
@@ -204,19 +228,21 @@ async def test_one_learner_clashes_are_found_by_index(uow_factory, hasher, clock
     assert same.value.key == LEARNER_EXISTS and taken.value.key == CERTIFICATE_TAKEN
     async with uow_factory() as uow:  # the learner's own certificate is no clash
         edited = await scores.edit_learner(
-            uow, clock, alice, class_id, first.id, {Column.SCORE: "95"}
+            uow, clock, alice, class_id, id_of(first), {Column.SCORE: "95"}
         )
     assert edited.certificate_no == "ZS-1" and edited.score == 95
 
 
-async def test_an_edit_never_changes_the_id_number(uow_factory, hasher, clock):
+async def test_an_edit_never_changes_the_id_number(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     alice = await wuhan_admin(uow_factory, hasher, clock)
     class_id = await approved(uow_factory, hasher, clock, alice)
     record = await add(uow_factory, clock, alice, class_id, learner(1))
     async with uow_factory() as uow:
         with pytest.raises(Invalid) as refused:
             await scores.edit_learner(
-                uow, clock, alice, class_id, record.id, {Column.ID_NUMBER: an_id(2)}
+                uow, clock, alice, class_id, id_of(record), {Column.ID_NUMBER: an_id(2)}
             )
     assert refused.value.key == NOT_EDITABLE
     assert [r.id_number for r in await stored(uow_factory, class_id)] == [an_id(1)]

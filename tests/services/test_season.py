@@ -10,8 +10,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
+from domain.clock import FixedClock
 from domain.model import SubmissionKind
-from domain.services import submissions as s
+from domain.ports import PasswordHasher
+from domain.services import submissions
+from storage.filestore import LocalFileStore
+from storage.uow import UnitOfWorkFactory
 from tests.services.test_gather import (
     RULES,
     YEAR,
@@ -36,11 +40,11 @@ SCORES_OCCASIONS = ["before:14", "before:7", "before:3", "before:1", "day"] + [
 
 
 async def test_a_season_reminds_the_right_people_once_at_each_occasion_and_never_at_night(
-    uow_factory,
-    hasher,
-    clock,
-    blobs,  # noqa: F811 (the fixture)
-):
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
+    blobs: LocalFileStore,  # noqa: F811 (the fixture)
+) -> None:
     people, wuhan_class, _ = await season(uow_factory, hasher, clock, blobs)
     names = {actor.user_id: name for name, actor in people.items()}
     moment, added, filed = START, 0, False
@@ -48,7 +52,7 @@ async def test_a_season_reminds_the_right_people_once_at_each_occasion_and_never
         if not filed and moment >= PLAN_FILED:
             clock.set(moment)
             async with uow_factory() as uow:
-                await s.upload(
+                await submissions.upload(
                     uow,
                     blobs,
                     clock,
@@ -59,7 +63,7 @@ async def test_a_season_reminds_the_right_people_once_at_each_occasion_and_never
                     "计划.pdf",
                 )
             async with uow_factory() as uow:
-                await s.submit(uow, clock, people["carol"], SubmissionKind.PLAN, YEAR)
+                await submissions.submit(uow, clock, people["carol"], SubmissionKind.PLAN, YEAR)
             filed = True
         clock.set(moment)
         added += await enqueue(uow_factory, clock)

@@ -3,9 +3,14 @@ which base, and the person stays logged in to the others (on real storage)."""
 
 import pytest
 
+from domain.clock import FixedClock
 from domain.errors import NotFound, NotLoggedIn
+from domain.model import Actor
+from domain.ports import PasswordHasher
 from domain.services import admins, auth
+from domain.services.admins import AdminView
 from domain.services.sessions import BaseChoiceRequired, resolve_actor, resolve_home
+from storage.uow import UnitOfWorkFactory
 from tests.services.helpers import (
     CODE_TWO,
     ID_ALICE,
@@ -13,6 +18,7 @@ from tests.services.helpers import (
     PASSWORD,
     POLICY,
     actor_of,
+    id_of,
     register,
 )
 
@@ -20,7 +26,9 @@ BASE_ONE = "武汉职业培训学院"
 BASE_TWO = "荆州继续教育中心"
 
 
-async def two_bases_for_alice(uow_factory, hasher, clock):
+async def two_bases_for_alice(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> tuple[Actor, AdminView, int]:
     """Alice (Telegram 1001) registers base one; Carol (3003) registers base two and adds Alice;
     Alice logs in again from 1001 and chooses base two. Returns Carol and Alice's base ids."""
     first = await register(uow_factory, hasher, clock)
@@ -36,7 +44,7 @@ async def two_bases_for_alice(uow_factory, hasher, clock):
         mobile="13712345678",
     )
     carol = await actor_of(uow_factory, clock, 3003)
-    alice_user_id = first.user.id
+    alice_user_id = id_of(first.user)
     async with uow_factory() as uow:
         view = await admins.add_existing_admin(
             uow, clock, carol, user_id=alice_user_id, role_id=None
@@ -48,10 +56,12 @@ async def two_bases_for_alice(uow_factory, hasher, clock):
     assert outcome.needs_base_choice
     async with uow_factory() as uow:
         await auth.choose_base(uow, clock, 1001, carol.base_id, POLICY)
-    return carol, view, first.bases[0].id
+    return carol, view, id_of(first.bases[0])
 
 
-async def test_removed_from_one_base_stays_logged_in_to_the_other(uow_factory, hasher, clock):
+async def test_removed_from_one_base_stays_logged_in_to_the_other(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     carol, alice_there, base_one = await two_bases_for_alice(uow_factory, hasher, clock)
     assert (await actor_of(uow_factory, clock, 1001)).base_id == carol.base_id
     async with uow_factory() as uow:
@@ -77,12 +87,15 @@ async def test_removed_from_one_base_stays_logged_in_to_the_other(uow_factory, h
     assert alice.base_id == base_one and alice.is_super
 
 
-async def test_removed_from_the_only_base_is_logged_out_saying_which(uow_factory, hasher, clock):
+async def test_removed_from_the_only_base_is_logged_out_saying_which(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     carol, alice_there, base_one = await two_bases_for_alice(uow_factory, hasher, clock)
     # Alice's own base one goes too (by hand here: a super admin is never removed in the chat).
     async with uow_factory() as uow:
         own = await uow.memberships.get_for(base_one, alice_there.user_id)
-        await uow.memberships.delete(own.id)
+        assert own is not None
+        await uow.memberships.delete(id_of(own))
     async with uow_factory() as uow:
         await admins.remove_admin(uow, clock, carol, alice_there.membership_id)
     with pytest.raises(NotLoggedIn) as refused:

@@ -296,7 +296,6 @@ class Soak:
                     number += 1
                     batch.append(reminder(user_id, number, now))
                 await uow.outbox.add_many(batch)
-                await uow.commit()
             self.report.reminders = number
             await self.dispatch()
             await asyncio.sleep(2.0)

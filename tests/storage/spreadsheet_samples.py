@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from domain import validators as v
+from domain import validators
 from domain.scoresheet import ClassHeading
 from tests.unit.samples import CONTENT_TYPES, zip_of
 
@@ -36,7 +36,7 @@ HEADER = ("姓名", "身份证号", "成绩", "是否合格", "获得学时", "�
 
 def an_id(serial: int) -> str:
     first17 = f"42010119900101{serial % 1000:03d}"
-    return first17 + v.id_number_check_char(first17)
+    return first17 + validators.id_number_check_char(first17)
 
 
 # --- as an admin's spreadsheet program leaves them -----------------------------------------------
@@ -59,7 +59,7 @@ def workbook_of(
     for name, state in before:
         extra = book.create_sheet(name)
         extra["A1"] = "not the data"
-        extra.sheet_state = state  # type: ignore[assignment]
+        extra.sheet_state = state
     sheet = book.create_sheet(title)
     for row in rows:
         sheet.append(list(row))

@@ -176,7 +176,9 @@ async def test_planning_reads_memberships_with_their_roles(uow_factory: UnitOfWo
     assert sorted(only_wuhan) == sorted(h for h in holders if h.base_id == wuhan.id)
 
 
-def submission(base_id: int, kind: SubmissionKind, year: int = 2026, *actions: Action):
+def submission(
+    base_id: int, kind: SubmissionKind, year: int = 2026, *actions: Action
+) -> AnnualSubmission:
     item = AnnualSubmission(
         base_id=base_id,
         year=year,

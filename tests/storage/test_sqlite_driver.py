@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,7 @@ async def test_a_unit_of_work_makes_two_trips(tmp_path: Path, cipher: FieldCiphe
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'd.db'}")
     units = UnitOfWorkFactory(engine, cipher)
     trips: list[str] = []
-    run_in_thread = OneTripConnection._execute
+    run_in_thread: Callable[..., Awaitable[Any]] = OneTripConnection._execute  # untyped upstream
 
     async def counted(self: OneTripConnection, fn: Any, *args: Any, **kwargs: Any) -> Any:
         trips.append(getattr(fn, "__name__", "?"))
@@ -130,16 +131,17 @@ async def test_aiosqlites_private_members_still_do_what_the_driver_needs(tmp_pat
     def fail() -> None:
         raise sqlite3.OperationalError("refused in the thread")
 
+    in_thread: Callable[..., Awaitable[Any]] = connection._execute  # untyped upstream
     async with connection:
         assert thread.is_alive()
         found = await asyncio.gather(
-            *(connection._execute(note, connection._sqlite, n, plus=10) for n in range(5))
+            *(in_thread(note, connection._sqlite, n, plus=10) for n in range(5))
         )
         assert found == [10, 11, 12, 13, 14]
         assert ran == [(n, thread) for n in range(5)]
         with pytest.raises(sqlite3.OperationalError, match="refused in the thread"):
-            await connection._execute(fail)
+            await in_thread(fail)
     with pytest.raises(ValueError):
-        await connection._execute(note, None, 0, plus=0)
+        await in_thread(note, None, 0, plus=0)
     thread.join(timeout=5)
     assert not thread.is_alive()

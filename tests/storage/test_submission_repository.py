@@ -51,7 +51,9 @@ async def setting(uow_factory: UnitOfWorkFactory) -> tuple[int, int, int, list[S
     return wuhan.id, yichang.id, user.id, stored
 
 
-def a_plan(base_id: int, year: int = 2026, kind: SubmissionKind = SubmissionKind.PLAN):
+def a_plan(
+    base_id: int, year: int = 2026, kind: SubmissionKind = SubmissionKind.PLAN
+) -> AnnualSubmission:
     return AnnualSubmission(base_id=base_id, year=year, kind=kind, created_at=T0)
 
 

@@ -70,7 +70,7 @@ def test_a_score_alone_decides_pass_and_gives_the_class_hours() -> None:
     passed = learner(name="张三", id_number=ID_A, score="85.5")
     assert (passed.score, passed.passed, passed.hours) == (Decimal("85.5"), True, HOURS)
     failed = learner(name="李四", id_number=ID_B, score="59.9")
-    assert (failed.passed, failed.hours) == (False, 0)
+    assert (failed.passed, failed.hours) == (False, Decimal(0))
 
 
 def test_pass_fail_alone_and_in_other_words() -> None:
@@ -169,7 +169,7 @@ def test_preview_counts_new_changed_unchanged_and_wrong() -> None:
         row(7, name="错误", id_number="123", score="90"),  # wrong
     ).finish()
     assert [learner.id_number for learner in preview.new] == [ID_C]
-    assert [(old.score, new.score) for old, new in preview.changed] == [(70, 75)]
+    assert [(old.score, new.score) for old, new in preview.changed] == [(Decimal(70), Decimal(75))]
     assert preview.unchanged == 1 and old_b_as_typed.score == 80
     assert preview.wrong == 1 and list(preview.problems) == [7]
     assert preview.rows_read == 4

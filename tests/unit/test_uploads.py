@@ -13,13 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain import uploads as u
+from domain import uploads
 from domain.errors import Invalid
 from domain.uploads import FileKind
 from tests.unit import samples
 
 examples = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-REASONS = {value for name, value in vars(u).items() if name.isupper() and isinstance(value, str)}
+REASONS = {
+    value for name, value in vars(uploads).items() if name.isupper() and isinstance(value, str)
+}
 
 
 def refusal(check: Callable[..., Any], *args: Any, **kwargs: Any) -> Invalid:
@@ -50,7 +52,7 @@ def test_each_accepted_kind_is_recognised_by_its_content(
     build: Callable[[], bytes], filename: str, kind: FileKind
 ) -> None:
     data = build()
-    checked = u.check_upload(data, filename)
+    checked = uploads.check_upload(data, filename)
     assert checked.kind is kind
     assert checked.size == len(data)
     assert checked.safe_name == filename
@@ -71,66 +73,66 @@ def test_each_accepted_kind_is_recognised_by_its_content(
     ],
 )
 def test_the_kind_needs_no_name(build: Callable[[], bytes], kind: FileKind) -> None:
-    assert u.sniff(build(), None) is kind
-    assert u.sniff(build(), "没有扩展名") is kind
+    assert uploads.sniff(build(), None) is kind
+    assert uploads.sniff(build(), "没有扩展名") is kind
 
 
 def test_content_wins_over_a_wrong_extension_and_the_safe_name_gets_the_right_one() -> None:
-    checked = u.check_upload(samples.docx(), "计划.doc")
+    checked = uploads.check_upload(samples.docx(), "计划.doc")
     assert checked.kind is FileKind.DOCX
     assert checked.original_name == "计划.doc"
     assert checked.safe_name == "计划.docx"
-    assert u.check_upload(samples.jpeg(), "scan.png").safe_name == "scan.jpg"
+    assert uploads.check_upload(samples.jpeg(), "scan.png").safe_name == "scan.jpg"
 
 
 def test_ole2_workbook_and_word_streams_choose_between_office_and_wps_by_extension() -> None:
     word, book = samples.ole2(samples.WORD_TREE), samples.ole2(samples.WORKBOOK_TREE)
-    assert u.sniff(word, "a.doc") is FileKind.DOC
-    assert u.sniff(word, "a.wps") is FileKind.WPS
-    assert u.sniff(word, "a.WPS") is FileKind.WPS
-    assert u.sniff(word, "a.et") is FileKind.DOC  # a Word stream is never a spreadsheet
-    assert u.sniff(book, "a.xls") is FileKind.XLS
-    assert u.sniff(book, "a.et") is FileKind.ET
-    assert u.sniff(book, "a.wps") is FileKind.XLS
-    assert u.sniff(samples.ole2(samples.BIFF5_TREE), "old.xls") is FileKind.XLS
+    assert uploads.sniff(word, "a.doc") is FileKind.DOC
+    assert uploads.sniff(word, "a.wps") is FileKind.WPS
+    assert uploads.sniff(word, "a.WPS") is FileKind.WPS
+    assert uploads.sniff(word, "a.et") is FileKind.DOC  # a Word stream is never a spreadsheet
+    assert uploads.sniff(book, "a.xls") is FileKind.XLS
+    assert uploads.sniff(book, "a.et") is FileKind.ET
+    assert uploads.sniff(book, "a.wps") is FileKind.XLS
+    assert uploads.sniff(samples.ole2(samples.BIFF5_TREE), "old.xls") is FileKind.XLS
 
 
 def test_only_top_level_ole2_streams_count_so_an_embedded_word_document_stays_inside() -> None:
     data = samples.ole2(samples.XLS_WITH_EMBEDDED_WORD)
-    assert u.sniff(data, "成绩.xls") is FileKind.XLS
-    assert u.sniff(data, "成绩.doc") is FileKind.XLS  # the Word stream is one storage down
+    assert uploads.sniff(data, "成绩.xls") is FileKind.XLS
+    assert uploads.sniff(data, "成绩.doc") is FileKind.XLS  # the Word stream is one storage down
 
 
 def test_ole2_reader_follows_a_directory_of_several_sectors() -> None:
     tree: samples.OleTree = {f"Stream{i}": None for i in range(10)} | {"WordDocument": None}
     data = samples.ole2(tree)
     assert len(data) == 512 * 5  # header, FAT, three directory sectors
-    assert u.sniff(data, "a.doc") is FileKind.DOC
+    assert uploads.sniff(data, "a.doc") is FileKind.DOC
 
 
 def test_an_encrypted_pdf_is_still_a_pdf() -> None:
     data = samples.pdf(encrypted=True)
     assert b"/Encrypt" in data
-    assert u.check_upload(data, "加密.pdf").kind is FileKind.PDF
+    assert uploads.check_upload(data, "加密.pdf").kind is FileKind.PDF
 
 
 def test_a_pdf_header_may_follow_a_little_junk_but_not_a_lot() -> None:
-    assert u.sniff(samples.pdf(prefix=b"\xef\xbb\xbf" + b" " * 500)) is FileKind.PDF
-    refused = refusal(u.sniff, samples.pdf(prefix=b" " * 2000), "x.pdf")
-    assert refused.key == u.NOT_AS_NAMED
+    assert uploads.sniff(samples.pdf(prefix=b"\xef\xbb\xbf" + b" " * 500)) is FileKind.PDF
+    refused = refusal(uploads.sniff, samples.pdf(prefix=b" " * 2000), "x.pdf")
+    assert refused.key == uploads.NOT_AS_NAMED
 
 
 def test_a_large_image_without_compression_is_no_bomb() -> None:
     image = samples.random_bytes(2 * samples.MB)
     data = samples.docx(extra=[("word/media/image1.png", image)])
-    checked = u.check_upload(data, "图文.docx")
+    checked = uploads.check_upload(data, "图文.docx")
     assert checked.kind is FileKind.DOCX
 
 
 def test_a_small_highly_compressible_member_is_fine() -> None:
     data = samples.docx(extra=[("word/blank.xml", bytes(900 * 1024))])
-    progress = u.ZipProgress()
-    u.check_zip_container(data, progress=progress)
+    progress = uploads.ZipProgress()
+    uploads.check_zip_container(data, progress=progress)
     assert progress.members == 4
     assert progress.bytes_produced >= 900 * 1024
 
@@ -141,43 +143,43 @@ def test_a_small_highly_compressible_member_is_fine() -> None:
 def test_an_exe_renamed_pdf_is_refused_as_not_what_its_name_claims() -> None:
     data = samples.exe()
     assert data.startswith(b"MZ") and b"PE\x00\x00" in data
-    refused = refusal(u.check_upload, data, "年度计划.pdf")
-    assert refused.key == u.NOT_AS_NAMED
+    refused = refusal(uploads.check_upload, data, "年度计划.pdf")
+    assert refused.key == uploads.NOT_AS_NAMED
     assert refused.params["name"] == "年度计划.pdf"
     assert refused.params["claimed"] == "PDF"
     assert "Word (.doc/.docx)" in refused.params["accepted"]
 
 
 def test_a_program_hiding_a_pdf_header_is_still_a_program() -> None:
-    refused = refusal(u.check_upload, samples.exe(hidden_pdf_header=True), "x.pdf")
-    assert refused.key == u.NOT_AS_NAMED
+    refused = refusal(uploads.check_upload, samples.exe(hidden_pdf_header=True), "x.pdf")
+    assert refused.key == uploads.NOT_AS_NAMED
 
 
 def test_random_bytes_are_refused_naming_the_accepted_types() -> None:
-    refused = refusal(u.check_upload, samples.random_bytes(), None)
-    assert refused.key == u.UNKNOWN_TYPE
+    refused = refusal(uploads.check_upload, samples.random_bytes(), None)
+    assert refused.key == uploads.UNKNOWN_TYPE
     assert refused.params["accepted"] == (
         "PDF (.pdf), Word (.doc/.docx), Excel (.xls/.xlsx), WPS (.wps/.et), PNG (.png), JPEG (.jpg)"
     )
 
 
 def test_an_empty_file_is_refused() -> None:
-    assert refusal(u.check_upload, b"", "空.pdf").key == u.EMPTY
+    assert refusal(uploads.check_upload, b"", "空.pdf").key == uploads.EMPTY
 
 
 def test_an_announced_size_over_20_mb_is_refused_before_download() -> None:
-    u.check_announced_size(None)
-    u.check_announced_size(u.MAX_UPLOAD_BYTES)
-    refused = refusal(u.check_announced_size, u.MAX_UPLOAD_BYTES + 1)
-    assert refused.key == u.TOO_BIG
+    uploads.check_announced_size(None)
+    uploads.check_announced_size(uploads.MAX_UPLOAD_BYTES)
+    refused = refusal(uploads.check_announced_size, uploads.MAX_UPLOAD_BYTES + 1)
+    assert refused.key == uploads.TOO_BIG
     assert refused.params == {"size": "20.1 MB", "limit": "20 MB"}
-    refused = refusal(u.check_announced_size, int(25.3 * samples.MB))
+    refused = refusal(uploads.check_announced_size, int(25.3 * samples.MB))
     assert refused.params["size"] == "25.3 MB"
 
 
 def test_downloaded_bytes_over_20_mb_are_refused_too() -> None:
-    data = samples.pdf(prefix=b"", trailing=b"\n" + b" " * u.MAX_UPLOAD_BYTES)
-    assert refusal(u.check_upload, data, "大.pdf").key == u.TOO_BIG
+    data = samples.pdf(prefix=b"", trailing=b"\n" + b" " * uploads.MAX_UPLOAD_BYTES)
+    assert refusal(uploads.check_upload, data, "大.pdf").key == uploads.TOO_BIG
 
 
 @pytest.mark.parametrize(
@@ -193,42 +195,52 @@ def test_downloaded_bytes_over_20_mb_are_refused_too() -> None:
     ],
 )
 def test_human_size(n: int, text: str) -> None:
-    assert u.human_size(n) == text
+    assert uploads.human_size(n) == text
 
 
 def test_a_kind_outside_the_allowed_ones_is_refused_naming_them() -> None:
-    refused = refusal(u.check_upload, samples.png(), "成绩.png", allowed=u.SPREADSHEET_KINDS)
-    assert refused.key == u.NOT_ALLOWED
+    refused = refusal(
+        uploads.check_upload, samples.png(), "成绩.png", allowed=uploads.SPREADSHEET_KINDS
+    )
+    assert refused.key == uploads.NOT_ALLOWED
     assert refused.params == {"kind": "PNG (.png)", "allowed": "Excel (.xls/.xlsx), WPS (.et)"}
     assert (
-        u.check_upload(samples.xlsx(), "成绩.xlsx", allowed=u.SPREADSHEET_KINDS).kind
+        uploads.check_upload(samples.xlsx(), "成绩.xlsx", allowed=uploads.SPREADSHEET_KINDS).kind
         is FileKind.XLSX
     )
 
 
 def test_a_truncated_pdf_is_refused_as_incomplete() -> None:
     data = samples.pdf()
-    assert refusal(u.check_upload, data[: len(data) // 2], "a.pdf").key == u.PDF_INCOMPLETE
+    assert (
+        refusal(uploads.check_upload, data[: len(data) // 2], "a.pdf").key == uploads.PDF_INCOMPLETE
+    )
 
 
 def test_a_docx_without_its_main_part_is_refused_as_not_office() -> None:
-    assert refusal(u.check_upload, samples.docx(main=False), "计划.docx").key == u.ZIP_NOT_OFFICE
+    assert (
+        refusal(uploads.check_upload, samples.docx(main=False), "计划.docx").key
+        == uploads.ZIP_NOT_OFFICE
+    )
     plain_zip = samples.zip_of(
         [("word/document.xml", samples.DOCUMENT_XML)]
     )  # no [Content_Types].xml
-    assert refusal(u.check_upload, plain_zip, "计划.docx").key == u.ZIP_NOT_OFFICE
+    assert refusal(uploads.check_upload, plain_zip, "计划.docx").key == uploads.ZIP_NOT_OFFICE
 
 
 @pytest.mark.parametrize("cut", [0.5, 0.9, 0.99])
 def test_a_truncated_docx_is_refused_as_corrupt(cut: float) -> None:
     data = samples.docx()
-    assert refusal(u.check_upload, data[: int(len(data) * cut)], "a.docx").key == u.ZIP_CORRUPT
+    assert (
+        refusal(uploads.check_upload, data[: int(len(data) * cut)], "a.docx").key
+        == uploads.ZIP_CORRUPT
+    )
 
 
 def test_a_member_whose_crc_does_not_match_is_refused_as_corrupt() -> None:
     data = samples.zip_of(samples.docx_members(), compression=zipfile.ZIP_STORED)
     broken = samples.corrupt_body(data, "word/document.xml")
-    assert refusal(u.check_upload, broken, "a.docx").key == u.ZIP_CORRUPT
+    assert refusal(uploads.check_upload, broken, "a.docx").key == uploads.ZIP_CORRUPT
 
 
 @pytest.mark.parametrize(
@@ -236,46 +248,46 @@ def test_a_member_whose_crc_does_not_match_is_refused_as_corrupt() -> None:
 )
 def test_members_that_could_escape_a_folder_are_refused(member: str) -> None:
     data = samples.docx(extra=[(member, b"x")])
-    refused = refusal(u.check_upload, data, "a.docx")
-    assert refused.key == u.ZIP_UNSAFE_NAME
+    refused = refusal(uploads.check_upload, data, "a.docx")
+    assert refused.key == uploads.ZIP_UNSAFE_NAME
     assert refused.params["member"] == member
 
 
 def test_duplicate_members_are_refused() -> None:
     data = samples.docx(extra=[("word/document.xml", b"<other/>")])
-    assert refusal(u.check_zip_container, data).key == u.ZIP_DUPLICATE_NAME
+    assert refusal(uploads.check_zip_container, data).key == uploads.ZIP_DUPLICATE_NAME
     data = samples.docx(extra=[("Word/Document.xml", b"<other/>")])
-    assert refusal(u.check_zip_container, data).key == u.ZIP_DUPLICATE_NAME
+    assert refusal(uploads.check_zip_container, data).key == uploads.ZIP_DUPLICATE_NAME
 
 
 def test_too_many_members_are_refused() -> None:
     data = samples.docx(extra=[(f"word/media/{i}.bin", b"") for i in range(5)])
-    assert refusal(u.check_zip_container, data, max_members=7).params == {"limit": 7}
-    u.check_zip_container(data, max_members=8)
+    assert refusal(uploads.check_zip_container, data, max_members=7).params == {"limit": 7}
+    uploads.check_zip_container(data, max_members=8)
     crowded = samples.docx(extra=[(f"{i}", b"") for i in range(10_001)])
-    assert refusal(u.check_upload, crowded, "a.docx").key == u.ZIP_TOO_MANY_MEMBERS
+    assert refusal(uploads.check_upload, crowded, "a.docx").key == uploads.ZIP_TOO_MANY_MEMBERS
 
 
 def test_an_encrypted_member_is_refused_as_password_protected() -> None:
     data = samples.patch_member(samples.docx(), "word/document.xml", flag_bits=0x1)
-    assert refusal(u.check_upload, data, "加密.docx").key == u.PASSWORD_PROTECTED
+    assert refusal(uploads.check_upload, data, "加密.docx").key == uploads.PASSWORD_PROTECTED
 
 
 def test_a_password_protected_office_file_is_refused_as_such() -> None:
     data = samples.ole2(samples.ENCRYPTED_OOXML_TREE)
-    assert refusal(u.check_upload, data, "加密.docx").key == u.PASSWORD_PROTECTED
+    assert refusal(uploads.check_upload, data, "加密.docx").key == uploads.PASSWORD_PROTECTED
 
 
 def test_a_zip_needing_an_unknown_unzip_version_is_refused_as_corrupt() -> None:
     data = samples.patch_member(samples.docx(), "word/document.xml", version_needed=64)
-    assert refusal(u.check_upload, data, "a.docx").key == u.ZIP_CORRUPT
+    assert refusal(uploads.check_upload, data, "a.docx").key == uploads.ZIP_CORRUPT
 
 
 def test_overlapping_members_are_refused_as_corrupt() -> None:
     data = samples.quote_member(samples.docx(), "word/document.xml", "word/documenx.xml")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:  # the sample is what zipfile reads
         assert len(archive.namelist()) == 4
-    assert refusal(u.check_zip_container, data).key == u.ZIP_CORRUPT
+    assert refusal(uploads.check_zip_container, data).key == uploads.ZIP_CORRUPT
 
 
 def test_a_member_hidden_inside_another_is_refused_though_zipfile_reads_both() -> None:
@@ -283,21 +295,21 @@ def test_a_member_hidden_inside_another_is_refused_though_zipfile_reads_both() -
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.read("word/media/b.bin") == b"inner body"
         assert archive.testzip() is None
-    assert refusal(u.check_zip_container, data).key == u.ZIP_CORRUPT
+    assert refusal(uploads.check_zip_container, data).key == uploads.ZIP_CORRUPT
 
 
 def test_ole2_that_is_not_a_document_is_refused() -> None:
     data = samples.ole2(samples.POWERPOINT_TREE)
-    assert refusal(u.check_upload, data, None).key == u.UNKNOWN_TYPE
-    assert refusal(u.check_upload, data, "演示.doc").key == u.NOT_AS_NAMED
+    assert refusal(uploads.check_upload, data, None).key == uploads.UNKNOWN_TYPE
+    assert refusal(uploads.check_upload, data, "演示.doc").key == uploads.NOT_AS_NAMED
 
 
 def test_damaged_ole2_files_are_refused_without_hanging() -> None:
     good = samples.ole2(samples.WORD_TREE)
-    assert refusal(u.check_upload, good[:600], "a.doc").key == u.OLE_CORRUPT
-    assert refusal(u.check_upload, good[:100], "a.doc").key == u.OLE_CORRUPT
+    assert refusal(uploads.check_upload, good[:600], "a.doc").key == uploads.OLE_CORRUPT
+    assert refusal(uploads.check_upload, good[:100], "a.doc").key == uploads.OLE_CORRUPT
     looping = samples.ole2_with_directory_loop(samples.WORD_TREE)
-    assert refusal(u.check_upload, looping, "a.doc").key == u.OLE_CORRUPT
+    assert refusal(uploads.check_upload, looping, "a.doc").key == uploads.OLE_CORRUPT
 
 
 # --- ZIP bombs -----------------------------------------------------------------------------------
@@ -311,43 +323,52 @@ def _declared_size(data: bytes, member: str) -> int:
 def test_a_zip_bomb_with_honest_sizes_is_refused_early() -> None:
     data = samples.zip_bomb()
     assert len(data) < 64 * 1024 and _declared_size(data, samples.BOMB_MEMBER) == 5 * samples.MB
-    progress = u.ZipProgress()
-    refused = refusal(u.check_zip_container, data, progress=progress)
-    assert refused.key == u.ZIP_SUSPICIOUS_RATIO
+    progress = uploads.ZipProgress()
+    refused = refusal(uploads.check_zip_container, data, progress=progress)
+    assert refused.key == uploads.ZIP_SUSPICIOUS_RATIO
     assert refused.params == {"ratio": 100}
     assert progress.members == 0
     assert (
-        u.RATIO_FLOOR_BYTES < progress.bytes_produced <= u.RATIO_FLOOR_BYTES + u.INFLATE_CHUNK_BYTES
+        uploads.RATIO_FLOOR_BYTES
+        < progress.bytes_produced
+        <= uploads.RATIO_FLOOR_BYTES + uploads.INFLATE_CHUNK_BYTES
     )
-    assert refusal(u.check_upload, data, "炸弹.docx").key == u.ZIP_SUSPICIOUS_RATIO
+    assert refusal(uploads.check_upload, data, "炸弹.docx").key == uploads.ZIP_SUSPICIOUS_RATIO
 
 
 def test_a_zip_bomb_that_lies_about_its_size_is_refused_by_what_it_really_produces() -> None:
     data = samples.patch_member(samples.zip_bomb(), samples.BOMB_MEMBER, file_size=1000)
     assert _declared_size(data, samples.BOMB_MEMBER) == 1000
-    progress = u.ZipProgress()
-    assert refusal(u.check_zip_container, data, progress=progress).key == u.ZIP_SUSPICIOUS_RATIO
+    progress = uploads.ZipProgress()
     assert (
-        u.RATIO_FLOOR_BYTES < progress.bytes_produced <= u.RATIO_FLOOR_BYTES + u.INFLATE_CHUNK_BYTES
+        refusal(uploads.check_zip_container, data, progress=progress).key
+        == uploads.ZIP_SUSPICIOUS_RATIO
+    )
+    assert (
+        uploads.RATIO_FLOOR_BYTES
+        < progress.bytes_produced
+        <= uploads.RATIO_FLOOR_BYTES + uploads.INFLATE_CHUNK_BYTES
     )
 
 
 def test_a_member_that_lies_about_its_size_below_the_limits_is_refused_as_corrupt() -> None:
     data = samples.docx(extra=[("word/blank.xml", bytes(300 * 1024))])
-    u.check_zip_container(data)
+    uploads.check_zip_container(data)
     lying = samples.patch_member(data, "word/blank.xml", file_size=10)
-    assert refusal(u.check_zip_container, lying).key == u.ZIP_CORRUPT
+    assert refusal(uploads.check_zip_container, lying).key == uploads.ZIP_CORRUPT
 
 
 def test_the_total_uncompressed_size_is_capped_counting_real_bytes() -> None:
     members = [(f"word/media/{i}.bin", samples.random_bytes(300 * 1024, seed=i)) for i in range(3)]
     data = samples.docx(extra=members)
     cap = 256 * 1024
-    progress = u.ZipProgress()
-    refused = refusal(u.check_zip_container, data, max_total_uncompressed=cap, progress=progress)
-    assert refused.key == u.ZIP_TOO_LARGE_UNCOMPRESSED
+    progress = uploads.ZipProgress()
+    refused = refusal(
+        uploads.check_zip_container, data, max_total_uncompressed=cap, progress=progress
+    )
+    assert refused.key == uploads.ZIP_TOO_LARGE_UNCOMPRESSED
     assert refused.params == {"limit": "256 KB"}
-    assert cap < progress.bytes_produced <= cap + u.INFLATE_CHUNK_BYTES
+    assert cap < progress.bytes_produced <= cap + uploads.INFLATE_CHUNK_BYTES
     assert progress.members <= 3  # stopped inside the first large member
 
 
@@ -377,11 +398,11 @@ def test_damaged_files_are_refused_politely_never_with_a_crash(
     if cut is not None:
         data = data[: cut % (len(data) + 1)]
     try:
-        checked = u.check_upload(bytes(data), f"x.{seed}")
+        checked = uploads.check_upload(bytes(data), f"x.{seed}")
     except Invalid as refused:
         assert refused.key in REASONS
     else:
-        assert checked.kind in u.ALL_KINDS
+        assert checked.kind in uploads.ALL_KINDS
 
 
 @examples
@@ -391,7 +412,7 @@ def test_damaged_files_are_refused_politely_never_with_a_crash(
 )
 def test_arbitrary_bytes_never_crash_the_checks(tail: bytes, head: bytes) -> None:
     try:
-        u.check_upload(head + tail, None)
+        uploads.check_upload(head + tail, None)
     except Invalid as refused:
         assert refused.key in REASONS
 
@@ -426,25 +447,25 @@ def test_arbitrary_bytes_never_crash_the_checks(tail: bytes, head: bytes) -> Non
     ],
 )
 def test_sanitise_filename_examples(name: str, kind: FileKind | None, safe: str) -> None:
-    assert u.sanitise_filename(name, kind=kind) == safe
+    assert uploads.sanitise_filename(name, kind=kind) == safe
 
 
 def test_a_300_character_chinese_name_is_cut_keeping_its_extension() -> None:
     name = "湖北省继续教育基地年度培训计划" * 20 + ".docx"
     assert len(name) == 305
-    safe = u.sanitise_filename(name, kind=FileKind.DOCX)
+    safe = uploads.sanitise_filename(name, kind=FileKind.DOCX)
     assert safe.endswith(".docx")
     assert len(safe) <= 100 and len(safe.encode()) <= 255  # 255 bytes bind first here
     assert safe.startswith("湖北省继续教育基地")
-    longer = u.sanitise_filename(name, kind=FileKind.DOCX, max_length=60)
+    longer = uploads.sanitise_filename(name, kind=FileKind.DOCX, max_length=60)
     assert len(longer) == 60 and longer.endswith(".docx")
 
 
 def test_check_upload_keeps_the_original_name_for_display() -> None:
-    checked = u.check_upload(samples.pdf(), "../../我的\x07计划.pdf")
+    checked = uploads.check_upload(samples.pdf(), "../../我的\x07计划.pdf")
     assert checked.original_name == "../../我的\x07计划.pdf"
     assert checked.safe_name == "我的计划.pdf"
-    assert u.check_upload(samples.pdf(), None).safe_name == "文件.pdf"
+    assert uploads.check_upload(samples.pdf(), None).safe_name == "文件.pdf"
 
 
 NAME_PIECES = st.one_of(
@@ -464,7 +485,7 @@ names = st.lists(NAME_PIECES, max_size=120).map("".join)
 def test_sanitised_names_are_safe_bounded_and_stable(
     name: str, kind: FileKind | None, max_length: int
 ) -> None:
-    safe = u.sanitise_filename(name, kind=kind, max_length=max_length)
+    safe = uploads.sanitise_filename(name, kind=kind, max_length=max_length)
     assert safe
     assert "/" not in safe and "\\" not in safe
     assert not any(unicodedata.category(ch).startswith("C") for ch in safe)
@@ -474,7 +495,7 @@ def test_sanitised_names_are_safe_bounded_and_stable(
     assert safe.split(".")[0].upper() not in {"CON", "PRN", "AUX", "NUL", "COM1", "LPT1"}
     if kind is not None:
         assert safe.endswith(kind.extensions)
-    assert u.sanitise_filename(safe, kind=kind, max_length=max_length) == safe
+    assert uploads.sanitise_filename(safe, kind=kind, max_length=max_length) == safe
 
 
 # --- kinds ---------------------------------------------------------------------------------------

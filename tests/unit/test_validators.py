@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain import validators as v
+from domain import validators
 from domain.errors import Invalid
 from tests.unit.strategies import (
     CREDIT_ALPHABET,
@@ -39,37 +39,37 @@ def refusal(parse: Callable[..., Any], *args: Any, **kwargs: Any) -> Invalid:
 
 def id_with_birth(birth: str, area: str = "420106", sequence: str = "123") -> str:
     first17 = area + birth + sequence
-    return first17 + v.id_number_check_char(first17)
+    return first17 + validators.id_number_check_char(first17)
 
 
 # --- normalise_input -----------------------------------------------------------------------------
 
 
 def test_normalise_input_turns_full_width_into_ascii_and_strips() -> None:
-    assert v.normalise_input("\u3000ＡＢＣ　１２３\u200b ") == "ABC 123"
+    assert validators.normalise_input("\u3000ＡＢＣ　１２３\u200b ") == "ABC 123"
 
 
 def test_normalise_input_keeps_chinese_text() -> None:
-    assert v.normalise_input(" 武汉市 江岸区 ") == "武汉市 江岸区"
+    assert validators.normalise_input(" 武汉市 江岸区 ") == "武汉市 江岸区"
 
 
 # --- ID-card number ------------------------------------------------------------------------------
 
 
 def test_known_id_number_is_valid() -> None:
-    assert v.id_number_check_char(VALID_ID[:17]) == "X"
-    assert v.parse_id_number(VALID_ID, TODAY) == VALID_ID
+    assert validators.id_number_check_char(VALID_ID[:17]) == "X"
+    assert validators.parse_id_number(VALID_ID, TODAY) == VALID_ID
 
 
 def test_id_number_with_lower_x_full_width_and_spaces_is_normalised() -> None:
     typed = "１１０１０５ １９４９１２３１ ００２ｘ"
-    assert v.parse_id_number(typed, TODAY) == VALID_ID
+    assert validators.parse_id_number(typed, TODAY) == VALID_ID
 
 
 @examples
 @given(id_numbers())
 def test_every_well_formed_id_number_passes(id_number: str) -> None:
-    assert v.parse_id_number(id_number, TODAY) == id_number
+    assert validators.parse_id_number(id_number, TODAY) == id_number
 
 
 @examples
@@ -77,9 +77,9 @@ def test_every_well_formed_id_number_passes(id_number: str) -> None:
 def test_id_number_variants_normalise_back(id_number: str, data: st.DataObject) -> None:
     lower = id_number.lower()
     spaced = data.draw(with_spaces(full_width(lower)))
-    assert v.parse_id_number(lower, TODAY) == id_number
-    assert v.parse_id_number(full_width(id_number), TODAY) == id_number
-    assert v.parse_id_number(spaced, TODAY) == id_number
+    assert validators.parse_id_number(lower, TODAY) == id_number
+    assert validators.parse_id_number(full_width(id_number), TODAY) == id_number
+    assert validators.parse_id_number(spaced, TODAY) == id_number
 
 
 @examples
@@ -88,76 +88,78 @@ def test_any_single_character_change_of_an_id_number_is_refused(
     id_number: str, data: st.DataObject
 ) -> None:
     changed = data.draw(single_substitutions(id_number, ID_LAST_CHARS))
-    assert refusal(v.parse_id_number, changed, TODAY).field == "id_number"
+    assert refusal(validators.parse_id_number, changed, TODAY).field == "id_number"
 
 
 def test_id_area_code_is_not_checked_against_a_list() -> None:
     retired = id_with_birth("19800101", area="429099")
-    assert v.parse_id_number(retired, TODAY) == retired
+    assert validators.parse_id_number(retired, TODAY) == retired
 
 
 @pytest.mark.parametrize(
     ("typed", "key"),
     [
-        ("", v.EMPTY_REASONS["id_number"]),
-        ("   ", v.EMPTY_REASONS["id_number"]),
-        ("4.20106199001011E+17", v.ID_EXCEL_NUMBER),
-        ("4.20106199001011e+17", v.ID_EXCEL_NUMBER),
-        ("420106900101123", v.ID_FIRST_GENERATION),
-        ("42010619900101123", v.ID_WRONG_LENGTH),
-        ("4201061990010112345", v.ID_WRONG_LENGTH),
-        ("42010619900101123-", v.ID_BAD_CHARACTERS),
-        ("4201061990010112X4", v.ID_BAD_CHARACTERS),
-        ("42010619900101123Y", v.ID_BAD_CHARACTERS),
-        ("110105194912310021", v.ID_WRONG_CHECK_CHAR),
+        ("", validators.EMPTY_REASONS["id_number"]),
+        ("   ", validators.EMPTY_REASONS["id_number"]),
+        ("4.20106199001011E+17", validators.ID_EXCEL_NUMBER),
+        ("4.20106199001011e+17", validators.ID_EXCEL_NUMBER),
+        ("420106900101123", validators.ID_FIRST_GENERATION),
+        ("42010619900101123", validators.ID_WRONG_LENGTH),
+        ("4201061990010112345", validators.ID_WRONG_LENGTH),
+        ("42010619900101123-", validators.ID_BAD_CHARACTERS),
+        ("4201061990010112X4", validators.ID_BAD_CHARACTERS),
+        ("42010619900101123Y", validators.ID_BAD_CHARACTERS),
+        ("110105194912310021", validators.ID_WRONG_CHECK_CHAR),
     ],
 )
 def test_id_number_refusal_reasons(typed: str, key: str) -> None:
-    refused = refusal(v.parse_id_number, typed, TODAY)
+    refused = refusal(validators.parse_id_number, typed, TODAY)
     assert (refused.field, refused.key) == ("id_number", key)
 
 
 def test_wrong_length_reason_says_how_many_characters_were_typed() -> None:
-    assert refusal(v.parse_id_number, "42010619900101123", TODAY).params == {"length": 17}
+    assert refusal(validators.parse_id_number, "42010619900101123", TODAY).params == {"length": 17}
 
 
 @pytest.mark.parametrize("birth", ["19901301", "19900230", "19900000", "20250229"])
 def test_id_number_with_impossible_birth_date_is_refused(birth: str) -> None:
-    refused = refusal(v.parse_id_number, id_with_birth(birth), TODAY)
-    assert refused.key == v.ID_IMPOSSIBLE_BIRTH_DATE
+    refused = refusal(validators.parse_id_number, id_with_birth(birth), TODAY)
+    assert refused.key == validators.ID_IMPOSSIBLE_BIRTH_DATE
     assert refused.params == {"birth": birth}
 
 
 def test_id_number_born_tomorrow_is_refused_and_born_today_accepted() -> None:
     tomorrow = id_with_birth(f"{TODAY + timedelta(days=1):%Y%m%d}")
     today = id_with_birth(f"{TODAY:%Y%m%d}")
-    assert refusal(v.parse_id_number, tomorrow, TODAY).key == v.ID_FUTURE_BIRTH_DATE
-    assert v.parse_id_number(today, TODAY) == today
+    assert (
+        refusal(validators.parse_id_number, tomorrow, TODAY).key == validators.ID_FUTURE_BIRTH_DATE
+    )
+    assert validators.parse_id_number(today, TODAY) == today
 
 
 def test_id_number_born_before_1900_is_refused() -> None:
-    refused = refusal(v.parse_id_number, id_with_birth("18991231"), TODAY)
-    assert refused.key == v.ID_BIRTH_BEFORE_1900
-    assert v.parse_id_number(id_with_birth("19000101"), TODAY)
+    refused = refusal(validators.parse_id_number, id_with_birth("18991231"), TODAY)
+    assert refused.key == validators.ID_BIRTH_BEFORE_1900
+    assert validators.parse_id_number(id_with_birth("19000101"), TODAY)
 
 
 def test_id_refusal_reasons_are_distinct() -> None:
     keys = {
-        v.ID_EXCEL_NUMBER,
-        v.ID_FIRST_GENERATION,
-        v.ID_WRONG_LENGTH,
-        v.ID_BAD_CHARACTERS,
-        v.ID_IMPOSSIBLE_BIRTH_DATE,
-        v.ID_FUTURE_BIRTH_DATE,
-        v.ID_BIRTH_BEFORE_1900,
-        v.ID_WRONG_CHECK_CHAR,
+        validators.ID_EXCEL_NUMBER,
+        validators.ID_FIRST_GENERATION,
+        validators.ID_WRONG_LENGTH,
+        validators.ID_BAD_CHARACTERS,
+        validators.ID_IMPOSSIBLE_BIRTH_DATE,
+        validators.ID_FUTURE_BIRTH_DATE,
+        validators.ID_BIRTH_BEFORE_1900,
+        validators.ID_WRONG_CHECK_CHAR,
     }
     assert len(keys) == 8
 
 
 def test_check_char_helper_refuses_wrong_input() -> None:
     with pytest.raises(ValueError):
-        v.id_number_check_char("1234")
+        validators.id_number_check_char("1234")
 
 
 def _reference_id_check_char(first17: str) -> str:
@@ -170,7 +172,7 @@ def _reference_id_check_char(first17: str) -> str:
 @examples
 @given(st.text("0123456789", min_size=17, max_size=17))
 def test_id_check_char_agrees_with_the_standards_formula(first17: str) -> None:
-    assert v.id_number_check_char(first17) == _reference_id_check_char(first17)
+    assert validators.id_number_check_char(first17) == _reference_id_check_char(first17)
 
 
 @pytest.mark.parametrize(
@@ -190,24 +192,24 @@ def test_id_check_char_agrees_with_the_standards_formula(first17: str) -> None:
     ],
 )
 def test_id_numbers_ending_in_each_check_character_are_valid(id_number: str) -> None:
-    assert v.parse_id_number(id_number, TODAY) == id_number
+    assert validators.parse_id_number(id_number, TODAY) == id_number
 
 
 # --- masking -------------------------------------------------------------------------------------
 
 
 def test_mask_id_number_shows_first_three_and_last_four() -> None:
-    assert v.mask_id_number("42010619900101123X") == "420***********123X"
+    assert validators.mask_id_number("42010619900101123X") == "420***********123X"
 
 
 def test_mask_mobile_shows_first_three_and_last_four() -> None:
-    assert v.mask_mobile("13812345678") == "138****5678"
+    assert validators.mask_mobile("13812345678") == "138****5678"
 
 
 @examples
 @given(id_numbers())
 def test_masking_keeps_length_and_hides_the_birth_date(id_number: str) -> None:
-    masked = v.mask_id_number(id_number)
+    masked = validators.mask_id_number(id_number)
     assert len(masked) == len(id_number)
     assert masked[:3] == id_number[:3]
     assert masked[-4:] == id_number[-4:]
@@ -217,7 +219,7 @@ def test_masking_keeps_length_and_hides_the_birth_date(id_number: str) -> None:
 @examples
 @given(mobiles())
 def test_mobile_masking_keeps_length_and_hides_the_middle(mobile: str) -> None:
-    masked = v.mask_mobile(mobile)
+    masked = validators.mask_mobile(mobile)
     assert (len(masked), masked[:3], masked[3:7], masked[7:]) == (
         11,
         mobile[:3],
@@ -227,15 +229,15 @@ def test_mobile_masking_keeps_length_and_hides_the_middle(mobile: str) -> None:
 
 
 def test_masking_a_short_value_hides_everything() -> None:
-    assert v.mask_mobile("12345") == "*****"
+    assert validators.mask_mobile("12345") == "*****"
 
 
 # --- unified social credit code ------------------------------------------------------------------
 
 
 def test_known_credit_code_is_valid() -> None:
-    assert v.credit_code_check_char(VALID_CREDIT_CODE[:17]) == "3"
-    assert v.parse_credit_code(VALID_CREDIT_CODE) == VALID_CREDIT_CODE
+    assert validators.credit_code_check_char(VALID_CREDIT_CODE[:17]) == "3"
+    assert validators.parse_credit_code(VALID_CREDIT_CODE) == VALID_CREDIT_CODE
 
 
 def _reference_credit_check_char(first17: str) -> str:
@@ -247,13 +249,13 @@ def _reference_credit_check_char(first17: str) -> str:
 @examples
 @given(st.text(CREDIT_ALPHABET, min_size=17, max_size=17))
 def test_credit_check_char_agrees_with_the_standards_formula(first17: str) -> None:
-    assert v.credit_code_check_char(first17) == _reference_credit_check_char(first17)
+    assert validators.credit_code_check_char(first17) == _reference_credit_check_char(first17)
 
 
 @pytest.mark.parametrize("code", ["91420100MA4K000120", "91420100MA4K00002Y"])
 def test_credit_codes_whose_check_value_wraps_are_valid(code: str) -> None:
     """Check value 31 is written 0, and 30 is Y: the edges of the modulo."""
-    assert v.parse_credit_code(code) == code
+    assert validators.parse_credit_code(code) == code
 
 
 @examples
@@ -261,9 +263,9 @@ def test_credit_codes_whose_check_value_wraps_are_valid(code: str) -> None:
 def test_every_well_formed_credit_code_passes_in_any_typed_form(
     code: str, data: st.DataObject
 ) -> None:
-    assert v.parse_credit_code(code) == code
-    assert v.parse_credit_code(code.lower()) == code
-    assert v.parse_credit_code(data.draw(with_spaces(full_width(code.lower())))) == code
+    assert validators.parse_credit_code(code) == code
+    assert validators.parse_credit_code(code.lower()) == code
+    assert validators.parse_credit_code(data.draw(with_spaces(full_width(code.lower())))) == code
 
 
 @examples
@@ -272,7 +274,7 @@ def test_any_single_character_change_of_a_credit_code_is_refused(
     code: str, data: st.DataObject
 ) -> None:
     changed = data.draw(single_substitutions(code, CREDIT_ALPHABET))
-    assert refusal(v.parse_credit_code, changed).key == v.CREDIT_WRONG_CHECK_CHAR
+    assert refusal(validators.parse_credit_code, changed).key == validators.CREDIT_WRONG_CHECK_CHAR
 
 
 @pytest.mark.parametrize(
@@ -280,23 +282,23 @@ def test_any_single_character_change_of_a_credit_code_is_refused(
     [("91350100MOOO100Y43", "O"), ("9135010OM000I00Y43", "I、O"), ("9135Z100M000100V43", "V、Z")],
 )
 def test_credit_code_reason_names_the_forbidden_letters(typed: str, letters: str) -> None:
-    refused = refusal(v.parse_credit_code, typed)
-    assert (refused.field, refused.key) == ("credit_code", v.CREDIT_FORBIDDEN_LETTERS)
+    refused = refusal(validators.parse_credit_code, typed)
+    assert (refused.field, refused.key) == ("credit_code", validators.CREDIT_FORBIDDEN_LETTERS)
     assert refused.params == {"letters": letters}
 
 
 @pytest.mark.parametrize(
     ("typed", "key"),
     [
-        ("", v.EMPTY_REASONS["credit_code"]),
-        ("91350100M000100Y4", v.CREDIT_WRONG_LENGTH),
-        ("91350100M000100Y433", v.CREDIT_WRONG_LENGTH),
-        ("91350100-M000100Y4", v.CREDIT_BAD_CHARACTERS),
-        ("91350100M000100Y44", v.CREDIT_WRONG_CHECK_CHAR),
+        ("", validators.EMPTY_REASONS["credit_code"]),
+        ("91350100M000100Y4", validators.CREDIT_WRONG_LENGTH),
+        ("91350100M000100Y433", validators.CREDIT_WRONG_LENGTH),
+        ("91350100-M000100Y4", validators.CREDIT_BAD_CHARACTERS),
+        ("91350100M000100Y44", validators.CREDIT_WRONG_CHECK_CHAR),
     ],
 )
 def test_credit_code_refusal_reasons(typed: str, key: str) -> None:
-    assert refusal(v.parse_credit_code, typed).key == key
+    assert refusal(validators.parse_credit_code, typed).key == key
 
 
 # --- mobile and phone ----------------------------------------------------------------------------
@@ -306,24 +308,24 @@ def test_credit_code_refusal_reasons(typed: str, key: str) -> None:
 @given(mobiles(), st.sampled_from(["{}", "+86{}", "86{}", "+86 {}", "0086{}"]))
 def test_mobile_with_country_code_hyphens_and_full_width_digits(mobile: str, form: str) -> None:
     hyphenated = f"{mobile[:3]}-{mobile[3:7]}-{mobile[7:]}"
-    assert v.parse_mobile(form.format(mobile)) == mobile
-    assert v.parse_mobile(form.format(hyphenated)) == mobile
-    assert v.parse_mobile(full_width(form.format(mobile))) == mobile
+    assert validators.parse_mobile(form.format(mobile)) == mobile
+    assert validators.parse_mobile(form.format(hyphenated)) == mobile
+    assert validators.parse_mobile(full_width(form.format(mobile))) == mobile
 
 
 @pytest.mark.parametrize(
     ("typed", "key"),
     [
-        ("", v.EMPTY_REASONS["mobile"]),
-        ("1381234567", v.MOBILE_WRONG_LENGTH),
-        ("138123456789", v.MOBILE_WRONG_LENGTH),
-        ("12812345678", v.MOBILE_WRONG_PREFIX),
-        ("23812345678", v.MOBILE_WRONG_PREFIX),
-        ("1381234567a", v.MOBILE_BAD_CHARACTERS),
+        ("", validators.EMPTY_REASONS["mobile"]),
+        ("1381234567", validators.MOBILE_WRONG_LENGTH),
+        ("138123456789", validators.MOBILE_WRONG_LENGTH),
+        ("12812345678", validators.MOBILE_WRONG_PREFIX),
+        ("23812345678", validators.MOBILE_WRONG_PREFIX),
+        ("1381234567a", validators.MOBILE_BAD_CHARACTERS),
     ],
 )
 def test_mobile_refusal_reasons(typed: str, key: str) -> None:
-    refused = refusal(v.parse_mobile, typed)
+    refused = refusal(validators.parse_mobile, typed)
     assert (refused.field, refused.key) == ("mobile", key)
 
 
@@ -345,38 +347,38 @@ def test_mobile_refusal_reasons(typed: str, key: str) -> None:
     ],
 )
 def test_phone_accepts_mobiles_and_landlines(typed: str, normal: str) -> None:
-    assert v.parse_phone(typed) == normal
+    assert validators.parse_phone(typed) == normal
 
 
 @pytest.mark.parametrize(
     "typed", ["87654321", "027-123456", "0271234567890", "+1 555 1234", "电话"]
 )
 def test_phone_refuses_numbers_without_area_code_or_wrong_length(typed: str) -> None:
-    refused = refusal(v.parse_phone, typed)
-    assert (refused.field, refused.key) == ("phone", v.PHONE_INVALID)
+    refused = refusal(validators.parse_phone, typed)
+    assert (refused.field, refused.key) == ("phone", validators.PHONE_INVALID)
 
 
 def test_phone_that_looks_like_a_mobile_gets_the_mobile_reason_under_the_phone_field() -> None:
-    refused = refusal(v.parse_phone, "1381234567")
-    assert (refused.field, refused.key) == ("phone", v.MOBILE_WRONG_LENGTH)
+    refused = refusal(validators.parse_phone, "1381234567")
+    assert (refused.field, refused.key) == ("phone", validators.MOBILE_WRONG_LENGTH)
 
 
 # --- regions -------------------------------------------------------------------------------------
 
 
 def test_there_are_seventeen_regions_in_the_documented_order() -> None:
-    assert len(v.HUBEI_REGIONS) == len(set(v.HUBEI_REGIONS)) == 17
-    assert v.HUBEI_REGIONS[0] == "武汉市"
-    assert v.HUBEI_REGIONS[12] == "恩施土家族苗族自治州"
-    assert v.HUBEI_REGIONS[-1] == "神农架林区"
+    assert len(validators.HUBEI_REGIONS) == len(set(validators.HUBEI_REGIONS)) == 17
+    assert validators.HUBEI_REGIONS[0] == "武汉市"
+    assert validators.HUBEI_REGIONS[12] == "恩施土家族苗族自治州"
+    assert validators.HUBEI_REGIONS[-1] == "神农架林区"
 
 
-@pytest.mark.parametrize("region", v.HUBEI_REGIONS)
+@pytest.mark.parametrize("region", validators.HUBEI_REGIONS)
 def test_every_region_is_found_by_full_and_short_name(region: str) -> None:
     short = region.removesuffix("市").removesuffix("林区").removesuffix("土家族苗族自治州")
-    assert v.parse_region(region) == region
-    assert v.parse_region(f" {short} ") == region
-    assert v.parse_region("湖北省" + region) == region
+    assert validators.parse_region(region) == region
+    assert validators.parse_region(f" {short} ") == region
+    assert validators.parse_region("湖北省" + region) == region
 
 
 @pytest.mark.parametrize(
@@ -384,19 +386,19 @@ def test_every_region_is_found_by_full_and_short_name(region: str) -> None:
     [("恩施州", "恩施土家族苗族自治州"), ("襄樊", "襄阳市"), ("神农架", "神农架林区")],
 )
 def test_region_aliases(typed: str, region: str) -> None:
-    assert v.parse_region(typed) == region
+    assert validators.parse_region(typed) == region
 
 
 @pytest.mark.parametrize(("typed", "choices"), [("荆", "荆门市、荆州市"), ("黄", "黄石市、黄冈市")])
 def test_ambiguous_region_prefix_lists_the_choices(typed: str, choices: str) -> None:
-    refused = refusal(v.parse_region, typed)
-    assert refused.key == v.REGION_AMBIGUOUS
+    refused = refusal(validators.parse_region, typed)
+    assert refused.key == validators.REGION_AMBIGUOUS
     assert refused.params == {"value": typed, "choices": choices}
 
 
 @pytest.mark.parametrize("typed", ["长沙市", "武汉县", "湖北省"])
 def test_region_outside_hubei_is_refused(typed: str) -> None:
-    assert refusal(v.parse_region, typed).key == v.REGION_UNKNOWN
+    assert refusal(validators.parse_region, typed).key == validators.REGION_UNKNOWN
 
 
 # --- dates ---------------------------------------------------------------------------------------
@@ -422,7 +424,7 @@ def test_region_outside_hubei_is_refused(typed: str) -> None:
     ],
 )
 def test_each_documented_date_format_parses(typed: str) -> None:
-    assert v.parse_date(typed) == date(2026, 3, 1)
+    assert validators.parse_date(typed) == date(2026, 3, 1)
 
 
 @examples
@@ -436,35 +438,39 @@ def test_any_date_parses_in_every_format(day: date) -> None:
         f"{day:%Y%m%d}",
         full_width(day.isoformat()),
     ]
-    assert {v.parse_date(form) for form in forms} == {day}
+    assert {validators.parse_date(form) for form in forms} == {day}
 
 
 @pytest.mark.parametrize(
     ("typed", "key"),
     [
-        ("2026-02-30", v.DATE_BAD_DAY),
-        ("2025-02-29", v.DATE_BAD_DAY),
-        ("2026年4月31日", v.DATE_BAD_DAY),
-        ("20260230", v.DATE_BAD_DAY),
-        ("2026-13-01", v.DATE_BAD_MONTH),
-        ("2026/0/10", v.DATE_BAD_MONTH),
-        ("0226-03-01", v.DATE_BAD_YEAR),
-        ("2026-3/1", v.DATE_UNRECOGNISED),
-        ("3/1/2026", v.DATE_UNRECOGNISED),
-        ("明天", v.DATE_UNRECOGNISED),
-        ("", v.EMPTY_REASONS["date"]),
+        ("2026-02-30", validators.DATE_BAD_DAY),
+        ("2025-02-29", validators.DATE_BAD_DAY),
+        ("2026年4月31日", validators.DATE_BAD_DAY),
+        ("20260230", validators.DATE_BAD_DAY),
+        ("2026-13-01", validators.DATE_BAD_MONTH),
+        ("2026/0/10", validators.DATE_BAD_MONTH),
+        ("0226-03-01", validators.DATE_BAD_YEAR),
+        ("2026-3/1", validators.DATE_UNRECOGNISED),
+        ("3/1/2026", validators.DATE_UNRECOGNISED),
+        ("明天", validators.DATE_UNRECOGNISED),
+        ("", validators.EMPTY_REASONS["date"]),
     ],
 )
 def test_impossible_or_unrecognised_dates_are_refused(typed: str, key: str) -> None:
-    assert refusal(v.parse_date, typed).key == key
+    assert refusal(validators.parse_date, typed).key == key
 
 
 def test_impossible_day_reason_names_the_date() -> None:
-    assert refusal(v.parse_date, "2026-02-30").params == {"year": 2026, "month": 2, "day": 30}
+    assert refusal(validators.parse_date, "2026-02-30").params == {
+        "year": 2026,
+        "month": 2,
+        "day": 30,
+    }
 
 
 def test_date_refusal_carries_the_callers_field() -> None:
-    assert refusal(v.parse_date, "2026-02-30", field="end_date").field == "end_date"
+    assert refusal(validators.parse_date, "2026-02-30", field="end_date").field == "end_date"
 
 
 # --- hours and scores ----------------------------------------------------------------------------
@@ -482,52 +488,55 @@ def test_date_refusal_carries_the_callers_field() -> None:
     ],
 )
 def test_hours_in_half_steps_are_accepted(typed: str, value: str) -> None:
-    assert v.parse_hours(typed) == Decimal(value)
-    assert str(v.parse_hours(typed)) == value
+    assert validators.parse_hours(typed) == Decimal(value)
+    assert str(validators.parse_hours(typed)) == value
 
 
 @pytest.mark.parametrize(
     ("typed", "key"),
     [
-        ("0", v.HOURS_NOT_POSITIVE),
-        ("-1", v.HOURS_NOT_POSITIVE),
-        ("1.25", v.HOURS_NOT_HALF),
-        ("0.3", v.HOURS_NOT_HALF),
-        ("999.5", v.HOURS_TOO_MANY),
-        ("1000", v.HOURS_TOO_MANY),
-        ("abc", v.HOURS_NOT_A_NUMBER),
-        ("1e2", v.HOURS_NOT_A_NUMBER),
-        ("NaN", v.HOURS_NOT_A_NUMBER),
-        ("Infinity", v.HOURS_NOT_A_NUMBER),
-        ("", v.EMPTY_REASONS["hours"]),
+        ("0", validators.HOURS_NOT_POSITIVE),
+        ("-1", validators.HOURS_NOT_POSITIVE),
+        ("1.25", validators.HOURS_NOT_HALF),
+        ("0.3", validators.HOURS_NOT_HALF),
+        ("999.5", validators.HOURS_TOO_MANY),
+        ("1000", validators.HOURS_TOO_MANY),
+        ("abc", validators.HOURS_NOT_A_NUMBER),
+        ("1e2", validators.HOURS_NOT_A_NUMBER),
+        ("NaN", validators.HOURS_NOT_A_NUMBER),
+        ("Infinity", validators.HOURS_NOT_A_NUMBER),
+        ("", validators.EMPTY_REASONS["hours"]),
     ],
 )
 def test_hours_refusal_reasons(typed: str, key: str) -> None:
-    assert refusal(v.parse_hours, typed).key == key
+    assert refusal(validators.parse_hours, typed).key == key
 
 
 def test_zero_hours_only_when_allowed() -> None:
-    assert v.parse_hours("0", allow_zero=True) == 0
-    assert refusal(v.parse_hours, "-0.5", allow_zero=True).key == v.HOURS_NEGATIVE
+    assert validators.parse_hours("0", allow_zero=True) == 0
+    assert refusal(validators.parse_hours, "-0.5", allow_zero=True).key == validators.HOURS_NEGATIVE
 
 
 def test_hours_at_most_the_given_maximum() -> None:
-    assert v.parse_hours("24", maximum=Decimal(24)) == 24
-    refused = refusal(v.parse_hours, "24.5", maximum=Decimal(24))
-    assert (refused.key, refused.params) == (v.HOURS_TOO_MANY, {"maximum": Decimal(24)})
+    assert validators.parse_hours("24", maximum=Decimal(24)) == 24
+    refused = refusal(validators.parse_hours, "24.5", maximum=Decimal(24))
+    assert (refused.key, refused.params) == (validators.HOURS_TOO_MANY, {"maximum": Decimal(24)})
 
 
 @examples
 @given(st.integers(1, 1998))
 def test_every_half_step_up_to_999_round_trips(halves: int) -> None:
     hours = Decimal(halves) / 2
-    assert v.parse_hours(str(hours)) == hours
+    assert validators.parse_hours(str(hours)) == hours
 
 
 @examples
 @given(st.integers(0, 99_899).filter(lambda n: n % 50 != 0))
 def test_hours_off_the_half_step_are_refused(hundredths: int) -> None:
-    assert refusal(v.parse_hours, str(Decimal(hundredths) / 100)).key == v.HOURS_NOT_HALF
+    assert (
+        refusal(validators.parse_hours, str(Decimal(hundredths) / 100)).key
+        == validators.HOURS_NOT_HALF
+    )
 
 
 @pytest.mark.parametrize(
@@ -535,28 +544,28 @@ def test_hours_off_the_half_step_are_refused(hundredths: int) -> None:
     [("0", "0"), ("100", "100"), ("85.5", "85.5"), ("92.50", "92.5"), ("60分", "60")],
 )
 def test_scores_from_0_to_100_with_one_decimal(typed: str, value: str) -> None:
-    assert v.parse_score(typed) == Decimal(value)
+    assert validators.parse_score(typed) == Decimal(value)
 
 
 @pytest.mark.parametrize(
     ("typed", "key"),
     [
-        ("100.1", v.SCORE_OUT_OF_RANGE),
-        ("101", v.SCORE_OUT_OF_RANGE),
-        ("-0.5", v.SCORE_OUT_OF_RANGE),
-        ("85.55", v.SCORE_TOO_PRECISE),
-        ("优秀", v.SCORE_NOT_A_NUMBER),
-        ("", v.EMPTY_REASONS["score"]),
+        ("100.1", validators.SCORE_OUT_OF_RANGE),
+        ("101", validators.SCORE_OUT_OF_RANGE),
+        ("-0.5", validators.SCORE_OUT_OF_RANGE),
+        ("85.55", validators.SCORE_TOO_PRECISE),
+        ("优秀", validators.SCORE_NOT_A_NUMBER),
+        ("", validators.EMPTY_REASONS["score"]),
     ],
 )
 def test_score_refusal_reasons(typed: str, key: str) -> None:
-    assert refusal(v.parse_score, typed).key == key
+    assert refusal(validators.parse_score, typed).key == key
 
 
 @examples
 @given(st.integers(0, 1000))
 def test_every_tenth_from_0_to_100_is_a_score(tenths: int) -> None:
-    assert v.parse_score(str(Decimal(tenths) / 10)) == Decimal(tenths) / 10
+    assert validators.parse_score(str(Decimal(tenths) / 10)) == Decimal(tenths) / 10
 
 
 # --- names and text ------------------------------------------------------------------------------
@@ -573,80 +582,92 @@ def test_every_tenth_from_0_to_100_is_a_score(tenths: int) -> None:
     ],
 )
 def test_names_are_trimmed_and_inner_whitespace_collapsed(typed: str, name: str) -> None:
-    assert v.parse_name(typed) == name
+    assert validators.parse_name(typed) == name
 
 
 @pytest.mark.parametrize(
     ("typed", "key"),
     [
-        ("", v.EMPTY_REASONS["name"]),
-        ("张\x00三", v.NAME_CONTROL_CHARS),
-        ("张三\u202e", v.NAME_CONTROL_CHARS),
-        ("12345", v.NAME_DIGITS_ONLY),
-        ("１２ ３４", v.NAME_DIGITS_ONLY),
-        ("😀😀", v.NAME_NO_LETTERS),
-        ("---", v.NAME_NO_LETTERS),
+        ("", validators.EMPTY_REASONS["name"]),
+        ("张\x00三", validators.NAME_CONTROL_CHARS),
+        ("张三\u202e", validators.NAME_CONTROL_CHARS),
+        ("12345", validators.NAME_DIGITS_ONLY),
+        ("１２ ３４", validators.NAME_DIGITS_ONLY),
+        ("😀😀", validators.NAME_NO_LETTERS),
+        ("---", validators.NAME_NO_LETTERS),
     ],
 )
 def test_name_refusal_reasons(typed: str, key: str) -> None:
-    refused = refusal(v.parse_name, typed)
+    refused = refusal(validators.parse_name, typed)
     assert (refused.field, refused.key) == ("name", key)
 
 
 def test_name_length_is_limited() -> None:
-    assert v.parse_name("张" * 50) == "张" * 50
-    refused = refusal(v.parse_name, "张" * 51)
-    assert (refused.key, refused.params) == (v.NAME_TOO_LONG, {"max_length": 50, "length": 51})
+    assert validators.parse_name("张" * 50) == "张" * 50
+    refused = refusal(validators.parse_name, "张" * 51)
+    assert (refused.key, refused.params) == (
+        validators.NAME_TOO_LONG,
+        {"max_length": 50, "length": 51},
+    )
 
 
 def test_name_field_and_empty_reason_follow_the_caller() -> None:
-    refused = refusal(v.parse_name, " ", field="base_name", max_length=100)
-    assert (refused.field, refused.key) == ("base_name", v.EMPTY_REASONS["base_name"])
+    refused = refusal(validators.parse_name, " ", field="base_name", max_length=100)
+    assert (refused.field, refused.key) == ("base_name", validators.EMPTY_REASONS["base_name"])
 
 
 def test_huge_name_is_refused_before_normalisation() -> None:
-    refused = refusal(v.parse_name, "ﷺ" * 10_000)
-    assert refused.key == v.NAME_TOO_LONG
+    refused = refusal(validators.parse_name, "ﷺ" * 10_000)
+    assert refused.key == validators.NAME_TOO_LONG
     assert refused.params["length"] == 10_000
 
 
 def test_single_line_text_refuses_newlines() -> None:
-    assert refusal(v.parse_text, "武汉市\n江岸区").key == v.TEXT_NO_NEWLINES
+    assert refusal(validators.parse_text, "武汉市\n江岸区").key == validators.TEXT_NO_NEWLINES
 
 
 def test_long_text_keeps_newlines_and_turns_tabs_into_spaces() -> None:
     typed = "第一段  \r\n第二段\t内容"
-    assert v.parse_text(typed, max_length=2000) == "第一段\n第二段 内容"
+    assert validators.parse_text(typed, max_length=2000) == "第一段\n第二段 内容"
 
 
 @pytest.mark.parametrize("typed", ["地址\x07", "地址\x1b[31m", "说明\x0b内容"])
 def test_text_refuses_control_characters(typed: str) -> None:
-    assert refusal(v.parse_text, typed, max_length=2000).key == v.TEXT_CONTROL_CHARS
+    assert (
+        refusal(validators.parse_text, typed, max_length=2000).key == validators.TEXT_CONTROL_CHARS
+    )
 
 
 def test_text_length_and_required() -> None:
-    assert v.parse_text("字" * 200) == "字" * 200
-    assert refusal(v.parse_text, "字" * 201).key == v.TEXT_TOO_LONG
-    assert refusal(v.parse_text, "  ", field="address").key == v.EMPTY_REASONS["address"]
-    assert v.parse_text("  ", required=False) == ""
+    assert validators.parse_text("字" * 200) == "字" * 200
+    assert refusal(validators.parse_text, "字" * 201).key == validators.TEXT_TOO_LONG
+    assert (
+        refusal(validators.parse_text, "  ", field="address").key
+        == validators.EMPTY_REASONS["address"]
+    )
+    assert validators.parse_text("  ", required=False) == ""
 
 
 # --- integers, money, years ----------------------------------------------------------------------
 
 
 def test_positive_int() -> None:
-    assert v.parse_positive_int(" ５０ ", field="capacity", maximum=10_000) == 50
-    assert refusal(v.parse_positive_int, "0", field="capacity", maximum=9).key == v.INT_NOT_POSITIVE
+    assert validators.parse_positive_int(" ５０ ", field="capacity", maximum=10_000) == 50
     assert (
-        refusal(v.parse_positive_int, "-3", field="capacity", maximum=9).key == v.INT_NOT_POSITIVE
+        refusal(validators.parse_positive_int, "0", field="capacity", maximum=9).key
+        == validators.INT_NOT_POSITIVE
     )
-    assert refusal(v.parse_positive_int, "1.5", field="capacity", maximum=9).key == (
-        v.INT_NOT_AN_INTEGER
+    assert (
+        refusal(validators.parse_positive_int, "-3", field="capacity", maximum=9).key
+        == validators.INT_NOT_POSITIVE
     )
-    too_large = refusal(v.parse_positive_int, "10", field="capacity", maximum=9)
+    assert refusal(validators.parse_positive_int, "1.5", field="capacity", maximum=9).key == (
+        validators.INT_NOT_AN_INTEGER
+    )
+    too_large = refusal(validators.parse_positive_int, "10", field="capacity", maximum=9)
     assert (too_large.field, too_large.key, too_large.params) == (
         "capacity",
-        v.INT_TOO_LARGE,
+        validators.INT_TOO_LARGE,
         {"maximum": 9},
     )
 
@@ -662,45 +683,45 @@ def test_positive_int() -> None:
     ],
 )
 def test_money_in_yuan_to_the_fen(typed: str, value: str) -> None:
-    assert str(v.parse_money(typed)) == value
+    assert str(validators.parse_money(typed)) == value
 
 
 @pytest.mark.parametrize(
     ("typed", "key"),
     [
-        ("-1", v.MONEY_NEGATIVE),
-        ("1.005", v.MONEY_TOO_PRECISE),
-        ("1,20", v.MONEY_NOT_A_NUMBER),
-        ("免费", v.MONEY_NOT_A_NUMBER),
-        ("1000000.01", v.MONEY_TOO_LARGE),
-        ("", v.EMPTY_REASONS["fee"]),
+        ("-1", validators.MONEY_NEGATIVE),
+        ("1.005", validators.MONEY_TOO_PRECISE),
+        ("1,20", validators.MONEY_NOT_A_NUMBER),
+        ("免费", validators.MONEY_NOT_A_NUMBER),
+        ("1000000.01", validators.MONEY_TOO_LARGE),
+        ("", validators.EMPTY_REASONS["fee"]),
     ],
 )
 def test_money_refusal_reasons(typed: str, key: str) -> None:
-    refused = refusal(v.parse_money, typed)
+    refused = refusal(validators.parse_money, typed)
     assert (refused.field, refused.key) == ("fee", key)
 
 
 def test_year_from_2000_to_next_year() -> None:
-    assert v.parse_year("2000", today=TODAY) == 2000
-    assert v.parse_year("２０２７年", today=TODAY) == 2027
-    assert v.parse_year("2026年度", today=TODAY) == 2026
+    assert validators.parse_year("2000", today=TODAY) == 2000
+    assert validators.parse_year("２０２７年", today=TODAY) == 2027
+    assert validators.parse_year("2026年度", today=TODAY) == 2026
     for typed in ("1999", "2028"):
-        refused = refusal(v.parse_year, typed, today=TODAY)
+        refused = refusal(validators.parse_year, typed, today=TODAY)
         assert (refused.key, refused.params) == (
-            v.YEAR_OUT_OF_RANGE,
+            validators.YEAR_OUT_OF_RANGE,
             {"earliest": 2000, "latest": 2027},
         )
-    assert refusal(v.parse_year, "26", today=TODAY).key == v.YEAR_NOT_A_YEAR
+    assert refusal(validators.parse_year, "26", today=TODAY).key == validators.YEAR_NOT_A_YEAR
 
 
 def test_every_reason_is_a_chinese_sentence() -> None:
     reasons = [
         value
-        for name, value in vars(v).items()
+        for name, value in vars(validators).items()
         if name.isupper() and not name.startswith("_") and isinstance(value, str)
     ]
-    reasons += list(v.EMPTY_REASONS.values())
+    reasons += list(validators.EMPTY_REASONS.values())
     assert len(reasons) > 40
     for reason in reasons:
         assert reason.endswith("。"), reason

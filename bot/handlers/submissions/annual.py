@@ -36,7 +36,7 @@ from bot.runtime import Ctx, acting, reply, services, tr
 from domain.clock import Clock
 from domain.model import Actor, SubmissionKind
 from domain.ports import UnitOfWork
-from domain.services import submissions as s
+from domain.services import submissions
 
 AnnualStep = Callable[[UnitOfWork, Clock, Actor, SubmissionKind, int], Awaitable[object]]
 
@@ -52,7 +52,7 @@ async def show_summary(update: Update, context: Ctx) -> None:
 async def _open(update: Update, context: Ctx, kind: SubmissionKind) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer()
-    await show_annual(update, context, kind, s.this_year(services(context).clock))
+    await show_annual(update, context, kind, submissions.this_year(services(context).clock))
 
 
 async def on_overview(update: Update, context: Ctx) -> None:
@@ -69,13 +69,13 @@ async def show_annual(
 ) -> None:
     t = tr(update, context)
     async with acting(update, context, readonly=True) as (uow, actor):
-        view = await s.overview(uow, actor, kind, year)
+        view = await submissions.overview(uow, actor, kind, year)
     text = "\n".join(_annual_lines(view, t))
     buttons = _annual_buttons(view, t)
     await reply(update, f"{note}\n\n{text}" if note else text, rows(buttons, per_row=2))
 
 
-def _annual_lines(view: s.SubmissionView, t: Translator) -> list[str]:
+def _annual_lines(view: submissions.SubmissionView, t: Translator) -> list[str]:
     lines = [t(N_("{kind} · {year} 年"), kind=t(view.kind.label), year=view.year)]
     if view.submission is None:
         lines.append(t(N_("状态：尚未上传")))
@@ -104,7 +104,7 @@ def _annual_lines(view: s.SubmissionView, t: Translator) -> list[str]:
     return lines
 
 
-def _annual_buttons(view: s.SubmissionView, t: Translator) -> list[InlineKeyboardButton]:
+def _annual_buttons(view: submissions.SubmissionView, t: Translator) -> list[InlineKeyboardButton]:
     year, word = view.year, view.kind.value
     buttons: list[InlineKeyboardButton] = []
     if view.is_editable:
@@ -133,7 +133,9 @@ async def on_version(update: Update, context: Ctx) -> None:
     svc = services(context)
     t = tr(update, context)
     async with acting(update, context) as (uow, actor):
-        stored, data = await s.open_version(uow, svc.blobs, svc.clock, actor, kind, year, number)
+        stored, data = await submissions.open_version(
+            uow, svc.blobs, svc.clock, actor, kind, year, number
+        )
     await update.callback_query.answer()
     await update.effective_chat.send_document(
         data,
@@ -145,11 +147,13 @@ async def on_version(update: Update, context: Ctx) -> None:
 
 
 async def on_submit(update: Update, context: Ctx) -> None:
-    await _review_step(update, context, SUBMIT, s.submit, N_("已提交审核。"))
+    await _review_step(update, context, SUBMIT, submissions.submit, N_("已提交审核。"))
 
 
 async def on_withdraw(update: Update, context: Ctx) -> None:
-    await _review_step(update, context, WITHDRAW, s.withdraw, N_("已撤回，可以修改后重新提交。"))
+    await _review_step(
+        update, context, WITHDRAW, submissions.withdraw, N_("已撤回，可以修改后重新提交。")
+    )
 
 
 async def _review_step(
@@ -176,7 +180,7 @@ async def start_upload(update: Update, context: Ctx) -> int:
     assert isinstance(year, int)
     kind = annual_kind(word)
     async with acting(update, context) as (uow, actor):
-        await s.prepare_upload(uow, actor, kind, year)
+        await submissions.prepare_upload(uow, actor, kind, year)
     await update.callback_query.answer()
     context.user_data[DRAFT_KEY] = {"kind": kind.value, "year": year}
     return await ask_file(update, context, OVERVIEW.encode(year, kind.value), State.ANNUAL_FILE)
@@ -191,8 +195,8 @@ async def on_file(update: Update, context: Ctx) -> int:
     uploaded = await receive(
         update,
         context,
-        lambda uow, actor, size: s.prepare_upload(uow, actor, kind, year, size=size),
-        lambda uow, actor, data, name: s.upload(
+        lambda uow, actor, size: submissions.prepare_upload(uow, actor, kind, year, size=size),
+        lambda uow, actor, data, name: submissions.upload(
             uow, svc.blobs, svc.clock, actor, kind, year, data, name
         ),
     )

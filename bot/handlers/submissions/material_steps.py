@@ -36,7 +36,7 @@ from bot.runtime import Ctx, acting, reply, services, tr
 from domain.errors import Invalid
 from domain.model import Actor, MaterialKind
 from domain.ports import UnitOfWork
-from domain.services import submissions as s
+from domain.services import submissions
 
 # --- a new material: kind, title, first file ---------------------------------------------------
 
@@ -44,13 +44,13 @@ from domain.services import submissions as s
 async def start_new(update: Update, context: Ctx) -> int:
     assert update.callback_query is not None
     year = MNEW.parse_id(update.callback_query.data)
-    await _begin(update, context, {"year": year}, s.prepare_material_upload)
+    await _begin(update, context, {"year": year}, submissions.prepare_material_upload)
     return await _ask_kind(update, context, State.NEW_KIND)
 
 
 async def on_new_kind(update: Update, context: Ctx) -> int:
     assert update.callback_query is not None
-    kind = s.parse_material_kind(MKIND.parse_word(update.callback_query.data))
+    kind = submissions.parse_material_kind(MKIND.parse_word(update.callback_query.data))
     draft = draft_of(context, "year")
     await update.callback_query.answer()
     draft["material_kind"] = kind.value
@@ -73,14 +73,14 @@ async def on_first_file(update: Update, context: Ctx) -> int:
     created = await receive(
         update,
         context,
-        lambda uow, actor, size: s.prepare_material_upload(uow, actor, size=size),
-        lambda uow, actor, data, name: s.add_material(
+        lambda uow, actor, size: submissions.prepare_material_upload(uow, actor, size=size),
+        lambda uow, actor, data, name: submissions.add_material(
             uow,
             svc.blobs,
             svc.clock,
             actor,
             int(draft["year"]),
-            s.parse_material_kind(draft["material_kind"]),
+            submissions.parse_material_kind(draft["material_kind"]),
             draft["title"],
             data,
             name,
@@ -109,8 +109,10 @@ async def on_added_file(update: Update, context: Ctx) -> int:
     added = await receive(
         update,
         context,
-        lambda uow, actor, size: s.prepare_material_upload(uow, actor, material_id, size=size),
-        lambda uow, actor, data, name: s.add_file(
+        lambda uow, actor, size: submissions.prepare_material_upload(
+            uow, actor, material_id, size=size
+        ),
+        lambda uow, actor, data, name: submissions.add_file(
             uow, svc.blobs, svc.clock, actor, material_id, data, name
         ),
     )
@@ -151,8 +153,10 @@ async def on_replacement(update: Update, context: Ctx) -> int:
     replaced = await receive(
         update,
         context,
-        lambda uow, actor, size: s.prepare_material_upload(uow, actor, material_id, size=size),
-        lambda uow, actor, data, name: s.replace_file(
+        lambda uow, actor, size: submissions.prepare_material_upload(
+            uow, actor, material_id, size=size
+        ),
+        lambda uow, actor, data, name: submissions.replace_file(
             uow, svc.blobs, svc.clock, actor, material_id, entry_id, data, name
         ),
     )
@@ -202,7 +206,7 @@ async def start_kind(update: Update, context: Ctx) -> int:
 
 async def on_kind(update: Update, context: Ctx) -> int:
     assert update.callback_query is not None
-    kind = s.parse_material_kind(MKIND.parse_word(update.callback_query.data))
+    kind = submissions.parse_material_kind(MKIND.parse_word(update.callback_query.data))
     material_id = draft_of(context, "material_id")["material_id"]
     await update.callback_query.answer()
     return await _edit(update, context, material_id, material_kind=kind)
@@ -219,7 +223,7 @@ async def _edit(
     """A new title or kind saved, and the card showing it."""
     svc = services(context)
     async with acting(update, context) as (uow, actor):
-        await s.edit_material(
+        await submissions.edit_material(
             uow, svc.clock, actor, material_id, title=title, material_kind=material_kind
         )
     drop_draft(context)
@@ -244,11 +248,11 @@ async def _begin(update: Update, context: Ctx, draft: dict[str, int], check: Che
 
 
 def _uploads_to(material_id: int) -> Check:
-    return lambda uow, actor: s.prepare_material_upload(uow, actor, material_id)
+    return lambda uow, actor: submissions.prepare_material_upload(uow, actor, material_id)
 
 
 def _own(material_id: int) -> Check:
-    return lambda uow, actor: s.get_material(uow, actor, material_id)
+    return lambda uow, actor: submissions.get_material(uow, actor, material_id)
 
 
 # --- asking ------------------------------------------------------------------------------------
@@ -271,7 +275,7 @@ async def _typed_title(update: Update, context: Ctx) -> str | None:
     """The title typed; None when refused (the admin is told why and may type another)."""
     assert update.message is not None and update.message.text is not None
     try:
-        return s.parse_title(update.message.text)
+        return submissions.parse_title(update.message.text)
     except Invalid as refused:
         await reply(update, describe(refused, tr(update, context)), edit=False)
         return None

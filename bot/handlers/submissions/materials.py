@@ -40,7 +40,7 @@ from bot.runtime import Ctx, acting, reply, services, tr
 from domain.clock import Clock
 from domain.model import Actor, SubmissionFile
 from domain.ports import UnitOfWork
-from domain.services import submissions as s
+from domain.services import submissions
 
 PER_PAGE: Final = 8
 
@@ -53,7 +53,7 @@ MaterialStep = Callable[[UnitOfWork, Clock, Actor, int], Awaitable[object]]
 async def show_materials(update: Update, context: Ctx) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer()
-    await _material_list(update, context, s.this_year(services(context).clock), 0)
+    await _material_list(update, context, submissions.this_year(services(context).clock), 0)
 
 
 async def on_material_list(update: Update, context: Ctx) -> None:
@@ -67,7 +67,7 @@ async def on_material_list(update: Update, context: Ctx) -> None:
 async def _material_list(update: Update, context: Ctx, year: int, page: int) -> None:
     t = tr(update, context)
     async with acting(update, context, readonly=True) as (uow, actor):
-        items, total = await s.list_materials(
+        items, total = await submissions.list_materials(
             uow, actor, year, offset=page * PER_PAGE, limit=PER_PAGE
         )
     lines = [
@@ -120,13 +120,13 @@ async def show_material(
 ) -> None:
     t = tr(update, context)
     async with acting(update, context, readonly=True) as (uow, actor):
-        view = await s.get_material(uow, actor, material_id)
+        view = await submissions.get_material(uow, actor, material_id)
     text = "\n".join(_card_lines(view, t))
     buttons = _card_buttons(view, material_id, t)
     await reply(update, f"{note}\n\n{text}" if note else text, rows(buttons, per_row=3), edit=edit)
 
 
-def _card_lines(view: s.SubmissionView, t: Translator) -> list[str]:
+def _card_lines(view: submissions.SubmissionView, t: Translator) -> list[str]:
     m = view.submission
     assert m is not None
     lines = [
@@ -150,7 +150,7 @@ def _card_lines(view: s.SubmissionView, t: Translator) -> list[str]:
 
 
 def _card_buttons(
-    view: s.SubmissionView, material_id: int, t: Translator
+    view: submissions.SubmissionView, material_id: int, t: Translator
 ) -> list[InlineKeyboardButton]:
     assert view.submission is not None
     buttons = [b for f in view.current_files for b in _file_buttons(view, material_id, f, t)]
@@ -171,7 +171,7 @@ def _card_buttons(
 
 
 def _file_buttons(
-    view: s.SubmissionView, material_id: int, f: SubmissionFile, t: Translator
+    view: submissions.SubmissionView, material_id: int, f: SubmissionFile, t: Translator
 ) -> list[InlineKeyboardButton]:
     """下载 always; 替换 while editable; 移除 while editable and not the last file."""
     entry_id = f.id or 0
@@ -196,7 +196,7 @@ async def on_download(update: Update, context: Ctx) -> None:
     assert isinstance(material_id, int) and isinstance(entry_id, int)
     svc = services(context)
     async with acting(update, context) as (uow, actor):
-        stored, data = await s.open_material_file(
+        stored, data = await submissions.open_material_file(
             uow, svc.blobs, svc.clock, actor, material_id, entry_id
         )
     await update.callback_query.answer()
@@ -209,7 +209,7 @@ async def on_remove(update: Update, context: Ctx) -> None:
     assert isinstance(material_id, int) and isinstance(entry_id, int)
     svc = services(context)
     async with acting(update, context) as (uow, actor):
-        await s.remove_file(uow, svc.clock, actor, material_id, entry_id)
+        await submissions.remove_file(uow, svc.clock, actor, material_id, entry_id)
     await update.callback_query.answer()
     t = tr(update, context)
     await show_material(update, context, material_id, t(N_("文件已移除（保留在历史中）。")))
@@ -220,7 +220,7 @@ async def on_delete(update: Update, context: Ctx) -> None:
     material_id = MDELETE.parse_id(update.callback_query.data)
     t = tr(update, context)
     async with acting(update, context) as (uow, actor):
-        view = await s.get_material(uow, actor, material_id)
+        view = await submissions.get_material(uow, actor, material_id)
     await update.callback_query.answer()
     assert view.submission is not None
     keyboard = column(
@@ -238,19 +238,19 @@ async def on_delete_ok(update: Update, context: Ctx) -> None:
     svc = services(context)
     t = tr(update, context)
     async with acting(update, context) as (uow, actor):
-        deleted = await s.delete_material(uow, svc.clock, actor, material_id)
+        deleted = await submissions.delete_material(uow, svc.clock, actor, material_id)
     await update.callback_query.answer()
     back = column([button(t(N_("返回材料列表")), MLIST.encode(deleted.year, 0))])
     await reply(update, t(N_("材料“{title}”已删除。"), title=deleted.title), back)
 
 
 async def on_submit(update: Update, context: Ctx) -> None:
-    await _review_step(update, context, MSUBMIT, s.submit_material, N_("已提交审核。"))
+    await _review_step(update, context, MSUBMIT, submissions.submit_material, N_("已提交审核。"))
 
 
 async def on_withdraw(update: Update, context: Ctx) -> None:
     note = N_("已撤回，可以修改后重新提交。")
-    await _review_step(update, context, MWITHDRAW, s.withdraw_material, note)
+    await _review_step(update, context, MWITHDRAW, submissions.withdraw_material, note)
 
 
 async def _review_step(

@@ -6,14 +6,14 @@ from typing import Final
 
 from bot.i18n import N_, Translator
 from domain.model import SubmissionFile
-from domain.services import submissions as s
+from domain.services import submissions
 from domain.uploads import human_size
 
 VERSIONS_SHOWN: Final = 6
 """Earlier versions (or replaced and removed files) listed; the history keeps them all."""
 
 
-def file_line(entry: SubmissionFile, view: s.SubmissionView, t: Translator) -> str:
+def file_line(entry: SubmissionFile, view: submissions.SubmissionView, t: Translator) -> str:
     return t(
         N_("{name}（{size}，{who} 于 {at} 上传）"),
         name=entry.stored.original_name,
