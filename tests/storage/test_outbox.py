@@ -257,6 +257,8 @@ async def test_postgresql_skips_rows_another_open_claim_holds(
         await first.commit()
     assert await claim(uow_factory, T0) == []
     # A claim that was rolled back (a dispatcher crashed mid-claim) leaves its rows free.
-    async with uow_factory() as crashed:
-        assert len(await crashed.outbox.claim(T0 + LEASE * 2, limit=5, lease=LEASE)) == 5
+    with pytest.raises(RuntimeError, match="crashed"):
+        async with uow_factory() as crashed:
+            assert len(await crashed.outbox.claim(T0 + LEASE * 2, limit=5, lease=LEASE)) == 5
+            raise RuntimeError("the dispatcher crashed mid-claim")  # a clean exit would commit
     assert len(await claim(uow_factory, T0 + LEASE * 2)) == 5
