@@ -226,10 +226,11 @@ async def test_dispatch_due_goes_on_batch_after_batch_until_nothing_is_due(stack
 
 async def pending_not_before(stack: Stack):  # type: ignore[no-untyped-def]
     svc = services_of(stack)
-    async with svc.uow() as uow:  # never committed: the claim only reads
+    async with svc.uow() as uow:
         (message,) = await uow.outbox.claim(
             svc.clock.now() + timedelta(days=1), limit=10, lease=LEASE
         )
+        await uow.rollback()  # the claim only looks: a clean exit would commit it
     return message
 
 
