@@ -65,7 +65,7 @@ bench: $(STAMP)
 # Bounded: FUZZ_SECONDS (default 60) for the parsers, then as long again for the random chat.
 fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz.fuzz_parsers
-	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} FUZZ_STEPS=$${FUZZ_STEPS:-50} \
+	HYPOTHESIS_PROFILE=fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-60} FUZZ_STEPS=$${FUZZ_STEPS:-50} \
 		$(BIN)/python -m pytest -q tests/fuzz/test_stateful_chat.py
 
 # Bounded: SOAK_SECONDS (default 180) at SOAK_FAULT_RATE (default 0.1) of failed Bot API calls.

@@ -17,15 +17,15 @@ from tests.services.helpers import register
 
 
 async def test_deadlines_set_list_and_a_dry_run(
-    database_url: str, tmp_path: Path, keyring: Keyring
+    empty_database_url: str, tmp_path: Path, keyring: Keyring
 ) -> None:
-    engine = make_engine(database_url)
-    if not is_sqlite(engine):
+    engine = make_engine(empty_database_url)
+    if not is_sqlite(engine):  # PostgreSQL is migrated by the operator; SQLite by cebot itself
         await upgrade_engine(engine)
     await engine.dispose()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CEBOT_")}
     env.update(
-        CEBOT_DATABASE_URL=database_url,
+        CEBOT_DATABASE_URL=empty_database_url,
         CEBOT_DATA_DIR=str(tmp_path / "data"),
         CEBOT_SECRET_KEYS=keyring.to_json(),
     )

@@ -36,18 +36,18 @@ async def cebot(env: dict[str, str], *args: str) -> tuple[int, str, str]:
 
 
 async def test_reviewer_add_then_login(
-    database_url: str,
+    empty_database_url: str,
     tmp_path: Path,
     keyring: Keyring,
     hasher: Argon2PasswordHasher,
     clock: FixedClock,
 ) -> None:
-    engine = make_engine(database_url)
+    engine = make_engine(empty_database_url)
     if not is_sqlite(engine):  # PostgreSQL is migrated by the operator; SQLite by cebot itself
         await upgrade_engine(engine)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CEBOT_")}
     env.update(
-        CEBOT_DATABASE_URL=database_url,
+        CEBOT_DATABASE_URL=empty_database_url,
         CEBOT_DATA_DIR=str(tmp_path / "data"),
         CEBOT_SECRET_KEYS=keyring.to_json(),
         CEBOT_REVIEWER_PASSWORD=PASSWORD,

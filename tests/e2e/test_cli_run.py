@@ -111,12 +111,12 @@ async def test_a_wrong_setting_stops_start_up_with_one_line(tmp_path: Path) -> N
 
 
 async def test_run_announces_itself_standing_by_and_active_and_withdraws_on_sigterm(
-    emu: Emulator, tmp_path: Path, database_url: str
+    emu: Emulator, tmp_path: Path, empty_database_url: str
 ) -> None:
     env = environment(emu, tmp_path)
-    env["CEBOT_DATABASE_URL"] = database_url
+    env["CEBOT_DATABASE_URL"] = empty_database_url
     keys = HeldKeys.of(Keyring.from_json(env["CEBOT_SECRET_KEYS"]))
-    engine = make_engine(database_url)
+    engine = make_engine(empty_database_url)
     if not is_sqlite(engine):  # PostgreSQL is migrated by the operator; SQLite by cebot itself
         await upgrade_engine(engine)
     started: list[asyncio.subprocess.Process] = []

@@ -9,6 +9,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from bot.handlers.review.decisions import DRAFT_KEY
+from bot.scheduling import PACER_KEY
 from domain.clock import FixedClock
 from domain.model import ScoreSheet
 from domain.permissions import Permission
@@ -16,6 +17,7 @@ from domain.scoresheet import Column
 from domain.services import scores
 from domain.services.sessions import resolve_actor
 from domain.workflow import Status
+from scheduler.pacing import Pacer
 from tests.e2e.chat import Person
 from tests.e2e.conftest import Stack, texts
 from tests.e2e.scores_setup import approved_class, learner_id, recorded
@@ -212,6 +214,10 @@ async def test_the_queue_is_paged_longest_waiting_first(stack: Stack, clock: Fix
     for name in reversed(names):  # the last declared is the first submitted
         ids[name] = await submitted_scores(stack, name)
         clock.advance(timedelta(minutes=1))
+    # Nine approvals arranged above leave nine notices for 王芳's one chat, which the bot would
+    # send at Telegram's pace of one a second: the queue's pages are what this test is about.
+    stack.app.bot_data[PACER_KEY] = Pacer(per_chat_interval=0.0)
+    stack.emu.limits_enabled = False
     checker = await reviewer(stack)
     await checker.say("/review")
     first = texts(await checker.press("学员成绩（9）"))

@@ -39,6 +39,7 @@ from domain.scoresheet import Column
 from domain.uploads import ALL_KINDS, SPREADSHEET_KINDS, FileKind
 from storage.spreadsheets import OpenpyxlScoreWorkbooks
 from storage.spreadsheets import sniff as score_sniff
+from tests import hypothesis_profiles
 from tests.storage import spreadsheet_samples
 from tests.unit import samples
 
@@ -320,12 +321,12 @@ class Target:
     strategies: tuple[st.SearchStrategy[Any], ...]
 
     def test(self, examples: int) -> Callable[[], None]:
-        """A fresh hypothesis test of ``examples`` examples (settings apply once per function)."""
+        """A fresh hypothesis test of ``examples`` examples (settings apply once per function);
+        randomness or not comes from the loaded profile (``tests/hypothesis_profiles.py``)."""
         configured = settings(
             max_examples=examples,
             deadline=None,
             database=None,
-            derandomize=False,
             suppress_health_check=list(HealthCheck),
         )
         return configured(given(*self.strategies)(self.function))  # type: ignore[no-any-return]
@@ -356,13 +357,15 @@ TARGETS: tuple[Target, ...] = (
 def run(seconds: float, *, batch: int = 50, report: Callable[[str], None] = print) -> int:
     """Runs every target for its share of ``seconds``, in batches of ``batch`` examples with
     fresh randomness each, and returns how many examples ran. Raises at the first failure, with
-    hypothesis' shrunk counterexample."""
+    hypothesis' shrunk counterexample. Under a derandomized profile (``ci``, in ``make test``)
+    every batch would repeat the first, so each target runs one batch whatever ``seconds``."""
     share = seconds / len(TARGETS)
+    once = settings().derandomize
     total = 0
     for target in TARGETS:
         deadline = time.monotonic() + share
         examples = 0
-        while examples == 0 or time.monotonic() < deadline:
+        while examples == 0 or (not once and time.monotonic() < deadline):
             target.test(batch)()
             examples += batch
         total += examples
@@ -371,6 +374,7 @@ def run(seconds: float, *, batch: int = 50, report: Callable[[str], None] = prin
 
 
 def main() -> int:
+    hypothesis_profiles.load(default=hypothesis_profiles.FUZZ)
     seconds = float(os.environ.get("FUZZ_SECONDS", DEFAULT_SECONDS))
     tracemalloc.start()
     started = time.monotonic()

@@ -1,4 +1,5 @@
-"""A few seconds of the parser fuzz inside ``make test``; ``make fuzz`` runs the long version.
+"""One batch of the parser fuzz inside ``make test`` (derandomized by the ``ci`` profile: the same
+examples on every run); ``make fuzz`` runs the long, random version.
 
 The targets and the contract (a result or a documented ``Invalid("file", ...)``, nothing else,
 bounded time) are in ``tests/fuzz/fuzz_parsers.py``.
@@ -14,7 +15,7 @@ from tests.fuzz.fuzz_parsers import UnexpectedOutcome, expect_result_or_refusal
 
 
 def test_every_parser_keeps_its_contract_on_random_and_mutated_files() -> None:
-    assert fuzz_parsers.run(4.0, batch=20, report=lambda line: None) >= 20 * len(
+    assert fuzz_parsers.run(4.0, batch=40, report=lambda line: None) >= 40 * len(
         fuzz_parsers.TARGETS
     )
 

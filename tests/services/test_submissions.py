@@ -177,15 +177,16 @@ async def test_submit_locks_the_plan_withdraw_unlocks_it(uow_factory, hasher, cl
     assert submitted.status is Status.SUBMITTED
     assert submitted.history[-1].by_user_id == alice.user_id
 
-    # Each refusal leaves its unit of work, as it leaves the guard's: what it wrote rolls back.
+    # Each refusal ends its unit of work, as it ends a handler's: whatever it wrote rolls back.
     with pytest.raises(s.SubmissionNotEditable) as refused:
         async with uow_factory() as uow:
             await s.upload(uow, blobs, clock, alice, PLAN, YEAR, a_pdf(9), "新版.pdf")
     assert refused.value.current == "submitted" and refused.value.action == "edit"
-    async with uow_factory() as uow:
-        with pytest.raises(s.SubmissionNotEditable):
+    with pytest.raises(s.SubmissionNotEditable):
+        async with uow_factory() as uow:
             await s.prepare_upload(uow, alice, PLAN, YEAR)
-        with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition):
+        async with uow_factory() as uow:
             await s.submit(uow, clock, alice, PLAN, YEAR)
     async with uow_factory(readonly=True) as uow:
         view = await s.overview(uow, alice, PLAN, YEAR)

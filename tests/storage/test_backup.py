@@ -34,6 +34,7 @@ from storage.migrate import head_revision, upgrade_engine
 from storage.models import Model
 from storage.processes import HeldKeys, announce
 from storage.uow import UnitOfWorkFactory
+from tests.databases import copy_sqlite_file
 from tests.services.helpers import ID_ALICE
 from tests.storage.filled import FILE_CONTENTS, Filled
 
@@ -167,16 +168,17 @@ async def test_a_damaged_or_padded_archive_is_refused(
 
 
 async def test_sqlite_backup_is_consistent_while_the_bot_writes(
-    tmp_path: Path, keyring: Keyring
+    tmp_path: Path, migrated_sqlite_template: Path
 ) -> None:
     """The online backup API copies a snapshot: writers are not stopped and the copy is whole."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'live.db'}"
+    url = copy_sqlite_file(migrated_sqlite_template, tmp_path / "live.db")
     engine = make_engine(url)
-    await upgrade_engine(engine)
     stop = asyncio.Event()
+    committed = 0
+    progressed = asyncio.Event()
 
     async def writer() -> int:
-        n = 0
+        nonlocal committed
         while not stop.is_set():
             async with engine.begin() as conn:
                 await conn.execute(
@@ -184,17 +186,24 @@ async def test_sqlite_backup_is_consistent_while_the_bot_writes(
                         "INSERT INTO deadlines (year, kind, due_at, days_after_end) "
                         "VALUES (:y, 'class_scores', NULL, 10)"
                     ),
-                    {"y": 2000 + n},
+                    {"y": 2000 + committed},
                 )
-            n += 1
+            committed += 1
+            progressed.set()
             await asyncio.sleep(0)
-        return n
+        return committed
+
+    async def committed_at_least(rows: int) -> None:
+        async with asyncio.timeout(60):
+            while committed < rows:
+                progressed.clear()
+                await progressed.wait()
 
     task = asyncio.create_task(writer())
     try:
-        await asyncio.sleep(0.05)
+        await committed_at_least(1)  # the bot is writing
         result = await backup(url, tmp_path / "files", tmp_path / "b.tar.gz")
-        await asyncio.sleep(0.05)
+        await committed_at_least(committed + 1)  # and goes on writing after the snapshot
     finally:
         stop.set()
         written = await task

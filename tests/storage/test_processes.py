@@ -71,13 +71,22 @@ async def test_a_row_not_refreshed_for_three_heartbeats_is_dead_and_forgotten_af
 ) -> None:
     keys = HeldKeys.of(keyring)
     killed, paused, later = "host:1:killed", "host:2:paused", "host:3:later"
-    heartbeat = 0.2
+    heartbeat = 10.0  # each row's own, not the default: the row says how long its silence may be
     await announce(engine, killed, ACTIVE, keys, heartbeat_seconds=heartbeat)
     await announce(engine, paused, STANDBY, keys, heartbeat_seconds=heartbeat)
     fresh = await census(engine)
     assert fresh is not None and len(fresh.live) == 2
 
-    await asyncio.sleep(heartbeat * MISSED_HEARTBEATS + 0.3)  # neither beat since
+    # Neither beat since: their last beat moves back, as three missed heartbeats would leave it
+    # (rather than sleeping through them, which a busy machine could stretch or a quick check
+    # could catch mid-beat).
+    silence = timedelta(seconds=heartbeat * MISSED_HEARTBEATS + 1)
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(BotProcessRow)
+            .where(BotProcessRow.process_id.in_([killed, paused]))
+            .values(seen_at=fresh.now - silence)
+        )
     silent = await census(engine)
     assert silent is not None and silent.live == []
     assert {r.process_id for r in silent.dead} == {killed, paused}
@@ -105,8 +114,8 @@ async def test_a_row_not_refreshed_for_three_heartbeats_is_dead_and_forgotten_af
     assert {r.process_id for r in after.live} == {paused, later}
 
 
-async def test_a_database_without_the_table_has_no_census(database_url: str) -> None:
-    bare = make_engine(database_url)  # not migrated: an older cebot's database
+async def test_a_database_without_the_table_has_no_census(empty_database_url: str) -> None:
+    bare = make_engine(empty_database_url)  # not migrated: an older cebot's database
     try:
         assert await census(bare) is None
     finally:

@@ -183,6 +183,7 @@ async def test_rotation_while_the_bot_keeps_writing(
     bot_store = PersistenceStore(engine, cipher)
     bot_units = UnitOfWorkFactory(engine, cipher)
     stop = asyncio.Event()
+    wrote = asyncio.Event()
 
     async def bot() -> int:
         writes = 0
@@ -194,11 +195,12 @@ async def test_rotation_while_the_bot_keeps_writing(
                 await uow.users.update(user)
                 await uow.commit()
             writes += 1
+            wrote.set()
             await asyncio.sleep(0)
         return writes
 
     writer = asyncio.create_task(bot())
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(wrote.wait(), timeout=60)  # the bot is up and writing
     try:
         report = await rotate(engine, cipher, files, batch_size=1)
     finally:
