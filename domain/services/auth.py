@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -197,30 +198,23 @@ async def prove_registrant(
     """The password of the account ``id_number`` names, checked as at login: a wrong one counts
     towards the account's lock-out and the Telegram user's throttle."""
     now = clock.now()
-    recent = await uow.login_failures.count_since(
-        telegram_user_id, now - policy.telegram_user_window
-    )
-    if recent >= policy.max_failures_per_telegram_user:
-        latest = await uow.login_failures.latest(telegram_user_id) or now
-        raise Throttled(latest + policy.telegram_user_window)
+    await _ensure_not_throttled(uow, telegram_user_id, now, policy)
     user = await uow.users.get_by_id_number(validators.parse_id_number(id_number, now.date()))
     if user is None:
         await hasher.verify_decoy(password)
         raise Invalid("admin_id_number", N_("该身份证号码尚未注册，请重新输入。"))
     if user.is_reviewer:
         raise Conflict(REVIEWER_CANNOT_REGISTER)
-    if user.is_locked(now):
-        await hasher.verify_decoy(password)
-        assert user.locked_until is not None
-        raise AccountLocked(user.locked_until)
-    if not await hasher.verify(password, user.password_hash):
-        counted = await _count_wrong_password(uow, clock, user, policy)
-        await _fail(uow, telegram_user_id, now)
-        if counted.locked_until is not None:
-            raise recorded(AccountLocked(counted.locked_until))
-        remaining = policy.max_failures - counted.failures
-        raise recorded(Invalid("password", WRONG_PROOF, remaining=remaining))
-    user.failed_logins = 0
+    await _verify_counting_failures(
+        uow,
+        hasher,
+        clock,
+        user,
+        password,
+        telegram_user_id,
+        policy,
+        wrong=lambda remaining: Invalid("password", WRONG_PROOF, remaining=remaining),
+    )
     await uow.users.update(user)
     await uow.login_failures.clear(telegram_user_id)
     assert user.id is not None
@@ -310,29 +304,23 @@ async def login(
 ) -> LoginOutcome:
     """Same answer, same cost, for an unknown ID-card number and a wrong password."""
     now = clock.now()
-    since = now - policy.telegram_user_window
-    recent = await uow.login_failures.count_since(telegram_user_id, since)
-    if recent >= policy.max_failures_per_telegram_user:
-        latest = await uow.login_failures.latest(telegram_user_id) or now
-        raise Throttled(latest + policy.telegram_user_window)
+    recent = await _ensure_not_throttled(uow, telegram_user_id, now, policy)
     normalised = validators.parse_id_number(id_number, now.date())
     user = await uow.users.get_by_id_number(normalised)
     if user is None:
         await hasher.verify_decoy(password)
         await _fail(uow, telegram_user_id, now)
         raise recorded(_unknown_account(recent, now, policy))
-    if user.is_locked(now):
-        await hasher.verify_decoy(password)
-        assert user.locked_until is not None
-        raise AccountLocked(user.locked_until)
-    if not await hasher.verify(password, user.password_hash):
-        counted = await _count_wrong_password(uow, clock, user, policy)
-        await _fail(uow, telegram_user_id, now)
-        if counted.locked_until is not None:
-            raise recorded(AccountLocked(counted.locked_until))
-        raise recorded(AuthenticationFailed(remaining=policy.max_failures - counted.failures))
-    user.failed_logins = 0
-    user.locked_until = None
+    await _verify_counting_failures(
+        uow,
+        hasher,
+        clock,
+        user,
+        password,
+        telegram_user_id,
+        policy,
+        wrong=lambda remaining: AuthenticationFailed(remaining=remaining),
+    )
     if hasher.needs_rehash(user.password_hash):
         user.password_hash = await hasher.hash(password)
     await uow.users.update(user)
@@ -449,6 +437,49 @@ async def confirm_password(
         await uow.sessions.end_all_for_user(user.id or 0, clock.now(), SessionEnd.LOCKED)
         raise recorded(AccountLocked(counted.locked_until))
     raise recorded(Invalid(field, wrong, remaining=policy.max_failures - counted.failures))
+
+
+async def _ensure_not_throttled(
+    uow: UnitOfWork, telegram_user_id: int, now: datetime, policy: LoginPolicy
+) -> int:
+    """This Telegram user's recent failures, refused past the per-chat limit (one person trying
+    many ID-card numbers)."""
+    recent = await uow.login_failures.count_since(
+        telegram_user_id, now - policy.telegram_user_window
+    )
+    if recent >= policy.max_failures_per_telegram_user:
+        latest = await uow.login_failures.latest(telegram_user_id) or now
+        raise Throttled(latest + policy.telegram_user_window)
+    return recent
+
+
+async def _verify_counting_failures(
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    user: User,
+    password: str,
+    telegram_user_id: int,
+    policy: LoginPolicy,
+    *,
+    wrong: Callable[[int], DomainError],
+) -> None:
+    """The account's password, as at login wherever it is asked: a locked account is refused at
+    the cost of a verify; a wrong password counts on the account and the chat and raises
+    ``wrong(tries left)``; a right one clears the account's count (the caller saves ``user``)."""
+    now = clock.now()
+    if user.is_locked(now):
+        await hasher.verify_decoy(password)
+        assert user.locked_until is not None
+        raise AccountLocked(user.locked_until)
+    if not await hasher.verify(password, user.password_hash):
+        counted = await _count_wrong_password(uow, clock, user, policy)
+        await _fail(uow, telegram_user_id, now)
+        if counted.locked_until is not None:
+            raise recorded(AccountLocked(counted.locked_until))
+        raise recorded(wrong(policy.max_failures - counted.failures))
+    user.failed_logins = 0
+    user.locked_until = None
 
 
 async def _count_wrong_password(
