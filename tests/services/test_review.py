@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -36,7 +37,7 @@ async def reviewer(
     hasher: PasswordHasher,
     clock: FixedClock,
     *,
-    regions: list[str],
+    regions: Sequence[str],
     id_number: str = ID_REVIEWER,
     telegram_user_id: int = 5005,
 ) -> ReviewerActor:
