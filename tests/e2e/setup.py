@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.runtime import SERVICES_KEY, Services
+from domain.clock import FixedClock
 from domain.permissions import Permission
 from domain.services import admins, auth, roles
 from domain.services.sessions import resolve_actor
@@ -15,6 +16,13 @@ from tests.e2e.conftest import Stack
 def services_of(stack: Stack) -> Services:
     found = stack.app.bot_data[SERVICES_KEY]
     assert isinstance(found, Services)
+    return found
+
+
+def fixed_clock(stack: Stack) -> FixedClock:
+    """The test's clock the stack runs on, for a test that moves time on."""
+    found = services_of(stack).clock
+    assert isinstance(found, FixedClock)
     return found
 
 

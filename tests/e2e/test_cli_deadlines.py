@@ -8,10 +8,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.emulator import Emulator
+from domain.clock import FixedClock
 from domain.model import Deadline, DeadlineKind
+from domain.ports import PasswordHasher
 from storage.crypto import Keyring
 from storage.db import is_sqlite, make_engine
 from storage.migrate import upgrade_engine
+from storage.uow import UnitOfWorkFactory
 from tests.e2e.test_cli_reviewer import cebot
 from tests.services.helpers import register
 
@@ -51,7 +54,12 @@ async def test_deadlines_set_list_and_a_dry_run(
 
 
 async def test_send_now_plans_and_sends_once_through_the_bot_api(
-    database_url: str, tmp_path: Path, keyring: Keyring, uow_factory, hasher, clock
+    database_url: str,
+    tmp_path: Path,
+    keyring: Keyring,
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
 ) -> None:
     """``cebot reminders --send-now`` as a process on the real clock, against the emulator:
     the admin of a base that owes its plan gets one reminder, and a second run sends nothing."""
@@ -78,6 +86,7 @@ async def test_send_now_plans_and_sends_once_through_the_bot_api(
         assert code == 0, err
         assert "1 new reminders planned" in out and "1 sent, 0 failed" in out
         (sent,) = [m for m in boss.messages if m.from_bot]
+        assert sent.text is not None and sent.reply_markup is not None
         assert sent.text.startswith("截止提醒：武汉职业培训学院的年度培训计划")
         assert "还有 7 天" in sent.text
         assert [b.text for b in sent.reply_markup.buttons] == ["立即处理"]

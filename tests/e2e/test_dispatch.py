@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.reminders import TelegramSender
 from domain.model import OutboxMessage, OutboxState
 from domain.services.sessions import resolve_actor
-from scheduler.dispatch import LEASE, dispatch_due, dispatch_once
+from scheduler.dispatch import LEASE, DispatchReport, dispatch_due, dispatch_once
 from scheduler.pacing import Pacer
 from tests.e2e.conftest import Stack
-from tests.e2e.setup import services_of
+from tests.e2e.setup import fixed_clock, services_of, sql_units
 from tests.e2e.test_accounts import admin, register
 
 
@@ -23,7 +23,7 @@ async def boss_user_id(stack: Stack) -> int:
         return (await resolve_actor(uow, svc.clock, 1001, svc.session_policy)).user_id
 
 
-def reminder(user_id: int, occasion: str, now) -> OutboxMessage:  # type: ignore[no-untyped-def]
+def reminder(user_id: int, occasion: str, now: datetime) -> OutboxMessage:
     return OutboxMessage(
         user_id=user_id,
         subject="annual_plan:2026",
@@ -38,7 +38,7 @@ def reminder(user_id: int, occasion: str, now) -> OutboxMessage:  # type: ignore
     )
 
 
-async def dispatch(stack: Stack):  # type: ignore[no-untyped-def]
+async def dispatch(stack: Stack) -> DispatchReport:
     svc = services_of(stack)
     pacer = Pacer(per_chat_interval=0.0)
     return await dispatch_once(svc.uow, svc.clock, TelegramSender(stack.app, svc), pacer)
@@ -62,6 +62,7 @@ async def test_each_message_is_sent_once_with_its_button(stack: Stack) -> None:
     assert (report.sent, report.failed, report.retried) == (1, 0, 0)
     boss = stack.emu.user(user_id=1001)
     (notice,) = [m for m in boss.messages[before:] if m.from_bot]
+    assert notice.text is not None and notice.reply_markup is not None
     assert "截止提醒：年度培训计划将于 2026-12-31 17:00 截止" in notice.text
     assert [(b.text, b.callback_data) for b in notice.reply_markup.buttons] == [
         ("立即处理", "menu:open:plan")
@@ -80,7 +81,7 @@ async def test_a_server_error_is_retried_later_and_a_blocked_user_fails(stack: S
     report = await dispatch(stack)
     assert report.retried == 1 and report.sent == 0
     assert (await dispatch(stack)).handled == 0  # not due again until the back-off passed
-    svc.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
+    fixed_clock(stack).advance(timedelta(minutes=2))
     assert (await dispatch(stack)).sent == 1
 
     stack.emu.user(user_id=1001).block()
@@ -91,7 +92,7 @@ async def test_a_server_error_is_retried_later_and_a_blocked_user_fails(stack: S
     assert (await outbox_states(stack)).get(OutboxState.FAILED) == 1
 
 
-def decision(user_id: int, now) -> OutboxMessage:  # type: ignore[no-untyped-def]
+def decision(user_id: int, now: datetime) -> OutboxMessage:
     return OutboxMessage(
         user_id=user_id,
         subject="class:7",
@@ -142,6 +143,7 @@ async def test_after_a_403_reminders_stop_trying_the_chat_until_it_unblocks(stac
     await queue(stack, reminder(user_id, "before:1", svc.clock.now()))
     assert (await dispatch(stack)).sent == 1
     (last,) = [m for m in boss.messages[-1:] if m.from_bot]
+    assert last.text is not None
     assert "截止提醒" in last.text
 
 
@@ -166,6 +168,7 @@ async def test_a_decision_notice_opens_todays_screen_for_its_link(stack: Stack) 
     await queue(stack, message)
     assert (await dispatch(stack)).sent == 1
     notice = stack.emu.user(user_id=1001).messages[-1]
+    assert notice.reply_markup is not None
     assert notice.text == "审核结果：您基地的培训班“公需科目培训班”已通过主管部门审核。"
     assert [(b.text, b.callback_data) for b in notice.reply_markup.buttons] == [
         ("查看培训班", "cls:card:7")
@@ -199,7 +202,7 @@ async def test_a_crash_between_send_and_mark_sends_once_more_after_the_lease(sta
     await stack.restart()
 
     assert (await dispatch(stack)).handled == 0  # still leased to the dead dispatcher
-    svc.clock.advance(LEASE + timedelta(seconds=1))  # type: ignore[attr-defined]
+    fixed_clock(stack).advance(LEASE + timedelta(seconds=1))
     assert (await dispatch(stack)).sent == 1
     assert (await dispatch(stack)).handled == 0
     boss = stack.emu.user(user_id=1001)
@@ -219,9 +222,9 @@ async def test_dispatch_due_goes_on_batch_after_batch_until_nothing_is_due(stack
     assert (await dispatch_due(svc.uow, svc.clock, sender, pacer, batch=50)).handled == 0
 
 
-async def pending_not_before(stack: Stack):  # type: ignore[no-untyped-def]
+async def pending_not_before(stack: Stack) -> OutboxMessage:
     svc = services_of(stack)
-    async with svc.uow() as uow:
+    async with sql_units(stack)() as uow:
         (message,) = await uow.outbox.claim(
             svc.clock.now() + timedelta(days=1), limit=10, lease=LEASE
         )
@@ -242,7 +245,7 @@ async def test_429_beyond_the_rate_limiters_retries_waits_retry_after(stack: Sta
     waiting = await pending_not_before(stack)
     assert waiting.not_before == svc.clock.now() + timedelta(seconds=1)
     assert waiting.attempts == 1 and waiting.last_error == "429"
-    svc.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
+    fixed_clock(stack).advance(timedelta(seconds=1))
     assert (await dispatch(stack)).sent == 1
 
 
@@ -254,14 +257,14 @@ async def test_a_dropped_connection_is_retried_and_a_lost_reply_may_repeat(stack
     await queue(stack, reminder(user_id, "before:7", svc.clock.now()))
     stack.emu.fail_next("sendMessage", "drop")  # nothing went out
     assert (await dispatch(stack)).retried == 1
-    svc.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    fixed_clock(stack).advance(timedelta(minutes=1))
     assert (await dispatch(stack)).sent == 1
     assert len([m for m in boss.messages[before:] if m.from_bot]) == 1
 
     await queue(stack, reminder(user_id, "before:3", svc.clock.now()))
     stack.emu.fail_next("sendMessage", "lost_reply")  # it went out; the bot cannot know
     assert (await dispatch(stack)).retried == 1
-    svc.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    fixed_clock(stack).advance(timedelta(minutes=1))
     assert (await dispatch(stack)).sent == 1
     assert len([m for m in boss.messages[before:] if m.from_bot]) == 3  # at-least-once
 
@@ -272,14 +275,14 @@ async def test_a_batch_that_would_outlast_its_claim_hands_the_rest_back(stack: S
     next claim: nothing is sent after its lease could have passed to another dispatcher."""
     user_id = await boss_user_id(stack)
     svc = services_of(stack)
-    clock = svc.clock
+    clock = fixed_clock(stack)
     start = clock.now()
 
     def virtual_now() -> float:
         return (clock.now() - start).total_seconds()
 
     async def virtual_sleep(seconds: float) -> None:
-        clock.advance(timedelta(seconds=seconds))  # type: ignore[attr-defined]
+        clock.advance(timedelta(seconds=seconds))
 
     pacer = Pacer(per_chat_interval=1.05, clock=virtual_now, sleep=virtual_sleep)
     sender = TelegramSender(stack.app, svc)

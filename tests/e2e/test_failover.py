@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import Emulator
+from bot.emulator import Emulator, SimUser
 from domain.model import OutboxMessage, OutboxState
 from storage.crypto import FieldCipher, Keyring
 from storage.db import make_engine
@@ -100,7 +100,9 @@ async def test_a_standby_takes_over_mid_conversation_and_mid_dispatch(
         third = await start()
         await third.said("standing by")
         async with units() as uow:
-            user_id = (await uow.sessions.get_open_for_telegram_user(1001)).user_id
+            session = await uow.sessions.get_open_for_telegram_user(1001)
+            assert session is not None
+            user_id = session.user_id
             now = datetime.now(UTC)
             await uow.outbox.add_many(
                 [
@@ -160,11 +162,11 @@ async def health(port: int) -> tuple[int, str]:
     return await asyncio.to_thread(ask)
 
 
-def reminders(boss) -> list[str]:  # type: ignore[no-untyped-def]
-    return [m.text for m in boss.messages if m.from_bot and "截止提醒" in (m.text or "")]
+def reminders(boss: SimUser) -> list[str]:
+    return [m.text for m in boss.messages if m.from_bot and m.text and "截止提醒" in m.text]
 
 
-async def _menu(boss) -> str:  # type: ignore[no-untyped-def]
+async def _menu(boss: SimUser) -> str:
     await boss.send_text("/menu")
     message = await boss.wait_for_bot_message(contains="功能列表", timeout=15)
     return message.text or ""

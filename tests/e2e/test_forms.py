@@ -8,6 +8,7 @@ older button names the open step and offers to leave it; a resumed draft is chec
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from domain.services import auth, classes, review
 from domain.workflow import Status
 from tests.e2e.chat import Person
 from tests.e2e.conftest import Stack, texts
+from tests.e2e.setup import fixed_clock
 from tests.e2e.setup import services_of as services
 from tests.e2e.test_accounts import (
     CREDIT_CODE,
@@ -32,15 +34,11 @@ from tests.services.helpers import CODE_TWO
 OTHER_CODE = CODE_TWO
 
 
-async def answer(person: Person, values: list[str | None]) -> list:
-    said: list = []
+async def answer(person: Person, values: list[str | None]) -> list[Any]:
+    said: list[Any] = []
     for value in values:
         said = await (person.press("武汉市") if value is None else person.say(value))
     return said
-
-
-def clock_of(stack: Stack):  # type: ignore[no-untyped-def]
-    return stack.overrides.clock
 
 
 # --- a draft kept and offered back ---------------------------------------------------------------
@@ -84,7 +82,7 @@ async def test_a_draft_expires_after_three_days_also_after_a_restart(stack: Stac
     await answer(person, REGISTRATION_ANSWERS[:4])
     await person.say("/menu")
     await stack.restart()
-    clock_of(stack).advance(timedelta(days=3, minutes=1))
+    fixed_clock(stack).advance(timedelta(days=3, minutes=1))
     said = texts(await person.say("/register"))
     assert "已超过三天未修改，已自动放弃" in said
     assert "开始注册" in said and "已填写" not in said
@@ -96,7 +94,7 @@ async def test_a_step_left_open_by_a_restart_ends_after_half_an_hour(stack: Stac
     await person.say("/register")
     await answer(person, REGISTRATION_ANSWERS[:2])
     await stack.restart()
-    clock_of(stack).advance(timedelta(minutes=31))
+    fixed_clock(stack).advance(timedelta(minutes=31))
     said = texts(await person.say("武汉市"))
     assert "长时间未继续，已结束" in said and "草稿已保留至" in said
     assert "所在市州：武汉市" not in said  # not taken as the answer of a step left long ago
@@ -313,7 +311,7 @@ async def test_a_class_draft_is_not_resumed_by_another_base(stack: Stack) -> Non
 SECOND_BASE = ["宜昌继续教育中心", OTHER_CODE, None, "宜昌市西陵区 8 号", "张伟", "0717-6543210"]
 
 
-async def register_second_base(person: Person, password: str = PASSWORD) -> list:
+async def register_second_base(person: Person, password: str = PASSWORD) -> list[Any]:
     await person.say("/register")
     if "未完成" in person.last_text():
         await person.press("放弃")
@@ -364,7 +362,7 @@ async def test_a_wrong_password_counts_as_at_login_and_five_lock(stack: Stack) -
         assert await uow.bases.get_by_credit_code(OTHER_CODE) is None
 
 
-async def login_again(person: Person) -> list:
+async def login_again(person: Person) -> list[Any]:
     await person.say("/login")
     await person.say(ID_NUMBER)
     return await person.say(PASSWORD)
@@ -405,7 +403,7 @@ async def test_a_proof_goes_stale_when_the_password_changes_before_confirming(
     alice = await super_admin(stack)
     await register_second_base(alice)
     await alice.say("/menu")  # the draft, proof included, is kept
-    clock_of(stack).advance(timedelta(minutes=5))
+    fixed_clock(stack).advance(timedelta(minutes=5))
     svc = services(stack)
     async with svc.uow() as uow:
         await auth.change_password(

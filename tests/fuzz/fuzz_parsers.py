@@ -329,7 +329,7 @@ class Target:
             database=None,
             suppress_health_check=list(HealthCheck),
         )
-        return configured(given(*self.strategies)(self.function))  # type: ignore[no-any-return]
+        return configured(given(*self.strategies)(self.function))
 
 
 TARGETS: tuple[Target, ...] = (

@@ -44,7 +44,7 @@ import re
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 import pytest
 from hypothesis import HealthCheck, event, settings
@@ -61,8 +61,7 @@ from hypothesis.statistics import collector, describe_statistics
 from bot.emulator import ChatMessage, SimUser
 from domain.errors import DomainError
 from domain.model import SubmissionKind
-from domain.services import classes as c
-from domain.services import scores, submissions
+from domain.services import classes, scores, submissions
 from domain.services.sessions import resolve_actor
 from domain.workflow import REASON_MAX_LENGTH, Status
 from tests.e2e.setup import services_of
@@ -86,6 +85,12 @@ from tests.fuzz.scene import (
     build_scene,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from hypothesis.internal.conjecture.engine import StatisticsDict
+    from hypothesis.utils.dynamicvariables import DynamicVariable
+
 ACTORS = (BOSS, CLERK, STRANGER, REVIEWER, OUTSIDER)
 NAMES = {BOSS: "王芳", CLERK: "李专员", STRANGER: "路人", REVIEWER: "周审核", OUTSIDER: "吴审核"}
 CREDENTIALS = {
@@ -103,6 +108,10 @@ notices to go out to the base at Telegram's pace (one a second to a chat)."""
 TALLY: Counter[str] = Counter()
 """Across every example of the session: how many examples ran, and the reviewers' decisions
 they made (``approve``/``return`` per history table). Printed at the end of the test."""
+
+# Hypothesis declares its statistics hook with a None default, so a type checker takes None for
+# its only value; what it holds (hypothesis.statistics.note_statistics calls it) is a callback.
+statistics_collector = cast("DynamicVariable[Callable[[StatisticsDict], None] | None]", collector)
 
 actors = st.sampled_from(ACTORS)
 picks = st.integers(min_value=0, max_value=10_000)
@@ -392,7 +401,7 @@ class ChatMachine(RuleBasedStateMachine):
         async with svc.uow() as uow:
             actor = await resolve_actor(uow, svc.clock, uid, svc.session_policy)
             if key == "class":
-                await c.submit_class(uow, svc.clock, actor, number)
+                await classes.submit_class(uow, svc.clock, actor, number)
             elif key == "scores":
                 await scores.submit_scores(uow, svc.clock, actor, number)
             else:
@@ -688,7 +697,7 @@ def test_random_chat_keeps_the_bot_alive_and_the_data_sound(
     deadline = time.monotonic() + budget
     batches: list[str] = []
 
-    def noted(stats: dict[str, Any]) -> None:
+    def noted(stats: StatisticsDict) -> None:
         stats["nodeid"] = f"{request.node.nodeid}, batch {len(batches) + 1}"
         lines = describe_statistics(stats).splitlines()
         # Hypothesis' own event for a rule drawn while its precondition is false names every
@@ -696,7 +705,7 @@ def test_random_chat_keeps_the_bot_alive_and_the_data_sound(
         batches.append("\n".join(line for line in lines if "Retried draw from" not in line))
 
     while True:
-        with collector.with_value(noted):
+        with statistics_collector.with_value(noted):
             run_state_machine_as_test(
                 ChatMachine,
                 settings=settings(

@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from domain.clock import FixedClock
 from domain.model import (
+    Actor,
     AnnualSubmission,
     Deadline,
     DeadlineKind,
@@ -26,9 +28,8 @@ from domain.model import (
     SubmissionKind,
 )
 from domain.permissions import Permission
-from domain.services import classes as c
-from domain.services import review, scores
-from domain.services import submissions as s
+from domain.ports import PasswordHasher
+from domain.services import classes, review, scores, submissions
 from domain.workflow import Action, Status
 from scheduler.gather import (
     ACT_NOW,
@@ -45,6 +46,7 @@ from storage.crypto import FieldCipher
 from storage.filestore import LocalFileStore
 from storage.uow import UnitOfWorkFactory
 from tests.conftest import NOW
+from tests.services.helpers import id_of
 from tests.services.test_classes import add_admin, declared, make_id, wuhan_admin, yichang_admin
 from tests.services.test_review import reviewer
 from tests.services.test_scores import learner
@@ -70,13 +72,15 @@ def local(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=ZONE)
 
 
-async def set_deadlines(uow_factory, *deadlines: Deadline) -> None:
+async def set_deadlines(uow_factory: UnitOfWorkFactory, *deadlines: Deadline) -> None:
     async with uow_factory() as uow:
         for deadline in deadlines:
             await uow.deadlines.set(deadline)
 
 
-async def season(uow_factory, hasher, clock, blobs):
+async def season(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs: LocalFileStore
+) -> tuple[dict[str, Actor], int, int]:
     """Two bases and their people, one plan submitted, two approved classes, one with scores in.
 
     武汉 (王芳, super admin): 赵磊 manages scores only, 陈静 and 刘洋 manage plans, and 刘洋 has
@@ -105,26 +109,26 @@ async def season(uow_factory, hasher, clock, blobs):
         await uow.mutes.mute(people["dave"].user_id, DeadlineKind.ANNUAL_PLAN)
 
     async with uow_factory() as uow:
-        await s.upload(
+        await submissions.upload(
             uow, blobs, clock, mallory, SubmissionKind.PLAN, YEAR, samples.pdf(), "计划.pdf"
         )
     async with uow_factory() as uow:
-        await s.submit(uow, clock, mallory, SubmissionKind.PLAN, YEAR)
+        await submissions.submit(uow, clock, mallory, SubmissionKind.PLAN, YEAR)
 
-    wuhan_class = await declared(uow_factory, clock, alice, name="武汉专业科目培训班")
-    yichang_class = await declared(uow_factory, clock, mallory, name="宜昌公需科目培训班")
+    wuhan_class_id = id_of(await declared(uow_factory, clock, alice, name="武汉专业科目培训班"))
+    yichang_class_id = id_of(await declared(uow_factory, clock, mallory, name="宜昌公需科目培训班"))
     async with uow_factory() as uow:
-        await c.submit_class(uow, clock, alice, wuhan_class.id)
+        await classes.submit_class(uow, clock, alice, wuhan_class_id)
     async with uow_factory() as uow:
-        await c.submit_class(uow, clock, mallory, yichang_class.id)
+        await classes.submit_class(uow, clock, mallory, yichang_class_id)
     checker = await reviewer(uow_factory, hasher, clock, regions=())
-    for class_id in (wuhan_class.id, yichang_class.id):
+    for class_id in (wuhan_class_id, yichang_class_id):
         async with uow_factory() as uow:
             await review.approve(uow, clock, checker, class_id)
     async with uow_factory() as uow:
-        await scores.add_learner(uow, clock, mallory, yichang_class.id, learner(1))
+        await scores.add_learner(uow, clock, mallory, yichang_class_id, learner(1))
     async with uow_factory() as uow:
-        await scores.submit_scores(uow, clock, mallory, yichang_class.id)
+        await scores.submit_scores(uow, clock, mallory, yichang_class_id)
 
     await set_deadlines(
         uow_factory,
@@ -132,10 +136,10 @@ async def season(uow_factory, hasher, clock, blobs):
         Deadline(year=YEAR, kind=DeadlineKind.ANNUAL_SUMMARY, due_at=SUMMARY_DUE),
         Deadline(year=YEAR, kind=DeadlineKind.CLASS_SCORES, days_after_end=SCORES_DAYS),
     )
-    return people, wuhan_class.id, yichang_class.id
+    return people, wuhan_class_id, yichang_class_id
 
 
-async def queued(uow_factory) -> list[OutboxMessage]:
+async def queued(uow_factory: UnitOfWorkFactory) -> list[OutboxMessage]:
     """Everything pending, claimed far in the future so no lease or time stands in the way."""
     async with uow_factory() as uow:
         found = await uow.outbox.claim(
@@ -145,7 +149,7 @@ async def queued(uow_factory) -> list[OutboxMessage]:
     return [m for m in found if m.kind.startswith("reminder:")]
 
 
-async def enqueue(uow_factory, clock, **kw: Any) -> int:
+async def enqueue(uow_factory: UnitOfWorkFactory, clock: FixedClock, **kw: Any) -> int:
     async with uow_factory() as uow:
         return await enqueue_due(uow, clock, RULES, **kw)
 
@@ -154,8 +158,8 @@ async def enqueue(uow_factory, clock, **kw: Any) -> int:
 
 
 async def test_planning_inputs_cover_every_base_and_every_approved_class(
-    uow_factory, hasher, clock, blobs
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs: LocalFileStore
+) -> None:
     people, wuhan_class, yichang_class = await season(uow_factory, hasher, clock, blobs)
     alice, mallory = people["alice"], people["mallory"]
     async with uow_factory(readonly=True) as uow:
@@ -199,8 +203,8 @@ async def test_planning_inputs_cover_every_base_and_every_approved_class(
 
 
 async def test_only_those_who_owe_and_hold_the_permission_are_reminded_once(
-    uow_factory, hasher, clock, blobs
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs: LocalFileStore
+) -> None:
     people, wuhan_class, _ = await season(uow_factory, hasher, clock, blobs)
     alice, bob, carol = people["alice"], people["bob"], people["carol"]
     wuhan = alice.base_id
@@ -246,7 +250,9 @@ async def test_only_those_who_owe_and_hold_the_permission_are_reminded_once(
     assert len(await queued(uow_factory)) == 4
 
 
-async def test_night_gives_nothing_and_the_morning_catches_up(uow_factory, hasher, clock, blobs):
+async def test_night_gives_nothing_and_the_morning_catches_up(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs: LocalFileStore
+) -> None:
     await season(uow_factory, hasher, clock, blobs)
     for night in (local(29, 21, month=11), local(30, 2, month=11), local(30, 7, 59, month=11)):
         clock.set(night)
@@ -257,19 +263,19 @@ async def test_night_gives_nothing_and_the_morning_catches_up(uow_factory, hashe
 
 
 async def test_submitting_stops_the_reminders_and_overdue_ones_say_so(
-    uow_factory, hasher, clock, blobs
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs: LocalFileStore
+) -> None:
     people, wuhan_class, _ = await season(uow_factory, hasher, clock, blobs)
     alice = people["alice"]
     assert await enqueue(uow_factory, clock) == 4
 
     # 陈静 files and submits the plan; three days before the deadline only the scores remain.
     async with uow_factory() as uow:
-        await s.upload(
+        await submissions.upload(
             uow, blobs, clock, people["carol"], SubmissionKind.PLAN, YEAR, samples.pdf(), "a.pdf"
         )
     async with uow_factory() as uow:
-        await s.submit(uow, clock, people["carol"], SubmissionKind.PLAN, YEAR)
+        await submissions.submit(uow, clock, people["carol"], SubmissionKind.PLAN, YEAR)
     clock.set(local(3, 9))
     assert await enqueue(uow_factory, clock) == 2
     new = [m for m in await queued(uow_factory) if m.occasion != "day" and m.occasion != "before:7"]
@@ -282,7 +288,9 @@ async def test_submitting_stops_the_reminders_and_overdue_ones_say_so(
     )
 
 
-async def test_a_person_of_two_bases_is_reminded_for_each(uow_factory, clock):
+async def test_a_person_of_two_bases_is_reminded_for_each(
+    uow_factory: UnitOfWorkFactory, clock: FixedClock
+) -> None:
     async with uow_factory() as uow:
         one, two = [await uow.bases.add(a_base(n)) for n in (1, 2)]
         both = await uow.users.add(a_user(1))
@@ -299,7 +307,9 @@ async def test_a_person_of_two_bases_is_reminded_for_each(uow_factory, clock):
     assert {m.params["base"] for m in await queued(uow_factory)} == {one.name, two.name}
 
 
-async def test_the_years_around_today_are_planned_unless_one_is_named(uow_factory, clock):
+async def test_the_years_around_today_are_planned_unless_one_is_named(
+    uow_factory: UnitOfWorkFactory, clock: FixedClock
+) -> None:
     async with uow_factory() as uow:
         base = await uow.bases.add(a_base(1))
         user = await uow.users.add(a_user(1))
@@ -324,7 +334,9 @@ async def test_the_years_around_today_are_planned_unless_one_is_named(uow_factor
     ]
 
 
-async def test_the_deadlines_around_today_are_last_years_this_years_and_next_years(uow_factory):
+async def test_the_deadlines_around_today_are_last_years_this_years_and_next_years(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
     """Years counted in the platform's time zone: 2026-12-31 16:00 UTC is already 2027 there."""
     await set_deadlines(
         uow_factory,
@@ -376,7 +388,7 @@ def statements(uow_factory: UnitOfWorkFactory) -> Iterator[list[str]]:
         event.remove(target, "before_cursor_execute", count)
 
 
-async def add_bases(uow_factory, first: int, last: int) -> None:
+async def add_bases(uow_factory: UnitOfWorkFactory, first: int, last: int) -> None:
     """Bases ``first``..``last``, each with a super admin, a plan manager and an approved class;
     every other base has submitted its plan."""
     async with uow_factory() as uow:
@@ -405,7 +417,9 @@ async def add_bases(uow_factory, first: int, last: int) -> None:
                 await uow.submissions.add(plan)
 
 
-async def test_three_bases_and_thirty_cost_the_same_number_of_queries(uow_factory, clock):
+async def test_three_bases_and_thirty_cost_the_same_number_of_queries(
+    uow_factory: UnitOfWorkFactory, clock: FixedClock
+) -> None:
     await set_deadlines(
         uow_factory,
         Deadline(year=YEAR, kind=DeadlineKind.ANNUAL_PLAN, due_at=PLAN_DUE),
@@ -438,8 +452,8 @@ async def test_three_bases_and_thirty_cost_the_same_number_of_queries(uow_factor
 
 
 async def test_each_base_sees_where_it_stands_and_only_the_kinds_it_acts_on(
-    uow_factory, hasher, clock, blobs
-):
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock, blobs: LocalFileStore
+) -> None:
     people, wuhan_class, yichang_class = await season(uow_factory, hasher, clock, blobs)
     async with uow_factory(readonly=True) as uow:
         wuhan = await base_deadlines(uow, clock, people["alice"], RULES)

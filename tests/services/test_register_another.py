@@ -5,9 +5,12 @@ from datetime import timedelta
 
 import pytest
 
+from domain.clock import FixedClock
 from domain.errors import AccountLocked, Conflict, Invalid, Throttled
+from domain.ports import PasswordHasher
 from domain.services import auth
 from domain.services.review import reviewers
+from storage.uow import UnitOfWorkFactory
 from tests.services.helpers import (
     CODE_ONE,
     CODE_TWO,
@@ -29,19 +32,34 @@ SECOND = auth.NewBase(
 )
 
 
-async def prove(uow_factory, hasher, clock, password=PASSWORD, tg=1001, id_number=ID_ALICE):
+async def prove(
+    uow_factory: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: FixedClock,
+    password: str = PASSWORD,
+    tg: int = 1001,
+    id_number: str = ID_ALICE,
+) -> auth.ProvenAccount:
     async with uow_factory() as uow:
         return await auth.prove_registrant(
             uow, hasher, clock, telegram_user_id=tg, id_number=id_number, password=password
         )
 
 
-async def add_second(uow_factory, clock, proof, form=SECOND, tg=1001):
+async def add_second(
+    uow_factory: UnitOfWorkFactory,
+    clock: FixedClock,
+    proof: auth.IdentityProof,
+    form: auth.NewBase = SECOND,
+    tg: int = 1001,
+) -> auth.LoginOutcome:
     async with uow_factory() as uow:
         return await auth.register_another_base(uow, clock, form, proof, telegram_user_id=tg)
 
 
-async def test_a_proven_admin_gets_the_new_base_as_super_admin(uow_factory, hasher, clock):
+async def test_a_proven_admin_gets_the_new_base_as_super_admin(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     first = await register(uow_factory, hasher, clock)
     async with uow_factory(readonly=True) as uow:
         assert await auth.claims_account(uow, ID_ALICE) is True
@@ -62,7 +80,9 @@ async def test_a_proven_admin_gets_the_new_base_as_super_admin(uow_factory, hash
     assert len(mine) == 2 and all(m.is_super for m in mine)
 
 
-async def test_a_wrong_password_counts_towards_the_lock_out(uow_factory, hasher, clock):
+async def test_a_wrong_password_counts_towards_the_lock_out(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
     for _ in range(4):
         with pytest.raises(Invalid) as refused:
@@ -76,7 +96,9 @@ async def test_a_wrong_password_counts_towards_the_lock_out(uow_factory, hasher,
     assert (await prove(uow_factory, hasher, clock)).name == "王芳"
 
 
-async def test_guessing_from_one_telegram_user_is_throttled_as_at_login(uow_factory, hasher, clock):
+async def test_guessing_from_one_telegram_user_is_throttled_as_at_login(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
     await register(uow_factory, hasher, clock, id_number=ID_BOB, credit_code=CODE_TWO)
     for id_number in [ID_ALICE] * 4 + [ID_BOB] * 4 + [ID_ALICE, ID_BOB]:
@@ -86,7 +108,9 @@ async def test_guessing_from_one_telegram_user_is_throttled_as_at_login(uow_fact
         await prove(uow_factory, hasher, clock)
 
 
-async def test_a_reviewer_cannot_register_a_base(uow_factory, hasher, clock):
+async def test_a_reviewer_cannot_register_a_base(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     async with uow_factory() as uow:
         await reviewers.create_reviewer(
             uow,
@@ -104,7 +128,9 @@ async def test_a_reviewer_cannot_register_a_base(uow_factory, hasher, clock):
         await prove(uow_factory, hasher, clock, password="审核员的初始密码 1", id_number=ID_BOB)
 
 
-async def test_a_registered_credit_code_is_refused_and_nothing_is_added(uow_factory, hasher, clock):
+async def test_a_registered_credit_code_is_refused_and_nothing_is_added(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
     proven = await prove(uow_factory, hasher, clock)
     taken = auth.NewBase(**{**SECOND.__dict__, "credit_code": CODE_ONE})
@@ -115,7 +141,9 @@ async def test_a_registered_credit_code_is_refused_and_nothing_is_added(uow_fact
         assert len(await uow.memberships.list_for_user(actor.user_id)) == 1
 
 
-async def test_a_proof_stops_counting_once_the_password_changed(uow_factory, hasher, clock):
+async def test_a_proof_stops_counting_once_the_password_changed(
+    uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: FixedClock
+) -> None:
     await register(uow_factory, hasher, clock)
     proven = await prove(uow_factory, hasher, clock)
     clock.advance(timedelta(minutes=1))

@@ -31,7 +31,9 @@ async def two_users(uow_factory: UnitOfWorkFactory) -> tuple[int, int]:
     return first.id, second.id
 
 
-def a_message(user_id: int, subject: str = "annual_plan:2026:1", **changes: object):
+def a_message(
+    user_id: int, subject: str = "annual_plan:2026:1", **changes: object
+) -> OutboxMessage:
     values: dict[str, object] = {
         "user_id": user_id,
         "subject": subject,

@@ -191,6 +191,7 @@ async def test_rotation_while_the_bot_keeps_writing(
             await bot_store.save("user_data", "", "1002", json.dumps({"draft": writes}))
             async with bot_units() as uow:
                 user = await uow.users.get(3)
+                assert user is not None
                 user.name = f"改名{writes}"
                 await uow.users.update(user)
                 await uow.commit()
