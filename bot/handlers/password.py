@@ -145,13 +145,7 @@ async def typed_again(update: Update, context: Ctx) -> int:
     except AccountLocked as locked:
         return await _locked_out(update, context, locked)
     except Invalid as refused:
-        held.pop("new", None)
-        if refused.field == "old_password":
-            held.clear()
-            await reply(update, describe(refused, t) + "\n" + t(ASK_OLD), edit=False)
-            return State.OLD
-        await reply(update, describe(refused, t) + "\n" + t(ASK_NEW), edit=False)
-        return State.NEW
+        return await _refused(update, context, held, refused)
     assert context.user_data is not None
     context.user_data.pop(SECRET_KEY, None)
     await reply(
@@ -161,6 +155,19 @@ async def typed_again(update: Update, context: Ctx) -> int:
         edit=False,
     )
     return ConversationHandler.END
+
+
+async def _refused(update: Update, context: Ctx, held: dict[str, str], refused: Invalid) -> State:
+    """A refused change: a wrong old password asks from the start, anything else (a mismatch,
+    the policy) asks for the new password again."""
+    t = tr(update, context)
+    held.pop("new", None)
+    if refused.field == "old_password":
+        held.clear()
+        await reply(update, describe(refused, t) + "\n" + t(ASK_OLD), edit=False)
+        return State.OLD
+    await reply(update, describe(refused, t) + "\n" + t(ASK_NEW), edit=False)
+    return State.NEW
 
 
 async def _locked_out(update: Update, context: Ctx, locked: AccountLocked) -> int:
