@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.callbacks import CallbackAction
 from bot.handlers.conversation.callbacks import BACK, LEAVE, REASK
 from bot.handlers.conversation.forms import META, Form, draft_of, gone, open_step
 from bot.i18n import N_
@@ -45,8 +46,16 @@ async def unexpected(update: Update, context: Ctx, form: Form | None = None) -> 
 
 async def reask(update: Update, context: Ctx, form: Form) -> object:
     """重新显示此项: the open step asked again (its message may be far up the chat)."""
+    return await resume_pressed(REASK, update, context, form)
+
+
+async def resume_pressed(
+    action: CallbackAction, update: Update, context: Ctx, form: Form
+) -> object:
+    """A press that picks the form's draft up where it stands (继续填写, 重新显示此项): only this
+    form's button counts, and only while its draft exists."""
     assert update.callback_query is not None
-    if REASK.parse_word(update.callback_query.data) != form.name:
+    if action.parse_word(update.callback_query.data) != form.name:
         await unexpected(update, context, form)
         return None
     await update.callback_query.answer()

@@ -14,11 +14,10 @@ from bot.handlers.conversation.forms import (
     Form,
     draft_of,
     forget,
-    gone,
     now,
     touched_at,
 )
-from bot.handlers.conversation.older_buttons import unexpected
+from bot.handlers.conversation.older_buttons import resume_pressed, unexpected
 from bot.i18n import N_
 from bot.keyboards import button, rows
 from bot.runtime import Ctx, reply, tr
@@ -61,14 +60,7 @@ async def offer_resume(update: Update, context: Ctx, form: Form, entry: str) -> 
 
 
 async def _resume(form: Form, update: Update, context: Ctx) -> object:
-    assert update.callback_query is not None
-    if RESUME.parse_word(update.callback_query.data) != form.name:
-        await unexpected(update, context, form)
-        return None
-    await update.callback_query.answer()
-    if draft_of(context, form) is None:
-        return await gone(update, context, form)
-    return await form.resume(update, context)
+    return await resume_pressed(RESUME, update, context, form)
 
 
 async def _discard(form: Form, update: Update, context: Ctx) -> object:
